@@ -1,0 +1,269 @@
+// Package config loads and validates safetynet.yaml. Everything but the
+// paths has a default; a bad value is reported with the file, the line,
+// the key and what is allowed, so an administrator can fix it at once.
+package config
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"gopkg.in/yaml.v3"
+)
+
+// Sources are the department feeds safetynet knows, in the order a run takes them.
+var Sources = []string{"registry", "education", "health", "medins", "disability"}
+
+// Config is a loaded safetynet.yaml. Paths are absolute after Load.
+type Config struct {
+	File string `yaml:"-"` // where it was loaded from
+
+	Database  string `yaml:"database"`
+	Inbox     string `yaml:"inbox"`
+	Processed string `yaml:"processed"`
+	Rejected  string `yaml:"rejected"`
+	Timezone  string `yaml:"timezone"`
+
+	Standards      Standards           `yaml:"standards"`
+	SeriousIllness []string            `yaml:"serious_illness_codes"`
+	Sources        map[string]Source   `yaml:"sources"`
+	Rules          map[string]RuleConf `yaml:"rules"`
+	Web            Web                 `yaml:"web"`
+
+	Location *time.Location `yaml:"-"`
+}
+
+// Standards are the monthly 低保 standards in yuan per person.
+type Standards struct {
+	DefaultMonthly float64            `yaml:"default_monthly"`
+	ByRegion       map[string]float64 `yaml:"by_region"` // region-code prefix → monthly standard
+}
+
+// Source configures one department feed.
+type Source struct {
+	Enabled  *bool               `yaml:"enabled"`
+	Schedule string              `yaml:"schedule"`
+	Aliases  map[string][]string `yaml:"aliases"` // canonical column → extra header names
+}
+
+// On reports whether the source is switched on (the default).
+func (s Source) On() bool { return s.Enabled == nil || *s.Enabled }
+
+// RuleConf switches a built-in rule off or changes its parameters.
+type RuleConf struct {
+	Enabled *bool          `yaml:"enabled"`
+	Params  map[string]any `yaml:"params"`
+}
+
+// Web configures the server.
+type Web struct {
+	Addr string `yaml:"addr"`
+}
+
+// Default returns the configuration every key falls back to.
+func Default() Config {
+	c := Config{
+		Database:       "safetynet.duckdb",
+		Inbox:          "inbox",
+		Processed:      "processed",
+		Rejected:       "rejected",
+		Timezone:       "Asia/Shanghai",
+		Standards:      Standards{DefaultMonthly: 480},
+		SeriousIllness: []string{"C00-C97", "N18.5", "I60-I64", "D61", "D66", "Z94"},
+		Sources:        map[string]Source{},
+		Rules:          map[string]RuleConf{},
+		Web:            Web{Addr: ":8080"},
+	}
+	for _, s := range Sources {
+		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
+	}
+	c.Sources["registry"] = Source{Schedule: "0 0 2 * * *"}
+	return c
+}
+
+// Error is a validation error tied to a place in the file.
+type Error struct {
+	File string
+	Line int
+	Key  string
+	Msg  string
+}
+
+func (e *Error) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
+	}
+	return fmt.Sprintf("%s: %s: %s", e.File, e.Key, e.Msg)
+}
+
+// Load reads the file at path over the defaults and validates it. Relative
+// paths in it are taken from the file's folder.
+func Load(path string) (*Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w (create one with `safetynet init --dir DIR`)", err)
+	}
+	abs, _ := filepath.Abs(path)
+	c, err := Parse(raw, abs)
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Parse is Load on bytes; file names the origin in errors and anchors relative paths.
+func Parse(raw []byte, file string) (*Config, error) {
+	c := Default()
+	c.File = file
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	// Sources given in the file replace the default entry as a whole, so
+	// merge per source afterwards: decode into a fresh map.
+	defaults := c.Sources
+	c.Sources = nil
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && err != io.EOF {
+		return nil, fmt.Errorf("%s: %s (see the commented file `safetynet init` writes for every key)", file, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	merged := map[string]Source{}
+	for k, v := range defaults {
+		merged[k] = v
+	}
+	for k, v := range c.Sources {
+		d := merged[k]
+		if v.Schedule == "" {
+			v.Schedule = d.Schedule
+		}
+		merged[k] = v
+	}
+	c.Sources = merged
+	if err := c.validate(&root); err != nil {
+		return nil, err
+	}
+	base := filepath.Dir(file)
+	for _, p := range []*string{&c.Database, &c.Inbox, &c.Processed, &c.Rejected} {
+		if !filepath.IsAbs(*p) {
+			*p = filepath.Join(base, *p)
+		}
+	}
+	return &c, nil
+}
+
+var regionPrefix = regexp.MustCompile(`^[0-9]{2,12}$`)
+var codeRange = regexp.MustCompile(`^[A-Z][0-9]{2}(\.[0-9]{1,2})?(-[A-Z][0-9]{2}(\.[0-9]{1,2})?)?$`)
+
+// CronParser is the schedule syntax: five fields, or six with seconds first,
+// or a descriptor such as @every 1h.
+var CronParser = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (c *Config) validate(root *yaml.Node) error {
+	fail := func(msg string, path ...string) error {
+		return &Error{File: c.File, Line: lineOf(root, path...), Key: strings.Join(path, "."), Msg: msg}
+	}
+	for _, k := range []struct {
+		v    string
+		name string
+	}{{c.Database, "database"}, {c.Inbox, "inbox"}, {c.Processed, "processed"}, {c.Rejected, "rejected"}} {
+		if strings.TrimSpace(k.v) == "" {
+			return fail("must be a path", k.name)
+		}
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return fail(fmt.Sprintf("%q is not a time zone (want an IANA name such as Asia/Shanghai)", c.Timezone), "timezone")
+	}
+	c.Location = loc
+	if c.Standards.DefaultMonthly <= 0 {
+		return fail("must be a positive amount in yuan per person per month (e.g. 480)", "standards", "default_monthly")
+	}
+	for prefix, v := range c.Standards.ByRegion {
+		if !regionPrefix.MatchString(prefix) {
+			return fail(fmt.Sprintf("%q is not a region-code prefix (2 to 12 digits, quoted)", prefix), "standards", "by_region", prefix)
+		}
+		if v <= 0 {
+			return fail("must be a positive amount in yuan", "standards", "by_region", prefix)
+		}
+	}
+	for i, code := range c.SeriousIllness {
+		if !codeRange.MatchString(code) {
+			return fail(fmt.Sprintf("item %d %q is not an ICD-10 code or range (e.g. C34, N18.5, C00-C97)", i+1, code), "serious_illness_codes")
+		}
+	}
+	names := make([]string, 0, len(c.Sources))
+	for name := range c.Sources {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if !known(name) {
+			return fail(fmt.Sprintf("unknown source (known: %s)", strings.Join(Sources, ", ")), "sources", name)
+		}
+		s := c.Sources[name]
+		if _, err := CronParser.Parse(s.Schedule); err != nil {
+			return fail(fmt.Sprintf("%q is not a schedule: %v (want e.g. \"0 */30 * * * *\", \"*/15 * * * *\" or \"@every 1h\")", s.Schedule, err), "sources", name, "schedule")
+		}
+	}
+	if c.Web.Addr == "" {
+		return fail("must be a listen address such as :8080", "web", "addr")
+	}
+	return nil
+}
+
+func known(source string) bool {
+	for _, s := range Sources {
+		if s == source {
+			return true
+		}
+	}
+	return false
+}
+
+// lineOf finds the line of the key at path in a YAML document, or of the
+// deepest part of the path that exists.
+func lineOf(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range path {
+		if n.Kind != yaml.MappingNode {
+			return line
+		}
+		found := false
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				n = n.Content[i+1]
+				found = true
+				break
+			}
+		}
+		if !found {
+			return line
+		}
+	}
+	return line
+}
+
+// Standard returns the monthly standard for a region: the longest matching
+// prefix in by_region, else the default.
+func (c *Config) Standard(region string) float64 {
+	best, v := -1, c.Standards.DefaultMonthly
+	for p, s := range c.Standards.ByRegion {
+		if strings.HasPrefix(region, p) && len(p) > best {
+			best, v = len(p), s
+		}
+	}
+	return v
+}

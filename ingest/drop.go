@@ -1,0 +1,116 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"safetynet/store"
+)
+
+// Drop is the file-drop connector of one source: files land in Inbox and
+// leave for Processed or Rejected once read.
+type Drop struct {
+	Source    string
+	Inbox     string // the source's own inbox folder
+	Processed string // processed/ (a folder per source is made below it)
+	Rejected  string // rejected/ (likewise)
+	Options
+}
+
+// Pending lists the files waiting in the inbox, oldest name first. Hidden
+// files and uploads in progress (.part, .tmp) are left for later.
+func (d Drop) Pending() ([]string, error) {
+	entries, err := os.ReadDir(d.Inbox)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("ingest: read inbox: %w", err)
+	}
+	var files []string
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || strings.HasPrefix(n, ".") || strings.HasPrefix(n, "~$") || strings.HasSuffix(n, ".part") || strings.HasSuffix(n, ".tmp") {
+			continue
+		}
+		files = append(files, filepath.Join(d.Inbox, n))
+	}
+	sort.Strings(files)
+	return files, nil
+}
+
+// Run ingests every pending file. A file that cannot be read is moved to
+// rejected/ and the run goes on; an error is returned only when the
+// database fails, and then the file stays in the inbox for the next run.
+func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*Result, error) {
+	files, err := d.Pending()
+	if err != nil {
+		return nil, err
+	}
+	var out []*Result
+	for _, path := range files {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		res, err := IngestFile(ctx, db, d.Source, path, d.Options)
+		var fe *FileError
+		switch {
+		case errors.As(err, &fe):
+			moved, merr := d.reject(ctx, db, path, fe.Reason)
+			if merr != nil {
+				return out, merr
+			}
+			log.Warn("file rejected", "source", d.Source, "file", filepath.Base(path), "reason", fe.Reason, "moved_to", moved)
+			rejectedFiles.WithLabelValues(d.Source).Inc()
+			continue
+		case err != nil:
+			return out, err
+		}
+		moved, err := d.move(path, d.Processed)
+		if err != nil {
+			return out, fmt.Errorf("ingest %s: stored as batch %d but could not move it to processed/: %w", path, res.BatchID, err)
+		}
+		log.Info("file ingested", "source", d.Source, "file", filepath.Base(path), "batch", res.BatchID,
+			"tables", strings.Join(res.Tables, ","), "encoding", res.Encoding, "read", res.Read, "new", res.New, "changed", res.Changed,
+			"unchanged", res.Unchanged, "quarantined", res.Quarantined, "skipped", res.Skipped, "already_ingested", res.AlreadyIngested, "moved_to", moved)
+		out = append(out, res)
+	}
+	return out, nil
+}
+
+func (d Drop) move(path, root string) (string, error) {
+	dir := filepath.Join(root, d.Source)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, time.Now().Format("20060102T150405")+"_"+filepath.Base(path))
+	for i := 1; ; i++ {
+		if _, err := os.Stat(dst); errors.Is(err, os.ErrNotExist) {
+			break
+		}
+		dst = filepath.Join(dir, fmt.Sprintf("%s_%d_%s", time.Now().Format("20060102T150405"), i, filepath.Base(path)))
+	}
+	return dst, os.Rename(path, dst)
+}
+
+func (d Drop) reject(ctx context.Context, db *store.DB, path, reason string) (string, error) {
+	sum, _, _ := fileHash(path)
+	dst, err := d.move(path, d.Rejected)
+	if err != nil {
+		return "", fmt.Errorf("ingest %s: could not move the unreadable file to rejected/: %w", path, err)
+	}
+	note := fmt.Sprintf("%s\n\nsource: %s\nfile: %s\nrejected at: %s\nWhat to do: fix the file and drop it into the inbox again.\n",
+		reason, d.Source, filepath.Base(path), time.Now().Format(time.RFC3339))
+	if err := os.WriteFile(dst+".reason.txt", []byte(note), 0o644); err != nil {
+		return dst, err
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO ingest_rejections VALUES (?, ?, ?, ?, ?, now())`, d.Source, filepath.Base(path), sum, dst, reason)
+	return dst, err
+}

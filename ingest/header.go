@@ -1,0 +1,174 @@
+package ingest
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"golang.org/x/text/width"
+)
+
+// headerScanRows is how many rows from the top may be titles above the header.
+const headerScanRows = 10
+
+// normHeader folds a header name for matching: full-width forms, case,
+// spaces, underscores and brackets are ignored.
+func normHeader(s string) string {
+	s = strings.ToLower(width.Fold.String(s))
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '\t', '\n', '\r', '_', '-', '(', ')', '[', ']', '{', '}', '【', '】', '〔', '〕', '<', '>', '《', '》', '*', ':', '：', '\u3000', '\ufeff':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// stripBracketed removes bracketed asides such as （元） or (yyyy-mm-dd).
+func stripBracketed(s string) string {
+	s = width.Fold.String(s)
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch r {
+		case '(', '[', '【', '〔':
+			depth++
+			continue
+		case ')', ']', '】', '〕':
+			if depth > 0 {
+				depth--
+			}
+			continue
+		}
+		if depth == 0 {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// aliasIndex maps folded header names to canonical column names for one table.
+type aliasIndex map[string]string
+
+func newAliasIndex(t *Table, extra map[string][]string) aliasIndex {
+	idx := aliasIndex{}
+	for _, c := range t.Columns {
+		idx[normHeader(c.Name)] = c.Name
+		for _, a := range c.Aliases {
+			idx[normHeader(a)] = c.Name
+		}
+		for _, a := range extra[c.Name] {
+			idx[normHeader(a)] = c.Name
+		}
+	}
+	return idx
+}
+
+func (idx aliasIndex) lookup(header string) (string, bool) {
+	if c, ok := idx[normHeader(header)]; ok {
+		return c, true
+	}
+	c, ok := idx[normHeader(stripBracketed(header))]
+	return c, ok
+}
+
+// mapping says which cell holds which canonical column.
+type mapping struct {
+	cols    []int    // canonical column index → cell index, -1 when absent
+	ignored []string // headers that map to nothing
+}
+
+// mapHeader maps a header row; it fails when two cells claim one column.
+func mapHeader(t *Table, idx aliasIndex, cells []string) (mapping, []string, error) {
+	m := mapping{cols: make([]int, len(t.Columns))}
+	for i := range m.cols {
+		m.cols[i] = -1
+	}
+	pos := map[string]int{}
+	for i, c := range t.Columns {
+		pos[c.Name] = i
+	}
+	for cell, h := range cells {
+		if strings.TrimSpace(h) == "" {
+			continue
+		}
+		name, ok := idx.lookup(h)
+		if !ok {
+			m.ignored = append(m.ignored, h)
+			continue
+		}
+		ci := pos[name]
+		if prev := m.cols[ci]; prev >= 0 {
+			return m, nil, fmt.Errorf("columns %d (%q) and %d (%q) are both %s: keep one, or rename the other", prev+1, cells[prev], cell+1, h, name)
+		}
+		m.cols[ci] = cell
+	}
+	var missing []string
+	for i, c := range t.Columns {
+		if c.Required && m.cols[i] < 0 {
+			missing = append(missing, c.Name)
+		}
+	}
+	return m, missing, nil
+}
+
+// matched counts the canonical columns a mapping found.
+func (m mapping) matched() int {
+	n := 0
+	for _, c := range m.cols {
+		if c >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// missingHeaderError explains what was looked for and what was found.
+func missingHeaderError(t *Table, missing []string, seen [][]string) error {
+	var want []string
+	for _, name := range missing {
+		c := t.Column(name)
+		want = append(want, fmt.Sprintf("%s (%s)", name, strings.Join(c.Aliases, ", ")))
+	}
+	sort.Strings(want)
+	found := "nothing"
+	for _, row := range seen {
+		if nonEmpty(row) > 1 {
+			found = strings.Join(row, " | ")
+			break
+		}
+	}
+	return fmt.Errorf("no header row with the required columns in the first %d rows: missing %s; the widest row read was: %s (add the department's names under sources.<source>.aliases in the config)",
+		headerScanRows, strings.Join(want, "; "), found)
+}
+
+func nonEmpty(row []string) int {
+	n := 0
+	for _, c := range row {
+		if strings.TrimSpace(c) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// isTotalsRow recognises the 合计 row at the bottom of Excel exports.
+func isTotalsRow(cells []string) bool {
+	seen := 0
+	for _, c := range cells {
+		c = strings.ReplaceAll(strings.TrimSpace(c), " ", "")
+		c = strings.ReplaceAll(c, "\u3000", "")
+		if c == "" {
+			continue
+		}
+		switch c {
+		case "合计", "总计", "小计", "合计:", "合计：", "total", "Total", "TOTAL":
+			return true
+		}
+		seen++
+		if seen >= 2 {
+			return false
+		}
+	}
+	return false
+}

@@ -1,0 +1,332 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"safetynet/store"
+)
+
+// loader stores the sheets of one file in one batch, inside a transaction.
+type loader struct {
+	ctx    context.Context
+	conn   *sql.Conn
+	batch  int64
+	source string
+	file   string
+	opt    Options
+	res    *Result
+
+	stages     map[*Table]*stage
+	quarantine *duckdb.Appender
+	sheetNames []string
+	headerLine int
+}
+
+// stage is the batch's staging table for one canonical table.
+type stage struct {
+	name string
+	app  *duckdb.Appender
+	seen map[string]seenRow // record key → first line and hash, for duplicates within the file
+	rows int
+}
+
+type seenRow struct {
+	line int
+	hash string
+}
+
+func (l *loader) loadSheet(tables []*Table, sh sheet) error {
+	where := filepath.Base(l.file)
+	if sh.name != "" {
+		where += " sheet " + sh.name
+	}
+	// Find the header among the first rows, and which table it is.
+	var top [][]string
+	var topLines []int
+	var t *Table
+	var m mapping
+	var bestMissing []string
+	var bestTable *Table
+	bestMatched := -1
+	for len(top) < headerScanRows {
+		cells, err := sh.src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *rowError
+		if errors.As(err, &re) {
+			top, topLines = append(top, nil), append(topLines, re.line)
+			continue
+		}
+		if err != nil {
+			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v", where, err)}
+		}
+		top, topLines = append(top, append([]string(nil), cells...)), append(topLines, sh.src.Line())
+		for _, cand := range tables {
+			cm, missing, err := mapHeader(cand, newAliasIndex(cand, l.opt.Aliases), cells)
+			if err != nil {
+				return &FileError{File: l.file, Reason: fmt.Sprintf("%s line %d: %v", where, sh.src.Line(), err)}
+			}
+			if len(missing) == 0 && cm.matched() >= 2 && (t == nil || cm.matched() > m.matched()) {
+				t, m = cand, cm
+			}
+			if cm.matched() > bestMatched {
+				bestMatched, bestMissing, bestTable = cm.matched(), missing, cand
+			}
+		}
+		if t != nil {
+			l.headerLine = sh.src.Line()
+			break
+		}
+	}
+	if t == nil {
+		if len(top) == 0 || allBlank(top) {
+			return &FileError{File: l.file, Reason: where + " is empty"}
+		}
+		return &FileError{File: l.file, Reason: where + ": " + missingHeaderError(bestTable, bestMissing, top).Error()}
+	}
+	if len(m.ignored) > 0 {
+		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: columns not used: %s", where, strings.Join(m.ignored, ", ")))
+	}
+	l.res.Tables = appendUnique(l.res.Tables, t.Name)
+	l.sheetNames = append(l.sheetNames, sh.name)
+	st, err := l.stageFor(t)
+	if err != nil {
+		return err
+	}
+	width := 0
+	for _, c := range m.cols {
+		if c+1 > width {
+			width = c + 1
+		}
+	}
+	_, isCSV := sh.src.(*csvSource)
+	for {
+		cells, err := sh.src.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var re *rowError
+		if errors.As(err, &re) {
+			l.res.Read++
+			if err := l.quarantineRow(sh.name, re.line, "", "", re.raw, re.reason); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v (nothing from this file was stored)", where, err)}
+		}
+		line := sh.src.Line()
+		if nonEmpty(cells) == 0 {
+			continue
+		}
+		if isTotalsRow(cells) {
+			l.res.Skipped++
+			continue
+		}
+		l.res.Read++
+		if isCSV && len(cells) < width {
+			if err := l.quarantineRow(sh.name, line, "", "", strings.Join(cells, ","),
+				fmt.Sprintf("the line has %d fields but the header needs %d: a cut line or a missing delimiter", len(cells), width)); err != nil {
+				return err
+			}
+			continue
+		}
+		row, col, raw, err := parseRow(t, m, cells, line)
+		if err != nil {
+			if err := l.quarantineRow(sh.name, line, col, raw, strings.Join(cells, ","), err.Error()); err != nil {
+				return err
+			}
+			continue
+		}
+		if prev, dup := st.seen[row.key]; dup {
+			if prev.hash == row.hash {
+				l.res.Skipped++
+				continue
+			}
+			if err := l.quarantineRow(sh.name, line, "record_id", row.key, strings.Join(cells, ","),
+				fmt.Sprintf("record %s appears again with other values (first on line %d): keep one and send it again", row.key, prev.line)); err != nil {
+				return err
+			}
+			continue
+		}
+		st.seen[row.key] = seenRow{line: line, hash: row.hash}
+		args := make([]any, 0, len(row.values)+3)
+		args = append(args, row.key, row.hash, int64(line))
+		args = append(args, row.values...)
+		if err := appendRow(st.app, args); err != nil {
+			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, line, err)
+		}
+		st.rows++
+	}
+	return nil
+}
+
+func allBlank(rows [][]string) bool {
+	for _, r := range rows {
+		if nonEmpty(r) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func appendUnique(s []string, v string) []string {
+	for _, x := range s {
+		if x == v {
+			return s
+		}
+	}
+	return append(s, v)
+}
+
+// stageFor creates the staging table and its appender on first use.
+func (l *loader) stageFor(t *Table) (*stage, error) {
+	if st, ok := l.stages[t]; ok {
+		return st, nil
+	}
+	name := fmt.Sprintf("_stage_%d_%s", l.batch, t.Name)
+	cols := []string{"record_key VARCHAR", "row_hash VARCHAR", "line BIGINT"}
+	for _, c := range t.Columns {
+		cols = append(cols, fmt.Sprintf("%q %s", c.Name, stageType(c.Kind)))
+	}
+	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf("CREATE TABLE %s (%s)", name, strings.Join(cols, ", "))); err != nil {
+		return nil, err
+	}
+	app, err := store.NewAppender(l.conn, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &stage{name: name, app: app, seen: map[string]seenRow{}}
+	l.stages[t] = st
+	return st, nil
+}
+
+func stageType(k Kind) string {
+	switch k {
+	case Date:
+		return "DATE"
+	case Money:
+		return "DOUBLE"
+	case Int, Level:
+		return "INTEGER"
+	}
+	return "VARCHAR"
+}
+
+func appendRow(app *duckdb.Appender, args []any) error {
+	vals := make([]driverValue, len(args))
+	for i, a := range args {
+		vals[i] = a
+	}
+	return app.AppendRow(vals...)
+}
+
+func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow, reason string) error {
+	if l.quarantine == nil {
+		app, err := store.NewAppender(l.conn, "ingest_quarantine")
+		if err != nil {
+			return err
+		}
+		l.quarantine = app
+	}
+	l.res.Quarantined++
+	if len(rawRow) > 4000 {
+		rawRow = rawRow[:4000] + "…"
+	}
+	if len(raw) > 1000 {
+		raw = raw[:1000] + "…"
+	}
+	return l.quarantine.AppendRow(l.batch, l.source, l.file, nullable(sheet), int64(line), nullable(col), nullable(raw), nullable(rawRow), reason)
+}
+
+func nullable(s string) driverValue {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// merge moves staged rows into the canonical tables: rows whose key and
+// content are already current change nothing; a key with new content
+// closes its current version and adds the new one.
+func (l *loader) merge(now time.Time) error {
+	if l.quarantine != nil {
+		if err := l.quarantine.Close(); err != nil {
+			return fmt.Errorf("ingest %s: quarantine: %w", l.file, err)
+		}
+	}
+	for t, st := range l.stages {
+		if err := st.app.Close(); err != nil {
+			return fmt.Errorf("ingest %s: stage: %w", l.file, err)
+		}
+		canon := t.CanonTable()
+		fresh := st.name + "_new"
+		var names, selects []string
+		for _, c := range t.Columns {
+			names = append(names, fmt.Sprintf("%q", c.Name))
+			if c.Kind == Money {
+				selects = append(selects, fmt.Sprintf("CAST(%q AS DECIMAL(14,2))", c.Name))
+			} else {
+				selects = append(selects, fmt.Sprintf("%q", c.Name))
+			}
+		}
+		stmts := []string{
+			fmt.Sprintf(`CREATE TABLE %[1]s AS SELECT s.* FROM %[2]s s WHERE NOT EXISTS (
+				SELECT 1 FROM %[3]s c WHERE c.valid_to IS NULL AND c.record_key = s.record_key AND c.row_hash = s.row_hash)`, fresh, st.name, canon),
+		}
+		for _, q := range stmts {
+			if _, err := l.conn.ExecContext(l.ctx, q); err != nil {
+				return fmt.Errorf("ingest %s: %w", l.file, err)
+			}
+		}
+		var fresh64, changed int64
+		err := l.conn.QueryRowContext(l.ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE EXISTS (
+			SELECT 1 FROM %s c WHERE c.valid_to IS NULL AND c.record_key = n.record_key)) FROM %s n`, canon, fresh)).Scan(&fresh64, &changed)
+		if err != nil {
+			return fmt.Errorf("ingest %s: count changes: %w", l.file, err)
+		}
+		stmts = []string{
+			fmt.Sprintf(`UPDATE %s SET valid_to = ? WHERE valid_to IS NULL AND record_key IN (SELECT record_key FROM %s)`, canon, fresh),
+			fmt.Sprintf(`INSERT INTO %s (record_key, row_hash, batch_id, line, valid_from, valid_to, %s)
+				SELECT record_key, row_hash, %d, line, ?, NULL, %s FROM %s`, canon, strings.Join(names, ", "), l.batch, strings.Join(selects, ", "), fresh),
+			fmt.Sprintf(`DROP TABLE %s`, fresh),
+			fmt.Sprintf(`DROP TABLE %s`, st.name),
+		}
+		for i, q := range stmts {
+			var args []any
+			if i < 2 {
+				args = []any{now}
+			}
+			if _, err := l.conn.ExecContext(l.ctx, q, args...); err != nil {
+				return fmt.Errorf("ingest %s: %w", l.file, err)
+			}
+		}
+		l.res.New += int(fresh64 - changed)
+		l.res.Changed += int(changed)
+		l.res.Unchanged += st.rows - int(fresh64)
+	}
+	return nil
+}
+
+const insertBatch = `INSERT INTO ingest_batches (batch_id, source, table_name, file_name, file_sha256, file_bytes, encoding, sheet,
+	header_line, started_at, finished_at, rows_read, rows_new, rows_changed, rows_unchanged, rows_quarantined, rows_skipped, notes)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+func (l *loader) recordBatch(sum string, size int64, started time.Time) error {
+	r := l.res
+	_, err := l.conn.ExecContext(l.ctx, insertBatch, l.batch, l.source, strings.Join(r.Tables, ","), l.file, sum, size,
+		r.Encoding, strings.Join(l.sheetNames, ","), l.headerLine, started, l.opt.Now(),
+		r.Read, r.New, r.Changed, r.Unchanged, r.Quarantined, r.Skipped, strings.Join(r.Notes, "\n"))
+	return err
+}

@@ -1,0 +1,143 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
+	"golang.org/x/text/transform"
+)
+
+// rowSource yields the rows of one sheet of a file. Next returns io.EOF at
+// the end and a *rowError for one row that could not be read, after which
+// it can go on.
+type rowSource interface {
+	Next() ([]string, error)
+	Line() int // line (text files) or row number (spreadsheets) of the last row, from 1
+}
+
+// rowError is a row that could not be split into cells.
+type rowError struct {
+	line   int
+	raw    string
+	reason string
+}
+
+func (e *rowError) Error() string { return fmt.Sprintf("line %d: %s", e.line, e.reason) }
+
+const sniffBytes = 64 << 10
+
+// sniffEncoding decides how a text file is encoded from its first bytes.
+func sniffEncoding(head []byte) string {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}):
+		return "utf-8-bom"
+	case bytes.HasPrefix(head, []byte{0xFF, 0xFE}):
+		return "utf-16le"
+	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
+		return "utf-16be"
+	}
+	// A multi-byte rune may be cut at the end of the sample.
+	for i := 0; i < utf8.UTFMax && len(head) > 0; i++ {
+		if utf8.Valid(head) {
+			return "utf-8"
+		}
+		head = head[:len(head)-1]
+	}
+	return "gb18030"
+}
+
+// decode wraps r so it yields UTF-8.
+func decode(r io.Reader, enc string) io.Reader {
+	switch enc {
+	case "utf-8-bom", "utf-16le", "utf-16be":
+		return transform.NewReader(r, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
+	case "gb18030":
+		return transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
+	}
+	return r
+}
+
+// sniffDelimiter picks the separator that splits the first lines most evenly.
+func sniffDelimiter(head []byte) rune {
+	lines := strings.SplitN(string(head), "\n", 6)
+	if len(lines) > 5 {
+		lines = lines[:5]
+	}
+	best, bestN := ',', 0
+	for _, d := range []rune{',', '\t', ';', '|'} {
+		n := 0
+		for _, l := range lines {
+			n += strings.Count(l, string(d))
+		}
+		if n > bestN {
+			best, bestN = d, n
+		}
+	}
+	return best
+}
+
+type csvSource struct {
+	r        *csv.Reader
+	enc      string
+	line     int
+	replaced bool // the decoder met bytes it could not decode
+}
+
+func newCSVSource(r io.Reader) (*csvSource, error) {
+	br := bufio.NewReaderSize(r, sniffBytes)
+	head, err := br.Peek(sniffBytes)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(head)) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	if looksBinary(head) {
+		return nil, errors.New("the file is not text (binary content; is it a spreadsheet or an archive with the wrong name?)")
+	}
+	enc := sniffEncoding(head)
+	cr := csv.NewReader(decode(br, enc))
+	cr.Comma = sniffDelimiter(head)
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	cr.TrimLeadingSpace = cr.Comma != '\t' // a tab would count as leading space and eat empty fields
+	cr.ReuseRecord = true
+	return &csvSource{r: cr, enc: enc}, nil
+}
+
+func looksBinary(head []byte) bool {
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+		return false // UTF-16 has NULs by nature
+	}
+	return bytes.IndexByte(head, 0) >= 0 || bytes.HasPrefix(head, []byte("PK\x03\x04"))
+}
+
+func (s *csvSource) Line() int { return s.line }
+
+func (s *csvSource) Next() ([]string, error) {
+	rec, err := s.r.Read()
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			s.line = pe.StartLine
+			return nil, &rowError{line: pe.StartLine, reason: pe.Err.Error()}
+		}
+		return nil, err
+	}
+	s.line, _ = s.r.FieldPos(0)
+	for _, f := range rec {
+		if !utf8.ValidString(f) || strings.ContainsRune(f, utf8.RuneError) {
+			return nil, &rowError{line: s.line, raw: strings.ToValidUTF8(strings.Join(rec, string(s.r.Comma)), "?"),
+				reason: fmt.Sprintf("bytes that are not valid %s: save the file as UTF-8 or GB18030 and send it again", s.enc)}
+		}
+	}
+	return rec, nil
+}

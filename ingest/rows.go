@@ -1,0 +1,127 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// parsedRow is one row turned into canonical values, ready to append.
+type parsedRow struct {
+	key    string
+	hash   string
+	line   int
+	values []any // in Table.Columns order; nil for absent
+}
+
+// parseRow maps cells through m and parses each value by its column's kind.
+// It returns the first bad column and every problem found, for quarantine.
+func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string, string, error) {
+	row := parsedRow{line: line, values: make([]any, len(t.Columns))}
+	var problems []string
+	badCol, badRaw := "", ""
+	h := fnv.New64a()
+	for i := range t.Columns {
+		c := &t.Columns[i]
+		raw := ""
+		if ci := m.cols[i]; ci >= 0 && ci < len(cells) {
+			raw = cells[ci]
+		}
+		v, err := parseValue(c, raw)
+		if errors.Is(err, errBlank) {
+			if c.Required {
+				err = fmt.Errorf("is empty but required")
+			} else {
+				err = nil
+			}
+			v = nil
+		}
+		if err != nil {
+			if badCol == "" {
+				badCol, badRaw = c.Name, raw
+			}
+			problems = append(problems, c.Name+": "+err.Error())
+			continue
+		}
+		row.values[i] = v
+		h.Write([]byte(valueText(v)))
+		h.Write([]byte{0x1f})
+	}
+	if len(problems) > 0 {
+		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))
+	}
+	row.hash = strconv.FormatUint(h.Sum64(), 16)
+	row.key = recordKey(t, row)
+	return row, "", "", nil
+}
+
+func parseValue(c *Column, raw string) (any, error) {
+	switch c.Kind {
+	case ID:
+		return checkID(raw)
+	case Date:
+		return parseDate(raw)
+	case Money:
+		return parseMoney(raw)
+	case Int:
+		return parseInt(raw)
+	case Level:
+		return parseLevel(raw)
+	case Sex:
+		return parseSex(raw)
+	case Enum:
+		return parseEnum(c, raw)
+	case Phone:
+		return parsePhone(raw)
+	}
+	s := cleanText(raw)
+	if s == "" {
+		return nil, errBlank
+	}
+	return s, nil
+}
+
+func valueText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case time.Time:
+		return x.Format("2006-01-02")
+	case float64:
+		return strconv.FormatFloat(x, 'f', 2, 64)
+	case int32:
+		return strconv.Itoa(int(x))
+	}
+	return fmt.Sprint(v)
+}
+
+// recordKey is the record_id (or the table's key columns); a row with none
+// is keyed by its content.
+func recordKey(t *Table, row parsedRow) string {
+	keys := t.Key
+	if len(keys) == 0 {
+		keys = []string{"record_id"}
+	}
+	var parts []string
+	empty := true
+	for _, k := range keys {
+		for i := range t.Columns {
+			if t.Columns[i].Name == k {
+				s := valueText(row.values[i])
+				if s != "" {
+					empty = false
+				}
+				parts = append(parts, s)
+			}
+		}
+	}
+	if empty {
+		return "content:" + row.hash
+	}
+	return strings.Join(parts, "|")
+}

@@ -1,0 +1,236 @@
+package ingest
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/text/width"
+)
+
+// parseDate reads the date forms of SOURCES.md; a date-time gives its date.
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(width.Fold.String(s))
+	if s == "" {
+		return time.Time{}, errBlank
+	}
+	if i := strings.IndexAny(s, " T"); i > 0 {
+		s = s[:i]
+	}
+	var y, m, d int
+	var err error
+	switch {
+	case strings.ContainsAny(s, "年月日"):
+		s = strings.NewReplacer("年", "-", "月", "-", "日", "").Replace(s)
+		y, m, d, err = ymd(s, "-")
+	case strings.Contains(s, "-"):
+		y, m, d, err = ymd(s, "-")
+	case strings.Contains(s, "/"):
+		y, m, d, err = ymd(s, "/")
+	case strings.Contains(s, "."):
+		if whole, _, _ := strings.Cut(s, "."); len(whole) <= 5 && allDigits(whole) {
+			if f, ferr := strconv.ParseFloat(s, 64); ferr == nil {
+				return excelSerial(f)
+			}
+		}
+		y, m, d, err = ymd(s, ".")
+	case len(s) == 8 && allDigits(s):
+		y, _ = strconv.Atoi(s[:4])
+		m, _ = strconv.Atoi(s[4:6])
+		d, _ = strconv.Atoi(s[6:])
+	case allDigits(s) && len(s) <= 5:
+		f, _ := strconv.ParseFloat(s, 64)
+		return excelSerial(f)
+	default:
+		err = errors.New("unknown form")
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (use 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日)", s)
+	}
+	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
+	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
+		return time.Time{}, fmt.Errorf("%q is not a real date", s)
+	}
+	if y < 1880 || y > 2200 {
+		return time.Time{}, fmt.Errorf("%q has an impossible year", s)
+	}
+	return t, nil
+}
+
+func ymd(s, sep string) (y, m, d int, err error) {
+	parts := strings.Split(s, sep)
+	if len(parts) != 3 {
+		return 0, 0, 0, errors.New("want three parts")
+	}
+	var v [3]int
+	for i, p := range parts {
+		if v[i], err = strconv.Atoi(p); err != nil {
+			return 0, 0, 0, err
+		}
+	}
+	return v[0], v[1], v[2], nil
+}
+
+// excelSerial converts an Excel date serial (1900 date system).
+func excelSerial(f float64) (time.Time, error) {
+	if f < 1 || f > 100000 {
+		return time.Time{}, fmt.Errorf("%v is not a date", f)
+	}
+	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
+	return base.AddDate(0, 0, int(math.Floor(f))), nil
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+var errBlank = errors.New("blank")
+
+// parseMoney reads yuan: 1234.5, 1,234.50, ¥1234, 1234元.
+func parseMoney(s string) (float64, error) {
+	t := strings.TrimSpace(width.Fold.String(s))
+	if t == "" {
+		return 0, errBlank
+	}
+	t = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", " ", "").Replace(t)
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%q is not an amount in yuan (use 1234.50)", s)
+	}
+	if v < 0 {
+		return 0, fmt.Errorf("%q is a negative amount", s)
+	}
+	return math.Round(v*100) / 100, nil
+}
+
+func parseInt(s string) (int32, error) {
+	t := strings.TrimSpace(width.Fold.String(s))
+	if t == "" {
+		return 0, errBlank
+	}
+	t = strings.TrimSuffix(strings.TrimSuffix(t, "人"), "口")
+	if f, err := strconv.ParseFloat(t, 64); err == nil && f == math.Trunc(f) && f >= 0 && f < 1e6 {
+		return int32(f), nil
+	}
+	return 0, fmt.Errorf("%q is not a whole number", s)
+}
+
+var chineseLevels = map[string]int32{"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+// parseLevel reads a disability level: 1–4, 一级…四级, 1级.
+func parseLevel(s string) (int32, error) {
+	t := strings.TrimSpace(width.Fold.String(s))
+	if t == "" {
+		return 0, errBlank
+	}
+	t = strings.TrimSuffix(strings.TrimPrefix(t, "残疾"), "级")
+	if v, ok := chineseLevels[t]; ok {
+		return v, nil
+	}
+	return 0, fmt.Errorf("%q is not a disability level (1 to 4, or 一级 to 四级)", s)
+}
+
+// parseSex reads 男/女, M/F, 1/2 (GB/T 2261.1); 0 and 9 mean unknown.
+func parseSex(s string) (string, error) {
+	switch strings.ToLower(strings.TrimSpace(width.Fold.String(s))) {
+	case "":
+		return "", errBlank
+	case "男", "m", "1", "male", "男性":
+		return "male", nil
+	case "女", "f", "2", "female", "女性":
+		return "female", nil
+	case "0", "9", "未知", "未说明":
+		return "", errBlank
+	}
+	return "", fmt.Errorf("%q is not a sex (男/女, M/F or 1/2)", s)
+}
+
+func parseEnum(c *Column, s string) (string, error) {
+	t := strings.TrimSpace(width.Fold.String(s))
+	if t == "" {
+		return "", errBlank
+	}
+	if v, ok := c.Values[t]; ok {
+		return v, nil
+	}
+	if v, ok := c.Values[strings.ToLower(t)]; ok {
+		return v, nil
+	}
+	return "", fmt.Errorf("%q is not a known %s (known: %s)", s, c.Name, strings.Join(canonicalValues(c), ", "))
+}
+
+func canonicalValues(c *Column) []string {
+	seen := map[string]bool{}
+	var out []string
+	for k, v := range c.Values {
+		if k == v && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// checkID lets through what could be an ID in any form departments send;
+// whether it is a valid one is match's question.
+func checkID(s string) (string, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return "", errBlank
+	}
+	digits := 0
+	for _, r := range t {
+		switch {
+		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+			digits++
+		case r == 'x', r == 'X', r == 'ｘ', r == 'Ｘ', r == ' ', r == '-', r == '\u3000', r == '\'', r == '－':
+		default:
+			return "", fmt.Errorf("%q has characters an ID number cannot have", s)
+		}
+	}
+	if digits < 14 || digits > 18 {
+		return "", fmt.Errorf("%q has %d digits; an ID number has 18 (or 15 for old ones)", s, digits)
+	}
+	return t, nil
+}
+
+func parsePhone(s string) (string, error) {
+	t := strings.TrimSpace(width.Fold.String(s))
+	if t == "" {
+		return "", errBlank
+	}
+	var b strings.Builder
+	for _, r := range t {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '+' || r == '(' || r == ')':
+		default:
+			return "", fmt.Errorf("%q is not a phone number", s)
+		}
+	}
+	p := strings.TrimPrefix(b.String(), "86")
+	if len(p) < 7 || len(p) > 12 {
+		return "", fmt.Errorf("%q is not a phone number", s)
+	}
+	return p, nil
+}
+
+func cleanText(s string) string {
+	return strings.TrimSpace(width.Fold.String(strings.Map(func(r rune) rune {
+		if r == '\u3000' {
+			return ' '
+		}
+		return r
+	}, s)))
+}

@@ -1,0 +1,95 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// MigrationSet is one package's schema history: files named
+// NNN_what.sql, applied in order and recorded under Component.
+type MigrationSet struct {
+	Component string
+	FS        fs.FS // holds the .sql files at its root
+}
+
+const ledgerDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
+	component VARCHAR NOT NULL,
+	version   INTEGER NOT NULL,
+	name      VARCHAR NOT NULL,
+	applied_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+	PRIMARY KEY (component, version)
+)`
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func (db *DB) migrate(ctx context.Context, sets []MigrationSet) error {
+	if _, err := db.ExecContext(ctx, ledgerDDL); err != nil {
+		return fmt.Errorf("store: migration ledger: %w", err)
+	}
+	for _, set := range sets {
+		ms, err := readMigrations(set)
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			var done bool
+			err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM schema_migrations WHERE component = ? AND version = ?`,
+				set.Component, m.version).Scan(&done)
+			if err != nil {
+				return fmt.Errorf("store: read migration ledger: %w", err)
+			}
+			if done {
+				continue
+			}
+			err = db.Tx(ctx, func(conn *sql.Conn) error {
+				if _, err := conn.ExecContext(ctx, m.sql); err != nil {
+					return err
+				}
+				_, err := conn.ExecContext(ctx, `INSERT INTO schema_migrations (component, version, name) VALUES (?, ?, ?)`,
+					set.Component, m.version, m.name)
+				return err
+			})
+			if err != nil {
+				return fmt.Errorf("store: migration %s/%s: %w", set.Component, m.name, err)
+			}
+		}
+	}
+	return nil
+}
+
+func readMigrations(set MigrationSet) ([]migration, error) {
+	names, err := fs.Glob(set.FS, "*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	seen := map[int]string{}
+	for _, name := range names {
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("store: migration %s/%s: name must start with a number and '_'", set.Component, name)
+		}
+		if prev, dup := seen[v]; dup {
+			return nil, fmt.Errorf("store: migrations %s/%s and %s share version %d", set.Component, prev, name, v)
+		}
+		seen[v] = name
+		body, err := fs.ReadFile(set.FS, name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: path.Base(name), sql: string(body)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	return ms, nil
+}

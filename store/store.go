@@ -1,0 +1,109 @@
+// Package store owns the DuckDB file: opening it as the one writer of this
+// process, applying each package's versioned migrations, and running work
+// in transactions. It knows no table but its own migration ledger: the
+// packages that own tables hand their migrations to Open.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// DB is an open safetynet database.
+type DB struct {
+	*sql.DB
+	Path string
+}
+
+// Open opens (creating if needed) the DuckDB file at path and applies the
+// given migrations that are not yet recorded. An empty path opens an
+// in-memory database, for tests that need no file.
+func Open(ctx context.Context, path string, sets ...MigrationSet) (*DB, error) {
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("store: create folder for %s: %w", path, err)
+		}
+	}
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		// Asia/Shanghai by default is config's business; DuckDB's own zone stays UTC
+		// so that TIMESTAMPTZ values round-trip unchanged through the driver.
+		_, err := execer.ExecContext(context.Background(), "SET TimeZone = 'UTC'", nil)
+		return err
+	})
+	if err != nil {
+		return nil, openError(path, err)
+	}
+	sqlDB := sql.OpenDB(connector)
+	if err := sqlDB.PingContext(ctx); err != nil {
+		sqlDB.Close()
+		return nil, openError(path, err)
+	}
+	db := &DB{DB: sqlDB, Path: path}
+	if err := db.migrate(ctx, sets); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func openError(path string, err error) error {
+	if strings.Contains(err.Error(), "lock") {
+		return fmt.Errorf("store: %s is in use by another process (is `safetynet serve` running? stop it, or run the job from its web UI): %w", path, err)
+	}
+	return fmt.Errorf("store: open %s: %w", path, err)
+}
+
+// Tx runs fn in one transaction on one connection: all of it commits, or
+// none of it does. fn may use conn for the driver-level Appender.
+func (db *DB) Tx(ctx context.Context, fn func(conn *sql.Conn) error) (err error) {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			conn.ExecContext(context.Background(), "ROLLBACK")
+			panic(p)
+		}
+		if err != nil {
+			if _, rbErr := conn.ExecContext(context.Background(), "ROLLBACK"); rbErr != nil {
+				err = errors.Join(err, fmt.Errorf("rollback: %w", rbErr))
+			}
+			return
+		}
+		if _, err = conn.ExecContext(ctx, "COMMIT"); err != nil {
+			err = fmt.Errorf("commit: %w", err)
+		}
+	}()
+	return fn(conn)
+}
+
+// NewAppender returns a DuckDB appender on conn for table. Rows appended
+// inside a Tx commit or roll back with it.
+func NewAppender(conn *sql.Conn, table string) (*duckdb.Appender, error) {
+	var app *duckdb.Appender
+	err := conn.Raw(func(dc any) error {
+		var err error
+		app, err = duckdb.NewAppenderFromConn(dc.(driver.Conn), "", table)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("appender for %s: %w", table, err)
+	}
+	return app, nil
+}
+
+// Quote returns s as a SQL string literal.
+func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
