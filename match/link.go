@@ -1,0 +1,137 @@
+package match
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"safetynet/store"
+)
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// Migrations are match's tables and views.
+func Migrations() store.MigrationSet {
+	sub, _ := fs.Sub(schemaFS, "schema")
+	return store.MigrationSet{Component: "match", FS: sub}
+}
+
+// Sources are the tables whose records are linked to persons.
+var Sources = []string{"members", "education", "health", "medins", "disability"}
+
+// Stats says what a linking run did.
+type Stats struct {
+	NewIDs   int            // raw ID texts normalised for the first time
+	Linked   map[string]int // per method
+	Duration time.Duration
+}
+
+const newRawIDs = `SELECT DISTINCT id_number FROM (%s) s
+WHERE id_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM match_ids i WHERE i.id_raw = s.id_number)`
+
+// registryIndex is each usable ID's active household: the household of
+// the first active registry row holding it.
+const registryIndex = `CREATE TEMP TABLE _reg AS
+SELECT p.id_number, p.household_id FROM registry_persons p
+WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
+QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
+
+const linkSource = `INSERT INTO match_links
+SELECT '%[1]s', r.record_key, i.id_number, g.household_id,
+       CASE WHEN g.household_id IS NOT NULL THEN 'id_exact'
+            WHEN i.id_number IS NOT NULL THEN 'id_outside_registry'
+            ELSE 'unlinked' END,
+       CASE WHEN r.id_number IS NULL THEN 'no ID number' ELSE i.problem END,
+       ?
+FROM %[1]s r
+LEFT JOIN match_ids i ON i.id_raw = r.id_number
+LEFT JOIN _reg g ON g.id_number = i.id_number AND i.problem IS NULL`
+
+// Link normalises the ID texts not seen before and links every current
+// record to its person and active household. The whole linking table is
+// rebuilt in one transaction, so readers never see half a run.
+func Link(ctx context.Context, db *store.DB) (*Stats, error) {
+	start := time.Now()
+	st := &Stats{Linked: map[string]int{}}
+	var parts []string
+	for _, s := range Sources {
+		parts = append(parts, "SELECT id_number FROM "+s)
+	}
+	err := db.Tx(ctx, func(conn *sql.Conn) error {
+		rows, err := conn.QueryContext(ctx, fmt.Sprintf(newRawIDs, strings.Join(parts, " UNION ALL ")))
+		if err != nil {
+			return fmt.Errorf("match: read new IDs: %w", err)
+		}
+		var raws []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				rows.Close()
+				return err
+			}
+			raws = append(raws, s)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		app, err := store.NewAppender(conn, "match_ids")
+		if err != nil {
+			return err
+		}
+		for _, raw := range raws {
+			id, perr := ParseID(raw)
+			var idv, problem, birth, sex any
+			if perr == nil {
+				idv, birth, sex = string(id), id.BirthDate(), id.Sex()
+			} else {
+				problem = perr.Error()
+			}
+			if err := app.AppendRow(raw, idv, problem, birth, sex); err != nil {
+				app.Close()
+				return fmt.Errorf("match: store ID %q: %w", Mask(raw), err)
+			}
+		}
+		if err := app.Close(); err != nil {
+			return err
+		}
+		st.NewIDs = len(raws)
+		for _, q := range []string{"DROP TABLE IF EXISTS _reg", registryIndex, "DELETE FROM match_links"} {
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("match: %w", err)
+			}
+		}
+		for _, s := range Sources {
+			if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkSource, s), start); err != nil {
+				return fmt.Errorf("match: link %s: %w", s, err)
+			}
+		}
+		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {
+			return err
+		}
+		rows, err = conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var m string
+			var n int
+			if err := rows.Scan(&m, &n); err != nil {
+				return err
+			}
+			st.Linked[m] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	st.Duration = time.Since(start)
+	return st, nil
+}
