@@ -1,0 +1,228 @@
+package alerts
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"safetynet/config"
+	"safetynet/store"
+)
+
+// Evidence names one source record behind an alert.
+type Evidence struct {
+	Source   string `json:"source"`
+	RecordID string `json:"record_id"`
+}
+
+// Case is one row a rule's query returned: an alert to raise or refresh.
+type Case struct {
+	RuleID      string
+	HouseholdID string
+	IDNumber    string
+	RegionCode  string
+	Severity    string
+	Reason      string
+	Details     string // JSON
+	Evidence    []Evidence
+}
+
+// Subject is what one open alert per rule is kept for: the household, or
+// the person when outside the registry.
+func (c *Case) Subject() string {
+	if c.HouseholdID != "" {
+		return "household:" + c.HouseholdID
+	}
+	return "person:" + c.IDNumber
+}
+
+// Evaluator runs the rule pack against the store.
+type Evaluator struct {
+	DB             *store.DB
+	Pack           *Pack
+	Standards      config.Standards
+	SeriousIllness []string
+}
+
+// RuleResult is what one rule found, or why it failed.
+type RuleResult struct {
+	RuleID string
+	Cases  int
+	Err    error
+}
+
+// Report is what one evaluation did.
+type Report struct {
+	Rules                   []RuleResult
+	Raised, Refreshed, Kept int // Kept: cases quiet because already closed or dismissed
+}
+
+// Failed lists the rules that failed.
+func (r *Report) Failed() []RuleResult {
+	var out []RuleResult
+	for _, rr := range r.Rules {
+		if rr.Err != nil {
+			out = append(out, rr)
+		}
+	}
+	return out
+}
+
+// prepare creates the helpers every rule may use on conn: standard_of(region),
+// is_serious(code) and the pack's views, all temporary.
+func (e *Evaluator) prepare(ctx context.Context, conn *sql.Conn, asOf time.Time) error {
+	var std []string
+	std = append(std, fmt.Sprintf("('', %v)", e.Standards.DefaultMonthly))
+	for p, v := range e.Standards.ByRegion {
+		std = append(std, fmt.Sprintf("(%s, %v)", store.Quote(p), v))
+	}
+	var ser []string
+	for _, c := range e.SeriousIllness {
+		lo, hi, ok := strings.Cut(c, "-")
+		if !ok {
+			hi = lo
+		}
+		ser = append(ser, fmt.Sprintf("(%s, %s)", store.Quote(lo), store.Quote(hi)))
+	}
+	if len(ser) == 0 {
+		ser = append(ser, "(NULL, NULL)")
+	}
+	stmts := []string{
+		"CREATE OR REPLACE TEMP TABLE _standards (prefix VARCHAR, monthly DOUBLE)",
+		"INSERT INTO _standards VALUES " + strings.Join(std, ", "),
+		"CREATE OR REPLACE TEMP TABLE _serious (lo VARCHAR, hi VARCHAR)",
+		"INSERT INTO _serious VALUES " + strings.Join(ser, ", "),
+		`CREATE OR REPLACE TEMP MACRO standard_of(rc) AS (
+			SELECT monthly FROM _standards WHERE starts_with(coalesce(rc, ''), prefix) ORDER BY length(prefix) DESC LIMIT 1)`,
+		`CREATE OR REPLACE TEMP MACRO is_serious(code) AS (
+			code IS NOT NULL AND EXISTS (SELECT 1 FROM _serious s
+			WHERE left(upper(replace(code, ' ', '')), length(s.lo)) BETWEEN s.lo AND s.hi))`,
+	}
+	names := make([]string, 0, len(e.Pack.Views))
+	for n := range e.Pack.Views {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		q, err := render(e.Pack.Views[n], nil, asOf)
+		if err != nil {
+			return fmt.Errorf("alerts: view %s: %w", n, err)
+		}
+		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", n, q))
+	}
+	for _, q := range stmts {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("alerts: prepare: %w", err)
+		}
+	}
+	return nil
+}
+
+const caseColumns = `SELECT CAST(household_id AS VARCHAR), CAST(id_number AS VARCHAR), CAST(region_code AS VARCHAR),
+	CAST(severity AS VARCHAR), CAST(reason AS VARCHAR), CAST(details AS VARCHAR), CAST(to_json(evidence) AS VARCHAR)
+	FROM (%s) ORDER BY ALL`
+
+var lineInError = regexp.MustCompile(`\s+`)
+
+// cases runs one rule and returns what it found.
+func (e *Evaluator) cases(ctx context.Context, conn *sql.Conn, r *Rule, asOf time.Time) ([]Case, error) {
+	q, err := render(r.SQL, r.Params, asOf)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(caseColumns, q))
+	if err != nil {
+		return nil, fmt.Errorf("%s", lineInError.ReplaceAllString(err.Error(), " "))
+	}
+	defer rows.Close()
+	var out []Case
+	for rows.Next() {
+		var hh, id, region, sev, reason, details, ev sql.NullString
+		if err := rows.Scan(&hh, &id, &region, &sev, &reason, &details, &ev); err != nil {
+			return nil, err
+		}
+		c := Case{RuleID: r.ID, HouseholdID: hh.String, IDNumber: id.String, RegionCode: region.String,
+			Severity: sev.String, Reason: reason.String, Details: details.String}
+		if _, ok := SLA[c.Severity]; !ok {
+			return nil, fmt.Errorf("severity %q is not one of critical, high, medium, low", c.Severity)
+		}
+		if c.HouseholdID == "" && c.IDNumber == "" {
+			return nil, fmt.Errorf("a row has neither household_id nor id_number")
+		}
+		if ev.Valid {
+			if err := json.Unmarshal([]byte(ev.String), &c.Evidence); err != nil {
+				return nil, fmt.Errorf("evidence: %w", err)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DryRun evaluates the enabled rules and returns their cases without
+// writing anything.
+func (e *Evaluator) DryRun(ctx context.Context, asOf time.Time) (map[string][]Case, *Report, error) {
+	conn, err := e.DB.Conn(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close()
+	if err := e.prepare(ctx, conn, asOf); err != nil {
+		return nil, nil, err
+	}
+	return e.all(ctx, conn, asOf)
+}
+
+func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (map[string][]Case, *Report, error) {
+	rep := &Report{}
+	found := map[string][]Case{}
+	for _, r := range e.Pack.Rules {
+		if !r.Enabled {
+			continue
+		}
+		cs, err := e.cases(ctx, conn, r, asOf)
+		if err != nil {
+			err = fmt.Errorf("rule %s: %w", r.ID, err)
+		}
+		rep.Rules = append(rep.Rules, RuleResult{RuleID: r.ID, Cases: len(cs), Err: err})
+		found[r.ID] = cs
+	}
+	return found, rep, nil
+}
+
+// Run evaluates the pack as of a date and records the alerts: new cases
+// raise alerts, cases of an open alert refresh it. at is the time the
+// evaluation counts as (first_seen, last_seen). A rule that fails is
+// reported in the Report and the others still run.
+func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error) {
+	var rep *Report
+	err := e.DB.Tx(ctx, func(conn *sql.Conn) error {
+		if err := e.prepare(ctx, conn, asOf); err != nil {
+			return err
+		}
+		found, r, err := e.all(ctx, conn, asOf)
+		if err != nil {
+			return err
+		}
+		rep = r
+		var all []Case
+		for _, id := range e.Pack.IDs() {
+			all = append(all, found[id]...)
+		}
+		return record(ctx, conn, all, at, rep)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, rr := range rep.Rules {
+		if rr.Err != nil {
+			ruleErrors.WithLabelValues(rr.RuleID).Inc()
+		}
+	}
+	return rep, nil
+}

@@ -1,0 +1,142 @@
+package alerts
+
+import (
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"safetynet/config"
+)
+
+//go:embed rules.yaml
+var builtin []byte
+
+// Rule is one rule of the pack: data, not code.
+type Rule struct {
+	ID       string            `yaml:"id"`
+	Title    map[string]string `yaml:"title"` // zh, en
+	Severity string            `yaml:"severity"`
+	Params   map[string]any    `yaml:"params"`
+	SQL      string            `yaml:"sql"`
+	Enabled  bool              `yaml:"-"`
+}
+
+// Pack is the rule pack with its shared views.
+type Pack struct {
+	Views map[string]string `yaml:"views"`
+	Rules []*Rule           `yaml:"rules"`
+}
+
+// SLA is how long an alert of each severity may stay open.
+var SLA = map[string]time.Duration{
+	"critical": 48 * time.Hour,
+	"high":     7 * 24 * time.Hour,
+	"medium":   30 * 24 * time.Hour,
+	"low":      90 * 24 * time.Hour,
+}
+
+// SeverityRank orders severities, higher is worse.
+var SeverityRank = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
+
+// LoadPack reads the built-in pack and applies the config's overrides.
+func LoadPack(rules map[string]config.RuleConf) (*Pack, error) {
+	var p Pack
+	if err := yaml.Unmarshal(builtin, &p); err != nil {
+		return nil, fmt.Errorf("alerts: built-in rules: %w", err)
+	}
+	byID := map[string]*Rule{}
+	for _, r := range p.Rules {
+		r.Enabled = true
+		byID[r.ID] = r
+	}
+	ids := make([]string, 0, len(rules))
+	for id := range rules {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		conf := rules[id]
+		r, ok := byID[id]
+		if !ok {
+			return nil, fmt.Errorf("config: rules.%s: no such rule (known: %s)", id, strings.Join(p.IDs(), ", "))
+		}
+		if conf.Enabled != nil {
+			r.Enabled = *conf.Enabled
+		}
+		for k, v := range conf.Params {
+			if _, ok := r.Params[k]; !ok {
+				return nil, fmt.Errorf("config: rules.%s.params.%s: no such parameter (known: %s)", id, k, strings.Join(keys(r.Params), ", "))
+			}
+			if _, err := literal(v); err != nil {
+				return nil, fmt.Errorf("config: rules.%s.params.%s: %v", id, k, err)
+			}
+			r.Params[k] = v
+		}
+	}
+	return &p, nil
+}
+
+// IDs lists the rule ids in pack order.
+func (p *Pack) IDs() []string {
+	var ids []string
+	for _, r := range p.Rules {
+		ids = append(ids, r.ID)
+	}
+	return ids
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+var placeholder = regexp.MustCompile(`\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}`)
+
+// render replaces {{as_of}} and {{param}} with SQL literals.
+func render(sql string, params map[string]any, asOf time.Time) (string, error) {
+	var firstErr error
+	out := placeholder.ReplaceAllStringFunc(sql, func(m string) string {
+		name := placeholder.FindStringSubmatch(m)[1]
+		if name == "as_of" {
+			return "DATE '" + asOf.Format("2006-01-02") + "'"
+		}
+		v, ok := params[name]
+		if !ok {
+			if firstErr == nil {
+				firstErr = fmt.Errorf("the query uses {{%s}} but the rule has no such parameter", name)
+			}
+			return m
+		}
+		lit, err := literal(v)
+		if err != nil && firstErr == nil {
+			firstErr = fmt.Errorf("parameter %s: %v", name, err)
+		}
+		return lit
+	})
+	return out, firstErr
+}
+
+// literal turns a parameter value into SQL: numbers as numbers, strings quoted.
+func literal(v any) (string, error) {
+	switch x := v.(type) {
+	case int:
+		return strconv.Itoa(x), nil
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), nil
+	case string:
+		return "'" + strings.ReplaceAll(x, "'", "''") + "'", nil
+	case bool:
+		return strconv.FormatBool(x), nil
+	}
+	return "", fmt.Errorf("%v is not a number, text or true/false", v)
+}
