@@ -219,12 +219,12 @@ func TestIngestJSONL(t *testing.T) {
 
 func TestIngestRejectsUnreadableFiles(t *testing.T) {
 	cases := map[string][]byte{
-		"empty.csv":     {},
-		"binary.csv":    {0x00, 0x01, 0x02, 0xff, 0x00},
-		"noheader.csv":  []byte("a,b,c\n1,2,3\n"),
-		"twice.csv":     []byte("结算编号,个人自付,自付金额,结算日期\n1,2,3,2024-01-01\n"),
+		"empty.csv":      {},
+		"binary.csv":     {0x00, 0x01, 0x02, 0xff, 0x00},
+		"noheader.csv":   []byte("a,b,c\n1,2,3\n"),
+		"twice.csv":      []byte("结算编号,个人自付,自付金额,结算日期\n1,2,3,2024-01-01\n"),
 		"truncated.xlsx": []byte("PK\x03\x04 this is not a whole zip"),
-		"notes.pdf":     []byte("%PDF-1.4"),
+		"notes.pdf":      []byte("%PDF-1.4"),
 	}
 	for name, data := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -26,7 +26,7 @@ CREATE TABLE alert_evidence (
 
 CREATE TABLE alert_history (
     alert_id    BIGINT NOT NULL,
-    at          TIMESTAMPTZ NOT NULL,
+    changed_at  TIMESTAMPTZ NOT NULL,
     actor       VARCHAR NOT NULL,
     from_status VARCHAR,
     to_status   VARCHAR NOT NULL,

@@ -1,0 +1,171 @@
+// Package jobs owns running the pipeline: the chain ingest → match →
+// alerts, its schedule (robfig/cron, from config), a lock so two runs
+// never overlap, and the run history in job_runs.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/config"
+	"safetynet/ingest"
+	"safetynet/match"
+	"safetynet/store"
+)
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// Migrations are jobs' tables.
+func Migrations() store.MigrationSet {
+	sub, _ := fs.Sub(schemaFS, "schema")
+	return store.MigrationSet{Component: "jobs", FS: sub}
+}
+
+// Chain runs the pipeline over one database.
+type Chain struct {
+	Cfg  *config.Config
+	DB   *store.DB
+	Pack *alerts.Pack
+	Log  *slog.Logger
+	Now  func() time.Time
+
+	mu sync.Mutex // one run at a time
+}
+
+// Report is what one run did.
+type Report struct {
+	RunID       int64
+	Files       int
+	Rejected    int
+	Stored      int
+	Quarantined int
+	Ingest      []*ingest.Result
+	Match       *match.Stats
+	Alerts      *alerts.Report
+	Stages      map[string]time.Duration
+}
+
+// Run ingests what waits in the inboxes of the given sources (all when
+// none are given), links, and evaluates the rules as of asOf (today when
+// zero). A bad file is not a failure; a database error is.
+func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources ...string) (*Report, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	at := now().In(c.Cfg.Location)
+	if asOf.IsZero() {
+		asOf = at
+	} else if asOf.Format("2006-01-02") != at.Format("2006-01-02") {
+		// A back-fill counts as the end of its day.
+		y, m, d := asOf.Date()
+		at = time.Date(y, m, d, 23, 59, 59, 0, c.Cfg.Location)
+	}
+	job := "run"
+	if len(sources) == 0 {
+		sources = config.Sources
+	} else {
+		job = strings.Join(sources, ",")
+	}
+	rep := &Report{Stages: map[string]time.Duration{}}
+	started := time.Now()
+	if err := c.DB.QueryRowContext(ctx, `INSERT INTO job_runs (run_id, job, trigger, as_of, started_at, status)
+		VALUES (nextval('job_run_seq'), ?, ?, ?, ?, 'running') RETURNING run_id`, job, trigger, asOf.Format("2006-01-02"), started).Scan(&rep.RunID); err != nil {
+		return nil, fmt.Errorf("jobs: record run: %w", err)
+	}
+	err := c.run(ctx, rep, sources, asOf, at)
+	status, msg := "ok", sql.NullString{}
+	switch {
+	case err != nil:
+		status, msg = "failed", sql.NullString{String: err.Error(), Valid: true}
+	case rep.Alerts != nil && len(rep.Alerts.Failed()) > 0:
+		status = "partial"
+		var parts []string
+		for _, f := range rep.Alerts.Failed() {
+			parts = append(parts, f.Err.Error())
+		}
+		msg = sql.NullString{String: strings.Join(parts, "; "), Valid: true}
+	}
+	raised := 0
+	if rep.Alerts != nil {
+		raised = rep.Alerts.Raised
+	}
+	_, uerr := c.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = ?, status = ?, files = ?, rows_stored = ?,
+		rows_quarantined = ?, alerts_raised = ?, error = ? WHERE run_id = ?`,
+		time.Now(), status, rep.Files, rep.Stored, rep.Quarantined, raised, msg, rep.RunID)
+	jobDuration.WithLabelValues(job, status).Observe(time.Since(started).Seconds())
+	if status != "failed" {
+		lastSuccess.WithLabelValues(job).SetToCurrentTime()
+	}
+	return rep, errors.Join(err, uerr)
+}
+
+func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at time.Time) error {
+	t := time.Now()
+	for _, s := range sources {
+		src := c.Cfg.Sources[s]
+		if !src.On() {
+			continue
+		}
+		d := ingest.Drop{Source: s, Inbox: c.Cfg.InboxDir(s), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
+			Options: ingest.Options{Aliases: src.Aliases}}
+		pending, _ := d.Pending()
+		res, err := d.Run(ctx, c.DB, c.Log)
+		rep.Files += len(pending)
+		rep.Rejected += len(pending) - len(res)
+		for _, r := range res {
+			rep.Stored += r.New + r.Changed
+			rep.Quarantined += r.Quarantined
+		}
+		rep.Ingest = append(rep.Ingest, res...)
+		if err != nil {
+			return fmt.Errorf("ingest %s: %w", s, err)
+		}
+	}
+	rep.Stages["ingest"] = time.Since(t)
+
+	t = time.Now()
+	st, err := match.Link(ctx, c.DB)
+	if err != nil {
+		return err
+	}
+	rep.Match = st
+	rep.Stages["match"] = time.Since(t)
+	c.Log.Info("records linked", "new_ids", st.NewIDs, "id_exact", st.Linked["id_exact"],
+		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond))
+
+	t = time.Now()
+	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
+	ar, err := ev.Run(ctx, asOf, at)
+	if err != nil {
+		return err
+	}
+	rep.Alerts = ar
+	rep.Stages["alerts"] = time.Since(t)
+	for _, rr := range ar.Rules {
+		if rr.Err != nil {
+			c.Log.Error("rule failed", "rule", rr.RuleID, "err", rr.Err)
+		}
+	}
+	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept)
+	return nil
+}
+
+// OpenStore opens the database with the schema of every pipeline stage,
+// plus any extra (the web server's).
+func OpenStore(ctx context.Context, path string, extra ...store.MigrationSet) (*store.DB, error) {
+	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), Migrations()}
+	return store.Open(ctx, path, append(sets, extra...)...)
+}

@@ -1,0 +1,124 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/config"
+	"safetynet/synth"
+)
+
+// TestEndToEnd generates a county, runs the chain once, and compares the
+// alerts with the ones synth planted: every planted case found with its
+// severity, and no near miss alerted.
+func TestEndToEnd(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	file, err := config.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	opt := synth.DefaultOptions(asOf)
+	opt.Households, opt.Records, opt.Outsiders = 1500, 15000, 2000
+	county, err := synth.Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := county.Write(cfg.Inbox, dir); err != nil {
+		t.Fatal(err)
+	}
+	db, err := OpenStore(ctx, cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	pack, err := alerts.LoadPack(cfg.Rules)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := &Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	rep, err := chain.Run(ctx, "test", asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Alerts.Failed() {
+		t.Errorf("rule failed: %v", f.Err)
+	}
+	if rep.Rejected != 0 || rep.Quarantined != 0 {
+		t.Errorf("clean synthetic files: %d rejected, %d rows quarantined", rep.Rejected, rep.Quarantined)
+	}
+	got, err := alerts.List(ctx, db, alerts.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raised := map[string]alerts.Alert{}
+	for _, a := range got {
+		key := a.RuleID + "|household:" + a.HouseholdID
+		if a.HouseholdID == "" {
+			key = a.RuleID + "|person:" + a.IDNumber
+		}
+		raised[key] = a
+	}
+	expected := map[string]synth.Expected{}
+	for _, e := range county.Expected {
+		expected[e.Key()] = e
+	}
+	tp := 0
+	for key, e := range expected {
+		a, ok := raised[key]
+		switch {
+		case !ok:
+			t.Errorf("missed: %s (%s)", key, e.Note)
+		case a.Severity != e.Severity:
+			t.Errorf("%s: severity %s, want %s (%s)", key, a.Severity, e.Severity, e.Note)
+			tp++
+		default:
+			tp++
+		}
+	}
+	var extra []string
+	for key, a := range raised {
+		if _, ok := expected[key]; !ok {
+			extra = append(extra, fmt.Sprintf("%s: %s", key, a.Reason))
+		}
+	}
+	sort.Strings(extra)
+	for _, x := range extra {
+		t.Errorf("not planted: %s", x)
+	}
+	for _, m := range county.NearMisses {
+		if _, ok := raised[m.Key()]; ok {
+			t.Errorf("near miss alerted: %s (%s)", m.Key(), m.Note)
+		}
+	}
+	precision := float64(tp) / float64(max(len(raised), 1))
+	recall := float64(tp) / float64(len(expected))
+	t.Logf("end to end: %d planted, %d raised, precision %.3f, recall %.3f (%d registry persons, %d department rows)",
+		len(expected), len(raised), precision, recall, county.Persons(), county.Rows())
+	fmt.Printf("e2e precision=%.3f recall=%.3f planted=%d raised=%d\n", precision, recall, len(expected), len(raised))
+
+	// Running again adds nothing: the files are gone from the inbox and
+	// every case refreshes its open alert.
+	rep, err = chain.Run(ctx, "test", asOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Files != 0 || rep.Alerts.Raised != 0 || rep.Alerts.Refreshed != len(raised) {
+		t.Errorf("second run: %d files, %d raised, %d refreshed (want 0, 0, %d)", rep.Files, rep.Alerts.Raised, rep.Alerts.Refreshed, len(raised))
+	}
+	if _, err := filepath.Glob(filepath.Join(cfg.Processed, "*", "*")); err != nil {
+		t.Fatal(err)
+	}
+}

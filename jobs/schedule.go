@@ -1,0 +1,51 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/robfig/cron/v3"
+
+	"safetynet/config"
+)
+
+var (
+	jobDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "safetynet_job_duration_seconds",
+		Help:    "How long pipeline runs took, by job and outcome.",
+		Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
+	}, []string{"job", "status"})
+	lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "safetynet_job_last_success_timestamp_seconds",
+		Help: "When each job last finished without failing (Unix time), to alert on staleness.",
+	}, []string{"job"})
+)
+
+// Collectors are jobs' metrics, for the server's registry.
+func Collectors() []prometheus.Collector { return []prometheus.Collector{jobDuration, lastSuccess} }
+
+// Schedule starts a cron scheduler that runs the chain for each enabled
+// source on its schedule, in the config's time zone. Stop it with Stop.
+func (c *Chain) Schedule(ctx context.Context) (*cron.Cron, error) {
+	cr := cron.New(cron.WithParser(config.CronParser), cron.WithLocation(c.Cfg.Location),
+		cron.WithChain(cron.SkipIfStillRunning(cron.DiscardLogger)))
+	for _, s := range config.Sources {
+		src := c.Cfg.Sources[s]
+		if !src.On() {
+			continue
+		}
+		source := src
+		name := s
+		if _, err := cr.AddFunc(source.Schedule, func() {
+			if _, err := c.Run(ctx, "schedule", time.Time{}, name); err != nil {
+				c.Log.Error("scheduled run failed", "source", name, "err", err)
+			}
+		}); err != nil {
+			return nil, fmt.Errorf("jobs: schedule %s: %w", name, err)
+		}
+	}
+	cr.Start()
+	return cr, nil
+}
