@@ -68,7 +68,6 @@ func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*Resul
 				return out, merr
 			}
 			log.Warn("file rejected", "source", d.Source, "file", filepath.Base(path), "reason", fe.Reason, "moved_to", moved)
-			rejectedFiles.WithLabelValues(d.Source).Inc()
 			continue
 		case err != nil:
 			return out, err

@@ -127,9 +127,6 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 	if err != nil {
 		return nil, err
 	}
-	ingestedRows.WithLabelValues(source, "stored").Add(float64(res.New + res.Changed))
-	ingestedRows.WithLabelValues(source, "unchanged").Add(float64(res.Unchanged))
-	ingestedRows.WithLabelValues(source, "quarantined").Add(float64(res.Quarantined))
 	return res, nil
 }
 

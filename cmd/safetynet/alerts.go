@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/config"
+	"safetynet/jobs"
+)
+
+func cmdAlertsList(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("alerts list", flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	format := fs.String("format", "table", "table, jsonl or csv")
+	rule := fs.String("rule", "", "only this rule")
+	status := fs.String("status", "", "only this status")
+	fs.Parse(args)
+	if *file == "" {
+		return fmt.Errorf("--config is required")
+	}
+	cfg, err := config.Load(*file)
+	if err != nil {
+		return err
+	}
+	db, err := jobs.OpenStore(ctx, cfg.Database, webMigrations())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	list, err := alerts.List(ctx, db, alerts.Filter{Rule: *rule, Status: *status})
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "jsonl":
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetEscapeHTML(false)
+		for _, a := range list {
+			if a.Evidence == nil {
+				a.Evidence = []alerts.Evidence{}
+			}
+			if err := enc.Encode(a); err != nil {
+				return err
+			}
+		}
+	case "csv":
+		w := csv.NewWriter(os.Stdout)
+		w.Write([]string{"alert_id", "rule_id", "severity", "status", "household_id", "id_number", "region_code", "first_seen", "due_at", "overdue", "reason", "details", "evidence"})
+		for _, a := range list {
+			var ev []string
+			for _, e := range a.Evidence {
+				ev = append(ev, e.Source+":"+e.RecordID)
+			}
+			w.Write([]string{fmt.Sprint(a.AlertID), a.RuleID, a.Severity, a.Status, a.HouseholdID, a.IDNumber, a.RegionCode,
+				a.FirstSeen.Format(time.RFC3339), a.DueAt.Format(time.RFC3339), fmt.Sprint(a.Overdue), a.Reason, string(a.Details), strings.Join(ev, " ")})
+		}
+		w.Flush()
+		return w.Error()
+	case "table":
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tRULE\tSEVERITY\tSTATUS\tSUBJECT\tREGION\tDUE\tREASON")
+		for _, a := range list {
+			subject := a.HouseholdID
+			if subject == "" {
+				subject = "person " + a.IDNumber
+			}
+			due := a.DueAt.In(cfg.Location).Format("2006-01-02 15:04")
+			if a.Overdue {
+				due += " OVERDUE"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", a.AlertID, a.RuleID, a.Severity, a.Status, subject, a.RegionCode, due, a.Reason)
+		}
+		return tw.Flush()
+	default:
+		return fmt.Errorf("--format %q: want table, jsonl or csv", *format)
+	}
+	return nil
+}

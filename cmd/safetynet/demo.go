@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"safetynet/config"
+	"safetynet/synth"
+	"safetynet/web"
+)
+
+// Demo login, printed at start; the demo is for a laptop, not a server.
+const (
+	demoUser     = "admin"
+	demoPassword = "safetynet-demo"
+)
+
+func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ExitOnError)
+	addr := fs.String("addr", ":8080", "listen address")
+	dir := fs.String("dir", "demo", "folder for the demo's config, files and database")
+	reset := fs.Bool("reset", false, "delete the folder and generate a new county")
+	fs.Parse(args)
+	if *reset {
+		if err := os.RemoveAll(*dir); err != nil {
+			return err
+		}
+	}
+	file, err := config.Init(*dir)
+	if err != nil {
+		return err
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return err
+	}
+	_, statErr := os.Stat(cfg.Database)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+	if fresh {
+		asOf := time.Now().In(cfg.Location)
+		county, err := synth.Generate(synth.DefaultOptions(asOf))
+		if err != nil {
+			return err
+		}
+		if err := county.Write(cfg.Inbox, *dir); err != nil {
+			return err
+		}
+		fmt.Printf("demo: generated a synthetic county in %s: %d households, %d people, %d department rows, %d planted cases (see expected_alerts.jsonl)\n",
+			*dir, len(county.Households), county.Persons(), county.Rows(), len(county.Expected))
+	} else {
+		fmt.Printf("demo: re-using the demo in %s (run `safetynet demo --reset` or `make demo-reset` for a new county)\n", *dir)
+	}
+	chain, err := openChain(ctx, log, file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	rep, err := chain.Run(ctx, "demo", time.Time{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("demo: ran every job once: %d files, %d rows stored, %d alerts raised, %d refreshed\n",
+		rep.Files, rep.Stored, rep.Alerts.Raised, rep.Alerts.Refreshed)
+	if err := web.AddUser(ctx, chain.DB, demoUser, demoPassword, "admin", ""); err != nil {
+		return err
+	}
+	abs, _ := filepath.Abs(*dir)
+	return serve(ctx, log, chain, *addr, func(url string) {
+		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n  data and config: %s (Ctrl-C to stop)\n\n", url, demoUser, demoPassword, abs)
+	})
+}
+
+func cmdSynth(args []string) error {
+	fs := flag.NewFlagSet("synth", flag.ExitOnError)
+	dir := fs.String("dir", "", "folder to write inbox/<source>/ files and the expected alerts into (required)")
+	asOfText := fs.String("as-of", "", "the county's 'today' (YYYY-MM-DD); today by default")
+	opt := synth.DefaultOptions(time.Now())
+	fs.IntVar(&opt.Households, "households", opt.Households, "background registry households")
+	fs.IntVar(&opt.Records, "records", opt.Records, "background department records")
+	fs.IntVar(&opt.Outsiders, "outsiders", opt.Outsiders, "people outside the registry")
+	fs.Uint64Var(&opt.Seed, "seed", opt.Seed, "random seed")
+	fs.Parse(args)
+	if *dir == "" {
+		return fmt.Errorf("--dir is required")
+	}
+	if *asOfText != "" {
+		t, err := parseAsOf(*asOfText)
+		if err != nil {
+			return err
+		}
+		opt.AsOf = t
+	}
+	county, err := synth.Generate(opt)
+	if err != nil {
+		return err
+	}
+	if err := county.Write(filepath.Join(*dir, "inbox"), *dir); err != nil {
+		return err
+	}
+	fmt.Printf("wrote %d households, %d people, %d department rows and %d expected alerts to %s\n",
+		len(county.Households), county.Persons(), county.Rows(), len(county.Expected), *dir)
+	return nil
+}

@@ -1,0 +1,67 @@
+// Command safetynet is the one binary: it initialises a site, runs the
+// pipeline once, lists alerts, serves the web UI with the scheduler, and
+// runs the demo. Each subcommand only parses flags and calls the packages.
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `safetynet: the policy finds the people (政策找人)
+
+Usage:
+  safetynet init --dir DIR                          write a starter config and the inbox folders
+  safetynet run --config FILE [--as-of YYYY-MM-DD]  ingest the inboxes, link, evaluate the rules, once
+  safetynet alerts list --config FILE [--format table|jsonl|csv] [--rule R] [--status S]
+  safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
+  safetynet demo [--addr :8080] [--dir DIR] [--reset]
+  safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
+  safetynet bench [--rows N] [--persons N] [--dir DIR]                   measure every stage
+`
+
+func main() {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	args := os.Args[2:]
+	var err error
+	switch os.Args[1] {
+	case "init":
+		err = cmdInit(args)
+	case "run":
+		err = cmdRun(ctx, log, args)
+	case "alerts":
+		if len(args) == 0 || args[0] != "list" {
+			err = fmt.Errorf("usage: safetynet alerts list --config FILE [--format table|jsonl|csv]")
+			break
+		}
+		err = cmdAlertsList(ctx, args[1:])
+	case "serve":
+		err = cmdServe(ctx, log, args)
+	case "demo":
+		err = cmdDemo(ctx, log, args)
+	case "synth":
+		err = cmdSynth(args)
+	case "bench":
+		err = cmdBench(ctx, log, args)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		fmt.Fprintf(os.Stderr, "safetynet: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "safetynet %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/config"
+	"safetynet/jobs"
+)
+
+func cmdInit(args []string) error {
+	fs := flag.NewFlagSet("init", flag.ExitOnError)
+	dir := fs.String("dir", "", "folder for the config, inboxes and database (required)")
+	fs.Parse(args)
+	if *dir == "" {
+		return fmt.Errorf("--dir is required, e.g. safetynet init --dir /srv/safetynet")
+	}
+	file, err := config.Init(*dir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("wrote %s and the folders inbox/{registry,education,health,medins,disability}, processed/, rejected/\n", file)
+	fmt.Printf("next: drop department files into the inbox folders and run: safetynet run --config %s\n", file)
+	return nil
+}
+
+// openChain loads the config, opens the database and the rule pack.
+func openChain(ctx context.Context, log *slog.Logger, file string) (*jobs.Chain, error) {
+	if file == "" {
+		return nil, fmt.Errorf("--config is required (create one with safetynet init --dir DIR)")
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, err
+	}
+	pack, err := alerts.LoadPack(cfg.Rules)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.MakeFolders(); err != nil {
+		return nil, err
+	}
+	db, err := jobs.OpenStore(ctx, cfg.Database, webMigrations())
+	if err != nil {
+		return nil, err
+	}
+	return &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: log}, nil
+}
+
+func parseAsOf(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse("2006-01-02", s)
+	if err != nil {
+		return t, fmt.Errorf("--as-of %q: want YYYY-MM-DD", s)
+	}
+	return t, nil
+}
+
+func cmdRun(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	asOfText := fs.String("as-of", "", "evaluate the rules as of this date (YYYY-MM-DD); today by default")
+	fs.Parse(args)
+	asOf, err := parseAsOf(*asOfText)
+	if err != nil {
+		return err
+	}
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	rep, err := chain.Run(ctx, "cli", asOf)
+	if err != nil {
+		return err
+	}
+	out := os.Stdout
+	fmt.Fprintf(out, "run %d: %d files (%d rejected), %d rows stored, %d quarantined; %d alerts raised, %d refreshed\n",
+		rep.RunID, rep.Files, rep.Rejected, rep.Stored, rep.Quarantined, rep.Alerts.Raised, rep.Alerts.Refreshed)
+	for _, f := range rep.Alerts.Failed() {
+		fmt.Fprintf(out, "rule failed: %v\n", f.Err)
+	}
+	return nil
+}

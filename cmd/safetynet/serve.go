@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/ingest"
+	"safetynet/jobs"
+	"safetynet/store"
+	"safetynet/web"
+)
+
+func webMigrations() store.MigrationSet { return web.Migrations() }
+
+func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	addr := fs.String("addr", "", "listen address (default: web.addr in the config)")
+	fs.Parse(args)
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	if *addr == "" {
+		*addr = chain.Cfg.Web.Addr
+	}
+	n, err := web.CountUsers(ctx, chain.DB)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		pw := web.RandomPassword()
+		if err := web.AddUser(ctx, chain.DB, "admin", pw, "admin", ""); err != nil {
+			return err
+		}
+		log.Warn("no users yet: created the first administrator; change the password after logging in", "username", "admin", "password", pw)
+	}
+	return serve(ctx, log, chain, *addr, nil)
+}
+
+// serve runs the scheduler and the web server until ctx ends. ready, if
+// set, is called once the listener is open.
+func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string, ready func(url string)) error {
+	cr, err := chain.Schedule(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { <-cr.Stop().Done() }()
+
+	reg := web.NewRegistry(append(append(append(append(
+		ingest.Collectors(chain.DB), alerts.Collectors(chain.DB)...), jobs.Collectors()...), web.Collectors()...))...)
+	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg}
+	h, err := srv.Handler()
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w (is another safetynet running? pass --addr to use another port)", addr, err)
+	}
+	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	url := "http://" + displayAddr(ln.Addr().String())
+	log.Info("serving", "url", url, "metrics", url+"/metrics")
+	if ready != nil {
+		ready(url)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func displayAddr(a string) string {
+	host, port, err := net.SplitHostPort(a)
+	if err != nil {
+		return a
+	}
+	if host == "" || host == "::" || host == "0.0.0.0" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}

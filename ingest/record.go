@@ -1,0 +1,60 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"safetynet/store"
+)
+
+// Field is one column of a stored record.
+type Field struct {
+	Name  string
+	Value string
+}
+
+// Record is a stored department record with where it came from.
+type Record struct {
+	Source, RecordID string
+	File             string
+	Line             int64
+	Fields           []Field
+}
+
+// FindRecord returns the current version of a record of a source's table,
+// by record_id (or record_key), or sql.ErrNoRows.
+func FindRecord(ctx context.Context, db *store.DB, table, recordID string) (*Record, error) {
+	var t *Table
+	for _, x := range Tables {
+		if x.Name == table {
+			t = x
+		}
+	}
+	if t == nil {
+		return nil, fmt.Errorf("ingest: no table %q", table)
+	}
+	cols := "b.file_name, r.line"
+	for _, c := range t.Columns {
+		cols += fmt.Sprintf(", CAST(r.%q AS VARCHAR)", c.Name)
+	}
+	q := fmt.Sprintf(`SELECT %s FROM %s r JOIN ingest_batches b USING (batch_id) WHERE r.record_key = ? OR r.record_id = ? LIMIT 1`, cols, t.Name)
+	if t.Column("record_id") == nil {
+		q = fmt.Sprintf(`SELECT %s FROM %s r JOIN ingest_batches b USING (batch_id) WHERE r.record_key = ? OR r.record_key = ? LIMIT 1`, cols, t.Name)
+	}
+	rec := &Record{Source: table, RecordID: recordID}
+	vals := make([]sql.NullString, len(t.Columns))
+	dest := []any{&rec.File, &rec.Line}
+	for i := range vals {
+		dest = append(dest, &vals[i])
+	}
+	if err := db.QueryRowContext(ctx, q, recordID, recordID).Scan(dest...); err != nil {
+		return nil, err
+	}
+	for i, c := range t.Columns {
+		if vals[i].Valid {
+			rec.Fields = append(rec.Fields, Field{Name: c.Name, Value: vals[i].String})
+		}
+	}
+	return rec, nil
+}

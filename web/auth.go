@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"safetynet/store"
+)
+
+// User is someone who can log in.
+type User struct {
+	Name         string
+	Role         string // admin, operator, gridworker, analyst
+	RegionPrefix string // operators see alerts of this region-code prefix only
+}
+
+// Roles a user can have.
+var Roles = []string{"admin", "operator", "gridworker", "analyst"}
+
+const (
+	sessionCookie = "safetynet_session"
+	sessionTTL    = 12 * time.Hour
+)
+
+// AddUser creates or replaces a user with a bcrypt-hashed password.
+func AddUser(ctx context.Context, db *store.DB, name, password, role, regionPrefix string) error {
+	ok := false
+	for _, r := range Roles {
+		ok = ok || r == role
+	}
+	if !ok {
+		return fmt.Errorf("web: role %q is not one of admin, operator, gridworker, analyst", role)
+	}
+	if len(password) < 8 {
+		return errors.New("web: a password needs at least 8 characters")
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `INSERT OR REPLACE INTO users (username, password_hash, role, region_prefix) VALUES (?, ?, ?, ?)`,
+		name, string(hash), role, regionPrefix)
+	return err
+}
+
+// CountUsers says how many users exist, so a fresh install can make the first.
+func CountUsers(ctx context.Context, db *store.DB) (int, error) {
+	var n int
+	err := db.QueryRowContext(ctx, `SELECT count(*) FROM users`).Scan(&n)
+	return n, err
+}
+
+// RandomPassword makes a password for a first administrator.
+func RandomPassword() string {
+	b := make([]byte, 9)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	s := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(s[:])
+}
+
+// login checks a password and opens a session; the cookie holds a random
+// token, the database only its hash.
+func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, password string) error {
+	var hash string
+	var disabled bool
+	err := s.DB.QueryRowContext(ctx, `SELECT password_hash, disabled FROM users WHERE username = ?`, name).Scan(&hash, &disabled)
+	if errors.Is(err, sql.ErrNoRows) || disabled {
+		bcrypt.CompareHashAndPassword(dummyHash(), []byte(password)) // take as long as a real check
+		return errBadLogin
+	}
+	if err != nil {
+		return err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return errBadLogin
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return err
+	}
+	token := hex.EncodeToString(b)
+	now := time.Now()
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?)`, hashToken(token), name, now, now.Add(sessionTTL)); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL.Seconds())})
+	s.audit(ctx, name, "login", "", "")
+	return nil
+}
+
+// dummyHash is compared against for unknown users, so that a wrong name
+// and a wrong password take the same time.
+var dummyHash = sync.OnceValue(func() []byte {
+	h, _ := bcrypt.GenerateFromPassword([]byte("no such user"), bcrypt.DefaultCost)
+	return h
+})
+
+var errBadLogin = errors.New("wrong user name or password")
+
+// user returns the logged-in user of a request, or nil.
+func (s *Server) user(r *http.Request) *User {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	u := &User{}
+	err = s.DB.QueryRowContext(r.Context(), `SELECT u.username, u.role, u.region_prefix FROM sessions s JOIN users u USING (username)
+		WHERE s.token = ? AND s.expires_at > now() AND NOT u.disabled`, hashToken(c.Value)).Scan(&u.Name, &u.Role, &u.RegionPrefix)
+	if err != nil {
+		return nil
+	}
+	return u
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		s.DB.ExecContext(r.Context(), `DELETE FROM sessions WHERE token = ?`, hashToken(c.Value))
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// audit records who looked at or did what.
+func (s *Server) audit(ctx context.Context, user, action, subject, detail string) {
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO audit_log VALUES (now(), ?, ?, ?, ?)`, user, action, subject, detail); err != nil {
+		s.Log.Error("audit log write failed", "err", err)
+	}
+}

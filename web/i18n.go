@@ -1,0 +1,58 @@
+package web
+
+import "net/http"
+
+// messages are the UI's words; zh-CN is the default, English on request
+// (?lang=en, remembered in a cookie).
+var messages = map[string]map[string]string{
+	"zh": {
+		"app": "政策找人 · 低收入人口动态监测", "login": "登录", "logout": "退出", "username": "用户名", "password": "密码",
+		"bad_login": "用户名或密码错误", "inbox": "预警收件箱", "rule": "规则", "severity": "等级", "status": "状态",
+		"region": "区划代码前缀", "filter": "筛选", "all": "全部", "due": "办结时限", "reason": "预警原因", "subject": "对象",
+		"overdue": "已超期", "first_seen": "首次发现", "last_seen": "最近发现", "household": "家庭", "members": "家庭成员",
+		"evidence": "预警依据", "details": "详细信息", "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期",
+		"relation": "与户主关系", "tier": "保障类别", "address": "家庭住址", "grid": "网格", "income": "家庭年收入",
+		"benefit": "月保障金额", "member_count": "家庭人口", "outside_registry": "库外人员", "alerts_shown": "条预警",
+		"no_alerts": "没有符合条件的预警", "source": "来源", "record": "记录", "file": "文件", "line": "行", "back": "返回收件箱",
+		"critical": "紧急", "high": "高", "medium": "中", "low": "低",
+		"new": "新预警", "dispatched": "已派单", "visited": "已走访", "resolved": "已办结", "dismissed": "已排除",
+		"dibao": "低保", "tekun": "特困", "edge": "低保边缘", "expenditure": "支出型困难", "monitor": "监测对象",
+		"male": "男", "female": "女", "lang_other": "English", "lang_other_code": "en", "not_found": "没有这条预警",
+	},
+	"en": {
+		"app": "safetynet · the policy finds the people", "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
+		"bad_login": "Wrong user name or password", "inbox": "Alert inbox", "rule": "Rule", "severity": "Severity", "status": "Status",
+		"region": "Region-code prefix", "filter": "Filter", "all": "All", "due": "Due", "reason": "Reason", "subject": "Subject",
+		"overdue": "Overdue", "first_seen": "First seen", "last_seen": "Last seen", "household": "Household", "members": "Members",
+		"evidence": "Evidence", "details": "Details", "name": "Name", "id_number": "ID number", "sex": "Sex", "birth_date": "Birth date",
+		"relation": "Relation", "tier": "Tier", "address": "Address", "grid": "Grid", "income": "Annual income",
+		"benefit": "Monthly benefit", "member_count": "Members", "outside_registry": "Outside the registry", "alerts_shown": "alerts",
+		"no_alerts": "No alerts match", "source": "Source", "record": "Record", "file": "File", "line": "Line", "back": "Back to the inbox",
+		"critical": "critical", "high": "high", "medium": "medium", "low": "low",
+		"new": "new", "dispatched": "dispatched", "visited": "visited", "resolved": "resolved", "dismissed": "dismissed",
+		"dibao": "dibao", "tekun": "tekun", "edge": "edge", "expenditure": "expenditure", "monitor": "monitor",
+		"male": "male", "female": "female", "lang_other": "中文", "lang_other_code": "zh", "not_found": "No such alert",
+	},
+}
+
+// lang picks the language of a request and remembers a choice.
+func lang(w http.ResponseWriter, r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
+		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+		return l
+	}
+	if c, err := r.Cookie("lang"); err == nil && (c.Value == "zh" || c.Value == "en") {
+		return c.Value
+	}
+	return "zh"
+}
+
+// translator returns the word for key, or the key itself.
+func translator(l string) func(string) string {
+	return func(key string) string {
+		if v, ok := messages[l][key]; ok {
+			return v
+		}
+		return key
+	}
+}

@@ -1,0 +1,212 @@
+package web
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"net/http"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/ingest"
+	"safetynet/match"
+)
+
+func (s *Server) parseTemplates() error {
+	funcs := template.FuncMap{
+		"mask": match.Mask,
+		"when": func(t time.Time) string { return t.In(shanghai).Format("2006-01-02 15:04") },
+		"day": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return t.Format("2006-01-02")
+		},
+		"yuan":  func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
+		"base":  filepath.Base,
+		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
+		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
+	}
+	s.pages = map[string]*template.Template{}
+	for _, p := range []string{"login", "inbox", "alert"} {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		if err != nil {
+			return err
+		}
+		s.pages[p] = t
+	}
+	return nil
+}
+
+var shanghai = func() *time.Location {
+	if l, err := time.LoadLocation("Asia/Shanghai"); err == nil {
+		return l
+	}
+	return time.FixedZone("CST", 8*3600)
+}()
+
+// page is what every template gets.
+type page struct {
+	Lang  string
+	User  *User
+	Title string
+	Data  any
+}
+
+// T translates a message key into the page's language.
+func (p page) T(key string) string { return translator(p.Lang)(key) }
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *User, status int, data any) {
+	l := lang(w, r)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	if err := s.pages[name].Execute(w, page{Lang: l, User: u, Data: data}); err != nil {
+		s.Log.Error("render", "page", name, "err", err)
+	}
+}
+
+func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.render(w, r, "login", nil, http.StatusOK, map[string]string{"Next": r.URL.Query().Get("next")})
+}
+
+func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	next := r.PostForm.Get("next")
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
+		next = "/alerts"
+	}
+	err := s.login(r.Context(), w, r.PostForm.Get("username"), r.PostForm.Get("password"))
+	if errors.Is(err, errBadLogin) {
+		s.render(w, r, "login", nil, http.StatusUnauthorized, map[string]string{"Next": next, "Error": "bad_login"})
+		return
+	}
+	if err != nil {
+		s.Log.Error("login", "err", err)
+		http.Error(w, "login failed, try again", http.StatusInternalServerError)
+		return
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// scope narrows a filter to what the user may see.
+func scope(u *User, f *alerts.Filter) bool {
+	switch u.Role {
+	case "admin", "analyst":
+	case "operator":
+		if !strings.HasPrefix(f.RegionPrefix, u.RegionPrefix) {
+			f.RegionPrefix = u.RegionPrefix
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+type inboxRow struct {
+	alerts.Alert
+	Title string
+}
+
+type inboxData struct {
+	Filter alerts.Filter
+	Rules  []struct{ ID, Title string }
+	Rows   []inboxRow
+	Shown  int
+	Limit  int
+}
+
+const inboxLimit = 500
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
+	q := r.URL.Query()
+	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: q.Get("status"), RegionPrefix: strings.TrimSpace(q.Get("region")), Limit: inboxLimit}
+	if !scope(u, &f) {
+		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		return
+	}
+	list, err := alerts.List(r.Context(), s.DB, f)
+	if err != nil {
+		s.Log.Error("inbox", "err", err)
+		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		return
+	}
+	l := lang(w, r)
+	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit}
+	for _, id := range s.Pack.IDs() {
+		d.Rules = append(d.Rules, struct{ ID, Title string }{id, s.Pack.Title(id, l)})
+	}
+	for _, a := range list {
+		d.Rows = append(d.Rows, inboxRow{Alert: a, Title: s.Pack.Title(a.RuleID, l)})
+	}
+	s.render(w, r, "inbox", u, http.StatusOK, d)
+}
+
+type evidenceView struct {
+	alerts.Evidence
+	Record *ingest.Record
+}
+
+type alertData struct {
+	Alert     *alerts.Alert
+	Title     string
+	Details   map[string]any
+	Household *match.Household
+	Evidence  []evidenceView
+}
+
+func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	a, err := alerts.Get(r.Context(), s.DB, id)
+	f := alerts.Filter{}
+	if !scope(u, &f) {
+		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		return
+	}
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !strings.HasPrefix(a.RegionCode, f.RegionPrefix)) {
+		s.render(w, r, "alert", u, http.StatusNotFound, alertData{})
+		return
+	}
+	if err != nil {
+		s.Log.Error("alert", "err", err)
+		http.Error(w, "could not read the alert, try again", http.StatusInternalServerError)
+		return
+	}
+	d := alertData{Alert: a, Title: s.Pack.Title(a.RuleID, lang(w, r))}
+	json.Unmarshal(a.Details, &d.Details)
+	subject := "person:" + match.Mask(a.IDNumber)
+	if a.HouseholdID != "" {
+		subject = "household:" + a.HouseholdID
+		h, err := match.FindHousehold(r.Context(), s.DB, a.HouseholdID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			s.Log.Error("household", "err", err)
+		}
+		d.Household = h
+	}
+	for _, ev := range a.Evidence {
+		rec, err := ingest.FindRecord(r.Context(), s.DB, ev.Source, ev.RecordID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			s.Log.Error("evidence", "source", ev.Source, "record", ev.RecordID, "err", err)
+		}
+		if rec != nil {
+			for i := range rec.Fields {
+				if rec.Fields[i].Name == "id_number" {
+					rec.Fields[i].Value = match.Mask(rec.Fields[i].Value)
+				}
+			}
+		}
+		d.Evidence = append(d.Evidence, evidenceView{Evidence: ev, Record: rec})
+	}
+	s.audit(r.Context(), u.Name, "view_alert", subject, "alert:"+strconv.FormatInt(id, 10))
+	s.render(w, r, "alert", u, http.StatusOK, d)
+}

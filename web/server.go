@@ -1,0 +1,136 @@
+// Package web owns the HTTP side: login and sessions, the operator's
+// alert inbox and alert page (server-rendered, embedded templates, zh-CN
+// by default), /metrics and /healthz, and the audit log of who viewed
+// which person's record. It reads through the packages that own the data
+// (alerts, match, ingest) and owns only the users, sessions and
+// audit_log tables.
+package web
+
+import (
+	"context"
+	"embed"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"safetynet/alerts"
+	"safetynet/store"
+)
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Migrations are web's tables.
+func Migrations() store.MigrationSet {
+	sub, _ := fs.Sub(schemaFS, "schema")
+	return store.MigrationSet{Component: "web", FS: sub}
+}
+
+// Server serves the UI, the metrics and the health check.
+type Server struct {
+	DB       *store.DB
+	Pack     *alerts.Pack
+	Log      *slog.Logger
+	Registry *prometheus.Registry // what /metrics shows; see NewRegistry
+	Ready    func() error         // nil: ready when the database answers
+
+	pages map[string]*template.Template
+}
+
+// NewRegistry returns a registry with the process and Go collectors and the given ones.
+func NewRegistry(cs ...prometheus.Collector) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(cs...)
+	return reg
+}
+
+var requestDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+	Name:    "safetynet_http_request_duration_seconds",
+	Help:    "Time to answer HTTP requests, by route.",
+	Buckets: prometheus.DefBuckets,
+}, []string{"route"})
+
+// Collectors are web's metrics.
+func Collectors() []prometheus.Collector { return []prometheus.Collector{requestDuration} }
+
+// Handler returns the server's routes.
+func (s *Server) Handler() (http.Handler, error) {
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	static, _ := fs.Sub(staticFS, "static")
+	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /login", s.loginPage)
+	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+		s.logout(w, r)
+		http.Redirect(w, r, "/login", http.StatusSeeOther)
+	})
+	mux.Handle("GET /{$}", s.authed(func(w http.ResponseWriter, r *http.Request, u *User) {
+		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+	}))
+	mux.Handle("GET /alerts", s.timed("inbox", s.authed(s.inbox)))
+	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
+	return securityHeaders(mux), nil
+}
+
+func (s *Server) timed(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t := time.Now()
+		h.ServeHTTP(w, r)
+		requestDuration.WithLabelValues(route).Observe(time.Since(t).Seconds())
+	})
+}
+
+// authed sends anyone not logged in to the login page.
+func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *User)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := s.user(r)
+		if u == nil {
+			http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+func securityHeaders(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("Referrer-Policy", "same-origin")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	err := s.DB.PingContext(ctx)
+	if err == nil && s.Ready != nil {
+		err = s.Ready()
+	}
+	if err != nil {
+		http.Error(w, "not ok: "+err.Error(), http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Write([]byte("ok\n"))
+}
