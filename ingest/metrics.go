@@ -15,7 +15,7 @@ type driverValue = driver.Value
 var (
 	rowsDesc = prometheus.NewDesc("safetynet_ingest_rows_total",
 		"Department rows ingested, by source and outcome (stored, unchanged, quarantined, skipped).", []string{"source", "outcome"}, nil)
-	batchesDesc = prometheus.NewDesc("safetynet_ingest_batches_total", "Files stored as batches, by source.", []string{"source"}, nil)
+	batchesDesc  = prometheus.NewDesc("safetynet_ingest_batches_total", "Files stored as batches, by source.", []string{"source"}, nil)
 	rejectedDesc = prometheus.NewDesc("safetynet_ingest_rejected_files_total",
 		"Files moved to rejected/ because they could not be read at all, by source.", []string{"source"}, nil)
 	lastBatchDesc = prometheus.NewDesc("safetynet_ingest_last_batch_timestamp_seconds",

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"safetynet/alerts"
 	"safetynet/ingest"
 	"safetynet/jobs"
@@ -55,8 +57,12 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	}
 	defer func() { <-cr.Stop().Done() }()
 
-	reg := web.NewRegistry(append(append(append(append(
-		ingest.Collectors(chain.DB), alerts.Collectors(chain.DB)...), jobs.Collectors()...), web.Collectors()...))...)
+	var cs []prometheus.Collector
+	cs = append(cs, ingest.Collectors(chain.DB)...)
+	cs = append(cs, alerts.Collectors(chain.DB)...)
+	cs = append(cs, jobs.Collectors()...)
+	cs = append(cs, web.Collectors()...)
+	reg := web.NewRegistry(cs...)
 	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg}
 	h, err := srv.Handler()
 	if err != nil {

@@ -1,0 +1,42 @@
+# safetynet: `make demo` to see it, `make test` to check it, `make bench` to measure it.
+GO      ?= go
+BIN     := bin/safetynet
+ADDR    ?= :8080
+
+.PHONY: all build demo demo-reset test deps vet bench clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/safetynet
+
+## demo: build, generate a synthetic county, run every job once, serve http://localhost:8080
+demo: build
+	./$(BIN) demo --addr $(ADDR)
+
+## demo-reset: the same with a freshly generated county
+demo-reset: build
+	./$(BIN) demo --addr $(ADDR) --reset
+
+## deps: the system tools the tests use (promtool, from Debian's prometheus package)
+deps:
+	@command -v promtool >/dev/null 2>&1 || { \
+	  echo "installing promtool (Debian package prometheus)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+
+vet:
+	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
+	$(GO) vet ./...
+
+## test: the whole suite on real parts (DuckDB file, XLSX, loopback HTTP, promtool)
+test: deps vet
+	$(GO) test -count=1 ./...
+
+## bench: throughput and peak memory per stage next to DuckDB's own CSV load
+bench: build
+	./$(BIN) bench
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./ingest ./match
+
+clean:
+	rm -rf bin demo bench-data
