@@ -12,9 +12,25 @@ import (
 	"golang.org/x/text/width"
 )
 
+var (
+	cjkDate    = strings.NewReplacer("年", "-", "月", "-", "日", "")
+	moneyNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", " ", "")
+)
+
+// fold turns full-width forms into ASCII; most values are ASCII already
+// and pass through without a copy.
+func fold(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return width.Fold.String(s)
+		}
+	}
+	return s
+}
+
 // parseDate reads the date forms of SOURCES.md; a date-time gives its date.
 func parseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(width.Fold.String(s))
+	s = strings.TrimSpace(fold(s))
 	if s == "" {
 		return time.Time{}, errBlank
 	}
@@ -25,7 +41,7 @@ func parseDate(s string) (time.Time, error) {
 	var err error
 	switch {
 	case strings.ContainsAny(s, "年月日"):
-		s = strings.NewReplacer("年", "-", "月", "-", "日", "").Replace(s)
+		s = cjkDate.Replace(s)
 		y, m, d, err = ymd(s, "-")
 	case strings.Contains(s, "-"):
 		y, m, d, err = ymd(s, "-")
@@ -97,11 +113,11 @@ var errBlank = errors.New("blank")
 
 // parseMoney reads yuan: 1234.5, 1,234.50, ¥1234, 1234元.
 func parseMoney(s string) (float64, error) {
-	t := strings.TrimSpace(width.Fold.String(s))
+	t := strings.TrimSpace(fold(s))
 	if t == "" {
 		return 0, errBlank
 	}
-	t = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", " ", "").Replace(t)
+	t = moneyNoise.Replace(t)
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not an amount in yuan (use 1234.50)", s)
@@ -113,7 +129,7 @@ func parseMoney(s string) (float64, error) {
 }
 
 func parseInt(s string) (int32, error) {
-	t := strings.TrimSpace(width.Fold.String(s))
+	t := strings.TrimSpace(fold(s))
 	if t == "" {
 		return 0, errBlank
 	}
@@ -128,7 +144,7 @@ var chineseLevels = map[string]int32{"一": 1, "二": 2, "三": 3, "四": 4, "1"
 
 // parseLevel reads a disability level: 1–4, 一级…四级, 1级.
 func parseLevel(s string) (int32, error) {
-	t := strings.TrimSpace(width.Fold.String(s))
+	t := strings.TrimSpace(fold(s))
 	if t == "" {
 		return 0, errBlank
 	}
@@ -141,7 +157,7 @@ func parseLevel(s string) (int32, error) {
 
 // parseSex reads 男/女, M/F, 1/2 (GB/T 2261.1); 0 and 9 mean unknown.
 func parseSex(s string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(width.Fold.String(s))) {
+	switch strings.ToLower(strings.TrimSpace(fold(s))) {
 	case "":
 		return "", errBlank
 	case "男", "m", "1", "male", "男性":
@@ -155,7 +171,7 @@ func parseSex(s string) (string, error) {
 }
 
 func parseEnum(c *Column, s string) (string, error) {
-	t := strings.TrimSpace(width.Fold.String(s))
+	t := strings.TrimSpace(fold(s))
 	if t == "" {
 		return "", errBlank
 	}
@@ -205,7 +221,7 @@ func checkID(s string) (string, error) {
 }
 
 func parsePhone(s string) (string, error) {
-	t := strings.TrimSpace(width.Fold.String(s))
+	t := strings.TrimSpace(fold(s))
 	if t == "" {
 		return "", errBlank
 	}
@@ -227,7 +243,7 @@ func parsePhone(s string) (string, error) {
 }
 
 func cleanText(s string) string {
-	return strings.TrimSpace(width.Fold.String(strings.Map(func(r rune) rune {
+	return strings.TrimSpace(fold(strings.Map(func(r rune) rune {
 		if r == '\u3000' {
 			return ' '
 		}

@@ -50,7 +50,7 @@ SELECT '%[1]s', r.record_key, i.id_number, g.household_id,
        ?
 FROM %[1]s r
 LEFT JOIN match_ids i ON i.id_raw = r.id_number
-LEFT JOIN _reg g ON g.id_number = i.id_number AND i.problem IS NULL`
+LEFT JOIN _reg g ON g.id_number = i.id_number`
 
 // Link normalises the ID texts not seen before and links every current
 // record to its person and active household. The whole linking table is

@@ -13,6 +13,7 @@ type Options struct {
 	Records    int       // background department records, spread over the four departments
 	Outsiders  int       // people outside the registry who appear in department data
 	Noise      float64   // share of department IDs written in a noisy but readable form
+	UTF8       bool      // write the medical-insurance CSV in UTF-8 instead of GB18030 (for benchmarks against DuckDB's reader)
 }
 
 // DefaultOptions is the demo's county: small enough to generate in a blink.

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -227,7 +228,11 @@ func (g *County) writeMedins(path string) error {
 	if err != nil {
 		return err
 	}
-	bw := bufio.NewWriterSize(simplifiedchinese.GB18030.NewEncoder().Writer(f), 1<<16)
+	var out io.Writer = f
+	if !g.opt.UTF8 {
+		out = simplifiedchinese.GB18030.NewEncoder().Writer(f)
+	}
+	bw := bufio.NewWriterSize(out, 1<<16)
 	w := csv.NewWriter(bw)
 	w.Write([]string{"结算流水号", "身份证号", "姓名", "医疗类别", "结算日期", "医疗总费用", "统筹支付", "个人自付", "诊断编码"})
 	for i, m := range g.medins {
