@@ -255,15 +255,3 @@ func lineOf(root *yaml.Node, path ...string) int {
 	}
 	return line
 }
-
-// Standard returns the monthly standard for a region: the longest matching
-// prefix in by_region, else the default.
-func (c *Config) Standard(region string) float64 {
-	best, v := -1, c.Standards.DefaultMonthly
-	for p, s := range c.Standards.ByRegion {
-		if strings.HasPrefix(region, p) && len(p) > best {
-			best, v = len(p), s
-		}
-	}
-	return v
-}

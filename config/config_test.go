@@ -1,0 +1,76 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestStarterConfigLoads(t *testing.T) {
+	dir := t.TempDir()
+	file, err := Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Database != filepath.Join(dir, "safetynet.duckdb") || c.Location.String() != "Asia/Shanghai" || c.Standards.DefaultMonthly != 480 {
+		t.Errorf("defaults: %+v", c)
+	}
+	for _, s := range Sources {
+		if fi, err := os.Stat(c.InboxDir(s)); err != nil || !fi.IsDir() {
+			t.Errorf("inbox/%s not made: %v", s, err)
+		}
+	}
+	// Init again keeps an edited file.
+	os.WriteFile(file, []byte("timezone: UTC\n"), 0o644)
+	if _, err := Init(dir); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := Load(file); c.Timezone != "UTC" {
+		t.Error("init overwrote an existing config")
+	}
+}
+
+func TestValidationNamesKeyAndLine(t *testing.T) {
+	cases := []struct {
+		yaml, want string
+	}{
+		{"timezone: Mars/Olympus\n", "x.yaml:1: timezone:"},
+		{"standards:\n  default_monthly: -3\n", "x.yaml:2: standards.default_monthly:"},
+		{"standards:\n  by_region:\n    33x: 500\n", "x.yaml:3: standards.by_region.33x:"},
+		{"sources:\n  medins:\n    schedule: every hour\n", "x.yaml:3: sources.medins.schedule: \"every hour\" is not a schedule"},
+		{"sources:\n  weather:\n    schedule: \"@every 1h\"\n", "x.yaml:2: sources.weather: unknown source"},
+		{"serious_illness_codes: [C00-C97, cancer]\n", "x.yaml:1: serious_illness_codes: item 2"},
+		{"databse: x.duckdb\n", "field databse not found"},
+		{"web: [1, 2]\n", "x.yaml"},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml), "x.yaml")
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want it to contain %q", c.yaml, err, c.want)
+		}
+	}
+	var ce *Error
+	_, err := Parse([]byte("timezone: nowhere\n"), "x.yaml")
+	if !errors.As(err, &ce) || ce.Line != 1 || ce.Key != "timezone" {
+		t.Errorf("want a *config.Error with line and key, got %#v", err)
+	}
+}
+
+func TestStandardsAndSourceDefaults(t *testing.T) {
+	c, err := Parse([]byte("standards:\n  default_monthly: 480\n  by_region:\n    \"33\": 700\n    \"330110\": 1150\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Standards.ByRegion["330110"] != 1150 || c.Standards.ByRegion["33"] != 700 {
+		t.Errorf("by_region: %v", c.Standards.ByRegion)
+	}
+	if c.Sources["medins"].Schedule == "" {
+		t.Error("a source left out of the file lost its default schedule")
+	}
+}
