@@ -110,62 +110,41 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		}
 	}
 	_, isCSV := sh.src.(*csvSource)
-	for {
-		cells, err := sh.src.Next()
-		if errors.Is(err, io.EOF) {
-			break
+	rows, wait := parseAhead(sh.src, t, m, width, isCSV)
+	defer wait()
+	for r := range rows {
+		if r.fatal != nil {
+			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v (nothing from this file was stored)", where, r.fatal)}
 		}
-		var re *rowError
-		if errors.As(err, &re) {
-			l.res.Read++
-			if err := l.quarantineRow(sh.name, re.line, "", "", re.raw, re.reason); err != nil {
-				return err
-			}
+		switch {
+		case r.blank:
 			continue
-		}
-		if err != nil {
-			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v (nothing from this file was stored)", where, err)}
-		}
-		line := sh.src.Line()
-		if nonEmpty(cells) == 0 {
-			continue
-		}
-		if isTotalsRow(cells) {
+		case r.totals:
 			l.res.Skipped++
 			continue
 		}
 		l.res.Read++
-		if isCSV && len(cells) < width {
-			if err := l.quarantineRow(sh.name, line, "", "", strings.Join(cells, ","),
-				fmt.Sprintf("the line has %d fields but the header needs %d: a cut line or a missing delimiter", len(cells), width)); err != nil {
+		if r.err != nil {
+			if err := l.quarantineRow(sh.name, r.line, r.col, r.val, r.raw, r.err.Error()); err != nil {
 				return err
 			}
 			continue
 		}
-		row, col, raw, err := parseRow(t, m, cells, line)
-		if err != nil {
-			if err := l.quarantineRow(sh.name, line, col, raw, strings.Join(cells, ","), err.Error()); err != nil {
-				return err
-			}
-			continue
-		}
+		row := r.row
 		if prev, dup := st.seen[row.key]; dup {
 			if prev.hash == row.hash {
 				l.res.Skipped++
 				continue
 			}
-			if err := l.quarantineRow(sh.name, line, "record_id", row.key, strings.Join(cells, ","),
+			if err := l.quarantineRow(sh.name, r.line, "record_id", row.key, r.raw,
 				fmt.Sprintf("record %s appears again with other values (first on line %d): keep one and send it again", row.key, prev.line)); err != nil {
 				return err
 			}
 			continue
 		}
-		st.seen[row.key] = seenRow{line: line, hash: row.hash}
-		args := make([]any, 0, len(row.values)+3)
-		args = append(args, row.key, row.hash, int64(line))
-		args = append(args, row.values...)
-		if err := appendRow(st.app, args); err != nil {
-			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, line, err)
+		st.seen[row.key] = seenRow{line: r.line, hash: row.hash}
+		if err := st.app.AppendRow(row.values...); err != nil {
+			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
 		}
 		st.rows++
 	}
@@ -224,14 +203,6 @@ func stageType(k Kind) string {
 	return "VARCHAR"
 }
 
-func appendRow(app *duckdb.Appender, args []any) error {
-	vals := make([]driverValue, len(args))
-	for i, a := range args {
-		vals[i] = a
-	}
-	return app.AppendRow(vals...)
-}
-
 func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow, reason string) error {
 	if l.quarantine == nil {
 		app, err := store.NewAppender(l.conn, "ingest_quarantine")
@@ -271,46 +242,34 @@ func (l *loader) merge(now time.Time) error {
 			return fmt.Errorf("ingest %s: stage: %w", l.file, err)
 		}
 		canon := t.CanonTable()
-		fresh := st.name + "_new"
 		var names, selects []string
 		for _, c := range t.Columns {
 			names = append(names, fmt.Sprintf("%q", c.Name))
 			if c.Kind == Money {
-				selects = append(selects, fmt.Sprintf("CAST(%q AS DECIMAL(14,2))", c.Name))
+				selects = append(selects, fmt.Sprintf("CAST(s.%q AS DECIMAL(14,2))", c.Name))
 			} else {
-				selects = append(selects, fmt.Sprintf("%q", c.Name))
+				selects = append(selects, fmt.Sprintf("s.%q", c.Name))
 			}
 		}
-		stmts := []string{
-			fmt.Sprintf(`CREATE TABLE %[1]s AS SELECT s.* FROM %[2]s s WHERE NOT EXISTS (
-				SELECT 1 FROM %[3]s c WHERE c.valid_to IS NULL AND c.record_key = s.record_key AND c.row_hash = s.row_hash)`, fresh, st.name, canon),
-		}
-		for _, q := range stmts {
-			if _, err := l.conn.ExecContext(l.ctx, q); err != nil {
-				return fmt.Errorf("ingest %s: %w", l.file, err)
-			}
-		}
-		var fresh64, changed int64
-		err := l.conn.QueryRowContext(l.ctx, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE EXISTS (
-			SELECT 1 FROM %s c WHERE c.valid_to IS NULL AND c.record_key = n.record_key)) FROM %s n`, canon, fresh)).Scan(&fresh64, &changed)
+		// Close the current version of every record whose content changed,
+		// then add every staged row that is not current already.
+		res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s SET valid_to = ? WHERE valid_to IS NULL AND record_key IN (
+			SELECT s.record_key FROM %[2]s s JOIN %[1]s c ON c.record_key = s.record_key AND c.valid_to IS NULL AND c.row_hash <> s.row_hash)`,
+			canon, st.name), now)
 		if err != nil {
-			return fmt.Errorf("ingest %s: count changes: %w", l.file, err)
+			return fmt.Errorf("ingest %s: close changed records: %w", l.file, err)
 		}
-		stmts = []string{
-			fmt.Sprintf(`UPDATE %s SET valid_to = ? WHERE valid_to IS NULL AND record_key IN (SELECT record_key FROM %s)`, canon, fresh),
-			fmt.Sprintf(`INSERT INTO %s (record_key, row_hash, batch_id, line, valid_from, valid_to, %s)
-				SELECT record_key, row_hash, %d, line, ?, NULL, %s FROM %s`, canon, strings.Join(names, ", "), l.batch, strings.Join(selects, ", "), fresh),
-			fmt.Sprintf(`DROP TABLE %s`, fresh),
-			fmt.Sprintf(`DROP TABLE %s`, st.name),
+		changed, _ := res.RowsAffected()
+		res, err = l.conn.ExecContext(l.ctx, fmt.Sprintf(`INSERT INTO %[1]s (record_key, row_hash, batch_id, line, valid_from, valid_to, %[2]s)
+			SELECT s.record_key, s.row_hash, %[3]d, s.line, ?, NULL, %[4]s FROM %[5]s s
+			WHERE NOT EXISTS (SELECT 1 FROM %[1]s c WHERE c.valid_to IS NULL AND c.record_key = s.record_key AND c.row_hash = s.row_hash)`,
+			canon, strings.Join(names, ", "), l.batch, strings.Join(selects, ", "), st.name), now)
+		if err != nil {
+			return fmt.Errorf("ingest %s: store records: %w", l.file, err)
 		}
-		for i, q := range stmts {
-			var args []any
-			if i < 2 {
-				args = []any{now}
-			}
-			if _, err := l.conn.ExecContext(l.ctx, q, args...); err != nil {
-				return fmt.Errorf("ingest %s: %w", l.file, err)
-			}
+		fresh64, _ := res.RowsAffected()
+		if _, err := l.conn.ExecContext(l.ctx, "DROP TABLE "+st.name); err != nil {
+			return err
 		}
 		l.res.New += int(fresh64 - changed)
 		l.res.Changed += int(changed)

@@ -109,7 +109,7 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = cr.Comma != '\t' // a tab would count as leading space and eat empty fields
-	cr.ReuseRecord = true
+	cr.ReuseRecord = false                 // rows are handed to parsing goroutines
 	return &csvSource{r: cr, enc: enc}, nil
 }
 

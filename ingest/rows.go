@@ -14,16 +14,18 @@ type parsedRow struct {
 	key    string
 	hash   string
 	line   int
-	values []any // in Table.Columns order; nil for absent
+	values []driverValue // record_key, row_hash, line, then Table.Columns in order; nil for absent
 }
 
 // parseRow maps cells through m and parses each value by its column's kind.
 // It returns the first bad column and every problem found, for quarantine.
 func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string, string, error) {
-	row := parsedRow{line: line, values: make([]any, len(t.Columns))}
+	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns))}
+	vals := row.values[3:]
 	var problems []string
 	badCol, badRaw := "", ""
 	h := fnv.New64a()
+	var buf []byte
 	for i := range t.Columns {
 		c := &t.Columns[i]
 		raw := ""
@@ -46,15 +48,17 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 			problems = append(problems, c.Name+": "+err.Error())
 			continue
 		}
-		row.values[i] = v
-		h.Write([]byte(valueText(v)))
-		h.Write([]byte{0x1f})
+		vals[i] = v
+		buf = appendValue(buf[:0], v)
+		buf = append(buf, 0x1f)
+		h.Write(buf)
 	}
 	if len(problems) > 0 {
 		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))
 	}
 	row.hash = strconv.FormatUint(h.Sum64(), 16)
-	row.key = recordKey(t, row)
+	row.key = recordKey(t, vals, row.hash)
+	row.values[0], row.values[1], row.values[2] = row.key, row.hash, int64(line)
 	return row, "", "", nil
 }
 
@@ -84,6 +88,23 @@ func parseValue(c *Column, raw string) (any, error) {
 	return s, nil
 }
 
+// appendValue appends the canonical text of a value, for hashing.
+func appendValue(b []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return b
+	case string:
+		return append(b, x...)
+	case time.Time:
+		return x.AppendFormat(b, "2006-01-02")
+	case float64:
+		return strconv.AppendFloat(b, x, 'f', 2, 64)
+	case int32:
+		return strconv.AppendInt(b, int64(x), 10)
+	}
+	return fmt.Append(b, v)
+}
+
 func valueText(v any) string {
 	switch x := v.(type) {
 	case nil:
@@ -102,7 +123,7 @@ func valueText(v any) string {
 
 // recordKey is the record_id (or the table's key columns); a row with none
 // is keyed by its content.
-func recordKey(t *Table, row parsedRow) string {
+func recordKey(t *Table, vals []driverValue, hash string) string {
 	keys := t.Key
 	if len(keys) == 0 {
 		keys = []string{"record_id"}
@@ -112,7 +133,7 @@ func recordKey(t *Table, row parsedRow) string {
 	for _, k := range keys {
 		for i := range t.Columns {
 			if t.Columns[i].Name == k {
-				s := valueText(row.values[i])
+				s := valueText(vals[i])
 				if s != "" {
 					empty = false
 				}
@@ -121,7 +142,7 @@ func recordKey(t *Table, row parsedRow) string {
 		}
 	}
 	if empty {
-		return "content:" + row.hash
+		return "content:" + hash
 	}
 	return strings.Join(parts, "|")
 }

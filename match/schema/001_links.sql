@@ -1,6 +1,6 @@
 -- Every raw ID text ever seen, normalised once.
 CREATE TABLE match_ids (
-    id_raw     VARCHAR PRIMARY KEY,
+    id_raw     VARCHAR NOT NULL,  -- unique: only texts not yet here are added
     id_number  VARCHAR,  -- the 18-character ID, when usable
     problem    VARCHAR,  -- why it is not usable, for people to read
     birth_date DATE,
