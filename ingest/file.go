@@ -20,6 +20,9 @@ import (
 type Options struct {
 	Aliases map[string][]string // canonical column → extra header names (config)
 	Now     func() time.Time
+	// Progress, when set, is called every few thousand rows with the rows
+	// read so far in the current file (for progress bars).
+	Progress func(rows int)
 }
 
 // Result says what became of one file.

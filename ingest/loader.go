@@ -31,6 +31,9 @@ type loader struct {
 	headerLine int
 }
 
+// progressEvery is how often Options.Progress hears of a file's progress.
+const progressEvery = 10_000
+
 // stage is the batch's staging table for one canonical table.
 type stage struct {
 	name string
@@ -124,6 +127,9 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		l.res.Read++
+		if l.opt.Progress != nil && l.res.Read%progressEvery == 0 {
+			l.opt.Progress(l.res.Read)
+		}
 		if r.err != nil {
 			if err := l.quarantineRow(sh.name, r.line, r.col, r.val, r.raw, r.err.Error()); err != nil {
 				return err
