@@ -22,6 +22,8 @@ type Drop struct {
 	Processed string // processed/ (a folder per source is made below it)
 	Rejected  string // rejected/ (likewise)
 	Options
+	// Progress, when set, hears the rows read so far in each file.
+	Progress func(source, file string, rows int)
 }
 
 // Pending lists the files waiting in the inbox, oldest name first. Hidden
@@ -59,7 +61,12 @@ func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*Resul
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		res, err := IngestFile(ctx, db, d.Source, path, d.Options)
+		opt := d.Options
+		if d.Progress != nil {
+			name := filepath.Base(path)
+			opt.Progress = func(n int) { d.Progress(d.Source, name, n) }
+		}
+		res, err := IngestFile(ctx, db, d.Source, path, opt)
 		var fe *FileError
 		switch {
 		case errors.As(err, &fe):

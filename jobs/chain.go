@@ -38,6 +38,9 @@ type Chain struct {
 	Pack *alerts.Pack
 	Log  *slog.Logger
 	Now  func() time.Time
+	// Progress, when set, hears how far ingest is in each file (the CLI
+	// draws a progress line with it when stdout is a terminal).
+	Progress func(source, file string, rows int)
 
 	mu sync.Mutex // one run at a time
 }
@@ -120,7 +123,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 			continue
 		}
 		d := ingest.Drop{Source: s, Inbox: c.Cfg.InboxDir(s), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
-			Options: ingest.Options{Aliases: src.Aliases}}
+			Options: ingest.Options{Aliases: src.Aliases}, Progress: c.Progress}
 		pending, _ := d.Pending()
 		res, err := d.Run(ctx, c.DB, c.Log)
 		rep.Files += len(pending)

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"golang.org/x/term"
+
 	"safetynet/alerts"
 	"safetynet/config"
 	"safetynet/jobs"
@@ -77,7 +79,16 @@ func cmdRun(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	defer chain.DB.Close()
+	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	if tty { // a progress line; logs say the same per file when stdout is not a terminal
+		chain.Progress = func(source, file string, rows int) {
+			fmt.Printf("\r\033[K  %-10s %-32s %10d rows", source, file, rows)
+		}
+	}
 	rep, err := chain.Run(ctx, "cli", asOf)
+	if tty {
+		fmt.Print("\r\033[K")
+	}
 	if err != nil {
 		return err
 	}

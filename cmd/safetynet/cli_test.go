@@ -1,0 +1,94 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestCommandLine drives the built binary the way scripts do.
+func TestCommandLine(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	run := func(wantOK bool, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if (err == nil) != wantOK {
+			t.Fatalf("safetynet %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		}
+		return stdout.String() + stderr.String()
+	}
+	site := filepath.Join(dir, "site")
+	cfg := filepath.Join(site, "safetynet.yaml")
+	run(true, "init", "--dir", site)
+	run(true, "synth", "--dir", site, "--as-of", "2026-06-30", "--households", "200", "--records", "1000", "--outsiders", "200")
+	// A file nobody can read goes to rejected/ and does not fail the run.
+	os.WriteFile(filepath.Join(site, "inbox", "health", "broken.csv"), []byte("\x00\x01garbage"), 0o644)
+	out := run(true, "run", "--config", cfg, "--as-of", "2026-06-30")
+	if !strings.Contains(out, "(1 rejected)") {
+		t.Errorf("run output: %s", out)
+	}
+	if _, err := os.Stat(filepath.Join(site, "rejected", "health")); err != nil {
+		t.Errorf("rejected/health: %v", err)
+	}
+
+	var expected int
+	f, _ := os.Open(filepath.Join(site, "expected_alerts.jsonl"))
+	for sc := bufio.NewScanner(f); sc.Scan(); {
+		expected++
+	}
+	f.Close()
+
+	jsonl := run(true, "alerts", "list", "--config", cfg, "--format", "jsonl")
+	lines := strings.Split(strings.TrimSpace(jsonl), "\n")
+	if len(lines) != expected {
+		t.Errorf("alerts list printed %d alerts, synth planted %d", len(lines), expected)
+	}
+	for _, l := range lines {
+		var a map[string]any
+		if err := json.Unmarshal([]byte(l), &a); err != nil {
+			t.Fatalf("not JSON: %s", l)
+		}
+		for _, k := range []string{"alert_id", "rule_id", "severity", "status", "household_id", "id_number", "region_code", "first_seen", "due_at", "reason", "details", "evidence"} {
+			if _, ok := a[k]; !ok {
+				t.Errorf("alert lacks %s: %s", k, l)
+			}
+		}
+		if a["rule_id"] == "discovery" && (a["household_id"] != "" || len(a["id_number"].(string)) != 18) {
+			t.Errorf("discovery alert: household %q id %q", a["household_id"], a["id_number"])
+		}
+		if ev, _ := a["evidence"].([]any); len(ev) == 0 && a["rule_id"] != "multiple_hardship" {
+			t.Errorf("alert without evidence: %s", l)
+		}
+	}
+	if csv := run(true, "alerts", "list", "--config", cfg, "--format", "csv"); !strings.HasPrefix(csv, "alert_id,rule_id,severity,status,household_id,id_number") {
+		t.Errorf("csv header: %.80s", csv)
+	}
+	if table := run(true, "alerts", "list", "--config", cfg); !strings.Contains(table, "temporary_assistance") {
+		t.Errorf("table: %.200s", table)
+	}
+	// Running again adds nothing.
+	if out := run(true, "run", "--config", cfg, "--as-of", "2026-06-30"); !strings.Contains(out, "0 alerts raised") {
+		t.Errorf("second run: %s", out)
+	}
+	// A config error names the file, the line and the key, and fails.
+	os.WriteFile(cfg, []byte("timezone: Asia/Shanghai\nsources:\n  medins:\n    schedule: sometimes\n"), 0o644)
+	if out := run(false, "run", "--config", cfg); !strings.Contains(out, "safetynet.yaml:4: sources.medins.schedule") {
+		t.Errorf("config error: %s", out)
+	}
+	run(false, "run", "--config", filepath.Join(dir, "missing.yaml"))
+}
