@@ -18,20 +18,25 @@ demo: build
 demo-reset: build
 	./$(BIN) demo --addr $(ADDR) --reset
 
-## deps: the system tools the tests use (promtool, from Debian's prometheus package)
+## deps: the system tools the tests use, from Debian: promtool (prometheus),
+## headless chromium and a CJK font for the browser tests
+DEBS := prometheus chromium fonts-wqy-zenhei
 deps:
-	@command -v promtool >/dev/null 2>&1 || { \
-	  echo "installing promtool (Debian package prometheus)"; \
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null; }
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
 
 vet:
 	@test -z "$$(gofmt -l .)" || { echo "gofmt would change:"; gofmt -l .; exit 1; }
 	$(GO) vet ./...
 
-## test: the whole suite on real parts (DuckDB file, XLSX, loopback HTTP, promtool)
+## test: the whole suite on real parts (DuckDB file, XLSX, loopback HTTP, promtool, chromium);
+## screenshots of the browser test land in artifacts/
 test: deps vet
-	$(GO) test -count=1 ./...
+	ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 ./...
 
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load
 bench: build

@@ -8,7 +8,7 @@ var messages = map[string]map[string]string{
 	"zh": {
 		"app": "政策找人 · 低收入人口动态监测", "login": "登录", "logout": "退出", "username": "用户名", "password": "密码",
 		"bad_login": "用户名或密码错误", "inbox": "预警收件箱", "rule": "规则", "severity": "等级", "status": "状态",
-		"region": "区划代码前缀", "filter": "筛选", "all": "全部", "due": "办结时限", "reason": "预警原因", "subject": "对象",
+		"region": "区划代码前缀", "region_code": "区划代码", "filter": "筛选", "all": "全部", "due": "办结时限", "reason": "预警原因", "subject": "对象",
 		"overdue": "已超期", "first_seen": "首次发现", "last_seen": "最近发现", "household": "家庭", "members": "家庭成员",
 		"evidence": "预警依据", "details": "详细信息", "name": "姓名", "id_number": "身份证号", "sex": "性别", "birth_date": "出生日期",
 		"relation": "与户主关系", "tier": "保障类别", "address": "家庭住址", "grid": "网格", "income": "家庭年收入",
@@ -22,7 +22,7 @@ var messages = map[string]map[string]string{
 	"en": {
 		"app": "safetynet · the policy finds the people", "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
 		"bad_login": "Wrong user name or password", "inbox": "Alert inbox", "rule": "Rule", "severity": "Severity", "status": "Status",
-		"region": "Region-code prefix", "filter": "Filter", "all": "All", "due": "Due", "reason": "Reason", "subject": "Subject",
+		"region": "Region-code prefix", "region_code": "Region code", "filter": "Filter", "all": "All", "due": "Due", "reason": "Reason", "subject": "Subject",
 		"overdue": "Overdue", "first_seen": "First seen", "last_seen": "Last seen", "household": "Household", "members": "Members",
 		"evidence": "Evidence", "details": "Details", "name": "Name", "id_number": "ID number", "sex": "Sex", "birth_date": "Birth date",
 		"relation": "Relation", "tier": "Tier", "address": "Address", "grid": "Grid", "income": "Annual income",
