@@ -85,6 +85,27 @@ func TestCommandLine(t *testing.T) {
 	if out := run(true, "run", "--config", cfg, "--as-of", "2026-06-30"); !strings.Contains(out, "0 alerts raised") {
 		t.Errorf("second run: %s", out)
 	}
+	// While serve owns the database, the CLI says so instead of failing obscurely.
+	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+	stderr, _ := srv.StderrPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "msg=serving") {
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if out := run(false, "alerts", "list", "--config", cfg); !strings.Contains(out, "in use by another process") {
+		t.Errorf("second process: %s", out)
+	}
+	srv.Process.Signal(os.Interrupt)
+	if err := srv.Wait(); err != nil {
+		t.Errorf("serve did not stop cleanly on SIGINT: %v", err)
+	}
+
 	// A config error names the file, the line and the key, and fails.
 	os.WriteFile(cfg, []byte("timezone: Asia/Shanghai\nsources:\n  medins:\n    schedule: sometimes\n"), 0o644)
 	if out := run(false, "run", "--config", cfg); !strings.Contains(out, "safetynet.yaml:4: sources.medins.schedule") {

@@ -1,0 +1,79 @@
+package synth
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"safetynet/match"
+)
+
+func small(seed uint64) Options {
+	o := DefaultOptions(time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC))
+	o.Seed, o.Households, o.Records, o.Outsiders = seed, 500, 5000, 500
+	return o
+}
+
+func TestSeededAndValid(t *testing.T) {
+	a, err := Generate(small(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := Generate(small(7))
+	if !reflect.DeepEqual(a.Expected, b.Expected) || a.Rows() != b.Rows() || a.Households[10].Members[0].ID != b.Households[10].Members[0].ID {
+		t.Error("the same seed gave another county")
+	}
+	c, _ := Generate(small(8))
+	if a.Households[10].Members[0].ID == c.Households[10].Members[0].ID {
+		t.Error("another seed gave the same people")
+	}
+	seen := map[match.IDNumber]bool{}
+	for _, h := range a.Households {
+		if len(h.Village) != 12 {
+			t.Fatalf("village code %q is not 12 digits", h.Village)
+		}
+		for _, p := range h.Members {
+			if _, err := match.ParseID(string(p.ID)); err != nil {
+				t.Fatalf("invalid ID %s: %v", p.ID, err)
+			}
+			if seen[p.ID] {
+				t.Fatalf("ID %s given twice", p.ID)
+			}
+			seen[p.ID] = true
+			if (p.ID.Sex() == "male") != p.Male || !p.ID.BirthDate().Equal(p.Birth.Truncate(24*time.Hour)) {
+				t.Fatalf("ID %s disagrees with sex %v or birth %v", p.ID, p.Male, p.Birth)
+			}
+		}
+	}
+	rules := map[string]bool{}
+	for _, e := range a.Expected {
+		rules[e.RuleID] = true
+	}
+	for _, r := range []string{"expenditure_hardship", "temporary_assistance", "severe_disability", "serious_illness", "school_dropout", "recipient_death", "discovery", "multiple_hardship"} {
+		if !rules[r] {
+			t.Errorf("no case planted for %s", r)
+		}
+	}
+	if len(a.NearMisses) < 8 {
+		t.Errorf("only %d near misses", len(a.NearMisses))
+	}
+}
+
+func TestNoiseIsReadable(t *testing.T) {
+	g, _ := Generate(small(3))
+	p := g.Households[0].Members[0]
+	noisy := 0
+	const n = 20000
+	for i := 0; i < n; i++ {
+		s := g.idText(p)
+		if s != string(p.ID) {
+			noisy++
+			if id, err := match.ParseID(s); err != nil || id != p.ID {
+				t.Fatalf("noisy %q does not normalise back to %s: %v", s, p.ID, err)
+			}
+		}
+	}
+	if share := float64(noisy) / n; share < 0.015 || share > 0.025 {
+		t.Errorf("noisy share %.3f, want about 0.02", share)
+	}
+}
