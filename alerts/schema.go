@@ -2,7 +2,6 @@ package alerts
 
 import (
 	"embed"
-	"io/fs"
 
 	"safetynet/store"
 )
@@ -11,7 +10,4 @@ import (
 var schemaFS embed.FS
 
 // Migrations are alerts' tables and views.
-func Migrations() store.MigrationSet {
-	sub, _ := fs.Sub(schemaFS, "schema")
-	return store.MigrationSet{Component: "alerts", FS: sub}
-}
+func Migrations() store.MigrationSet { return store.Migrations("alerts", schemaFS, "schema") }

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"embed"
-	"io/fs"
 
 	"safetynet/store"
 )
@@ -11,7 +10,4 @@ import (
 var schemaFS embed.FS
 
 // Migrations are ingest's tables and views.
-func Migrations() store.MigrationSet {
-	sub, _ := fs.Sub(schemaFS, "schema")
-	return store.MigrationSet{Component: "ingest", FS: sub}
-}
+func Migrations() store.MigrationSet { return store.Migrations("ingest", schemaFS, "schema") }

@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,20 +26,7 @@ func BenchmarkIngestXLSX(b *testing.B) {
 	f.Write(&buf)
 	path := filepath.Join(b.TempDir(), "e.xlsx")
 	os.WriteFile(path, buf.Bytes(), 0o644)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		db := openDB(&testing.T{})
-		b.StartTimer()
-		res, err := IngestFile(context.Background(), db, "education", path, Options{})
-		if err != nil || res.New != n {
-			b.Fatalf("%+v %v", res, err)
-		}
-		b.StopTimer()
-		db.Close()
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "rows/s")
+	benchIngest(b, "education", path, n)
 }
 
 func itoa6(i int) string {

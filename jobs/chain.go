@@ -9,7 +9,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"strings"
 	"sync"
@@ -26,10 +25,7 @@ import (
 var schemaFS embed.FS
 
 // Migrations are jobs' tables.
-func Migrations() store.MigrationSet {
-	sub, _ := fs.Sub(schemaFS, "schema")
-	return store.MigrationSet{Component: "jobs", FS: sub}
-}
+func Migrations() store.MigrationSet { return store.Migrations("jobs", schemaFS, "schema") }
 
 // Chain runs the pipeline over one database.
 type Chain struct {

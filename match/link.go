@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -16,10 +15,7 @@ import (
 var schemaFS embed.FS
 
 // Migrations are match's tables and views.
-func Migrations() store.MigrationSet {
-	sub, _ := fs.Sub(schemaFS, "schema")
-	return store.MigrationSet{Component: "match", FS: sub}
-}
+func Migrations() store.MigrationSet { return store.Migrations("match", schemaFS, "schema") }
 
 // Sources are the tables whose records are linked to persons.
 var Sources = []string{"members", "education", "health", "medins", "disability"}

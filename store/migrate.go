@@ -26,6 +26,16 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS schema_migrations (
 	PRIMARY KEY (component, version)
 )`
 
+// Migrations is a set read from the dir folder of an embedded file system
+// (each package embeds its schema/*.sql).
+func Migrations(component string, fsys fs.FS, dir string) MigrationSet {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(fmt.Sprintf("store: migrations of %s: %v", component, err))
+	}
+	return MigrationSet{Component: component, FS: sub}
+}
+
 type migration struct {
 	version int
 	name    string

@@ -150,31 +150,44 @@ func (g *County) writeHouseholds(path string) error {
 	}, nil)
 }
 
-// writeMembers writes the registry's members in GB18030, as the registry system exports them.
-func (g *County) writeMembers(path string) error {
+// csvFile writes a CSV file: in GB18030 when gb is set, else UTF-8 (with
+// a BOM when bom is set, as Excel saves it).
+func csvFile(path string, gb, bom bool, rows func(w *csv.Writer)) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	enc := simplifiedchinese.GB18030.NewEncoder().Writer(f)
-	bw := bufio.NewWriterSize(enc, 1<<16)
+	var out io.Writer = f
+	if gb {
+		out = simplifiedchinese.GB18030.NewEncoder().Writer(f)
+	}
+	bw := bufio.NewWriterSize(out, 1<<16)
+	if bom {
+		bw.Write([]byte{0xEF, 0xBB, 0xBF})
+	}
 	w := csv.NewWriter(bw)
-	w.Write([]string{"户编号", "姓名", "公民身份号码", "性别", "出生日期", "与户主关系", "联系电话"})
-	for _, h := range g.Households {
-		for _, p := range h.Members {
-			w.Write([]string{h.ID, p.Name, string(p.ID), sexText(p.Male), p.Birth.Format("20060102"), p.Relation, p.Phone})
-		}
-	}
+	rows(w)
 	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
+	err = w.Error()
+	if err == nil {
+		err = bw.Flush()
 	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	return f.Close()
+	return err
+}
+
+// writeMembers writes the registry's members in GB18030, as the registry system exports them.
+func (g *County) writeMembers(path string) error {
+	return csvFile(path, true, false, func(w *csv.Writer) {
+		w.Write([]string{"户编号", "姓名", "公民身份号码", "性别", "出生日期", "与户主关系", "联系电话"})
+		for _, h := range g.Households {
+			for _, p := range h.Members {
+				w.Write([]string{h.ID, p.Name, string(p.ID), sexText(p.Male), p.Birth.Format("20060102"), p.Relation, p.Phone})
+			}
+		}
+	})
 }
 
 func (g *County) writeEducation(path string) error {
@@ -222,64 +235,29 @@ func (g *County) writeHealth(path string) error {
 	return f.Close()
 }
 
-// writeMedins writes settlements in GB18030 with the money forms departments use.
+// writeMedins writes settlements in GB18030 (UTF-8 for benchmarks) with the money forms departments use.
 func (g *County) writeMedins(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	var out io.Writer = f
-	if !g.opt.UTF8 {
-		out = simplifiedchinese.GB18030.NewEncoder().Writer(f)
-	}
-	bw := bufio.NewWriterSize(out, 1<<16)
-	w := csv.NewWriter(bw)
-	w.Write([]string{"结算流水号", "身份证号", "姓名", "医疗类别", "结算日期", "医疗总费用", "统筹支付", "个人自付", "诊断编码"})
-	for i, m := range g.medins {
-		oop := strconv.FormatFloat(m.oop, 'f', 2, 64)
-		if i%5 == 0 {
-			oop = "¥" + oop
+	return csvFile(path, !g.opt.UTF8, false, func(w *csv.Writer) {
+		w.Write([]string{"结算流水号", "身份证号", "姓名", "医疗类别", "结算日期", "医疗总费用", "统筹支付", "个人自付", "诊断编码"})
+		for i, m := range g.medins {
+			oop := strconv.FormatFloat(m.oop, 'f', 2, 64)
+			if i%5 == 0 {
+				oop = "¥" + oop
+			}
+			w.Write([]string{m.id, g.idText(m.p), m.p.Name, m.visit, m.date.Format("2006/1/2"),
+				strconv.FormatFloat(m.total, 'f', 2, 64), strconv.FormatFloat(m.total-m.oop, 'f', 2, 64), oop, m.diag})
 		}
-		w.Write([]string{m.id, g.idText(m.p), m.p.Name, m.visit, m.date.Format("2006/1/2"),
-			strconv.FormatFloat(m.total, 'f', 2, 64), strconv.FormatFloat(m.total-m.oop, 'f', 2, 64), oop, m.diag})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	})
 }
 
 var levelNames = []string{"", "一级", "二级", "三级", "四级"}
 
 // writeDisability writes UTF-8 CSV, with a BOM as Excel saves it when bom is set.
 func (g *County) writeDisability(path string, recs []disRec, bom bool) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<16)
-	if bom {
-		bw.Write([]byte{0xEF, 0xBB, 0xBF})
-	}
-	w := csv.NewWriter(bw)
-	w.Write([]string{"残疾证号", "姓名", "身份证号", "残疾类别", "残疾等级", "发证日期", "变动类型"})
-	for _, d := range recs {
-		w.Write([]string{d.id, d.p.Name, g.idText(d.p), d.kind, levelNames[d.level], d.issued.Format("2006年1月2日"), d.change})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return csvFile(path, false, bom, func(w *csv.Writer) {
+		w.Write([]string{"残疾证号", "姓名", "身份证号", "残疾类别", "残疾等级", "发证日期", "变动类型"})
+		for _, d := range recs {
+			w.Write([]string{d.id, d.p.Name, g.idText(d.p), d.kind, levelNames[d.level], d.issued.Format("2006年1月2日"), d.change})
+		}
+	})
 }

@@ -68,8 +68,10 @@ func TestBrowserOperatorFlow(t *testing.T) {
 		chromedp.WaitVisible(`table.alerts`),
 		chromedp.Title(&title),
 		chromedp.SetValue(`select[name=rule]`, "temporary_assistance"),
+		// Mark this page so that the wait below can only match the next one.
+		chromedp.Evaluate(`document.body.dataset.before = "filter"`, nil),
 		chromedp.Click(`#filter`),
-		chromedp.WaitVisible(`tr[data-rule="temporary_assistance"]`),
+		chromedp.WaitVisible(`body:not([data-before]) tr[data-rule="temporary_assistance"]`),
 		chromedp.Text(`#shown`, &shown),
 		chromedp.Evaluate(`document.querySelectorAll('tr[data-rule]').length`, &rows),
 		chromedp.FullScreenshot(&inboxPNG, 100),

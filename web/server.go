@@ -33,10 +33,7 @@ var templateFS embed.FS
 var staticFS embed.FS
 
 // Migrations are web's tables.
-func Migrations() store.MigrationSet {
-	sub, _ := fs.Sub(schemaFS, "schema")
-	return store.MigrationSet{Component: "web", FS: sub}
-}
+func Migrations() store.MigrationSet { return store.Migrations("web", schemaFS, "schema") }
 
 // Server serves the UI, the metrics and the health check.
 type Server struct {
