@@ -37,6 +37,7 @@ vet:
 ## screenshots of the browser test land in artifacts/
 test: deps vet
 	ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 ./...
+	@$(GO) test -count=1 -run TestEndToEnd -v ./jobs | grep -E '^e2e |^(ok|FAIL|---)' 
 
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load
 bench: build

@@ -36,3 +36,19 @@ CREATE TABLE alert_history (
 -- Active registry households: what most rules start from.
 CREATE VIEW active_households AS
 SELECT * FROM households WHERE coalesce(status, 'active') = 'active';
+
+-- Visit tasks for grid workers: one per dispatched alert. The lifecycle
+-- that fills it (dispatch, outcome) comes with the operator and grid-worker
+-- apps; the table is here so that the schema is whole from the start.
+CREATE TABLE tasks (
+    task_id      BIGINT PRIMARY KEY,
+    alert_id     BIGINT NOT NULL,
+    grid_code    VARCHAR,            -- the household's grid; NULL: the township queue
+    assignee     VARCHAR,            -- the grid worker's user name
+    status       VARCHAR NOT NULL,   -- open, done
+    due_at       TIMESTAMPTZ NOT NULL,
+    outcome      VARCHAR,            -- assisted_application, already_receiving, not_eligible, not_found, refused, other
+    note         VARCHAR,
+    created_at   TIMESTAMPTZ NOT NULL,
+    done_at      TIMESTAMPTZ
+);
