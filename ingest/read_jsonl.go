@@ -84,6 +84,23 @@ func decodeObject(b []byte) ([]string, map[string]any, error) {
 	return keys, obj, nil
 }
 
+// decodeMap reads one object when its key order no longer matters.
+func decodeMap(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil {
+		return nil, err
+	}
+	if obj == nil {
+		return nil, fmt.Errorf("not an object")
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("text after the object")
+	}
+	return obj, nil
+}
+
 func (s *jsonlSource) Line() int { return s.line }
 
 func (s *jsonlSource) Next() ([]string, error) {
@@ -102,7 +119,7 @@ func (s *jsonlSource) Next() ([]string, error) {
 		if len(b) == 0 {
 			continue
 		}
-		_, obj, err := decodeObject(b)
+		obj, err := decodeMap(b)
 		if err != nil {
 			return nil, &rowError{line: s.line, raw: string(b), reason: "not a JSON object: " + err.Error()}
 		}
