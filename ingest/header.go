@@ -52,13 +52,17 @@ type aliasIndex map[string]string
 
 func newAliasIndex(t *Table, extra map[string][]string) aliasIndex {
 	idx := aliasIndex{}
+	add := func(alias, col string) {
+		idx[normHeader(alias)] = col
+		idx[normHeader(stripBracketed(alias))] = col // an alias written with （元） matches a bare header too
+	}
 	for _, c := range t.Columns {
-		idx[normHeader(c.Name)] = c.Name
+		add(c.Name, c.Name)
 		for _, a := range c.Aliases {
-			idx[normHeader(a)] = c.Name
+			add(a, c.Name)
 		}
 		for _, a := range extra[c.Name] {
-			idx[normHeader(a)] = c.Name
+			add(a, c.Name)
 		}
 	}
 	return idx
@@ -152,23 +156,21 @@ func nonEmpty(row []string) int {
 	return n
 }
 
-// isTotalsRow recognises the 合计 row at the bottom of Excel exports.
+var totalsNoise = strings.NewReplacer(" ", "", "\u3000", "", ":", "", "：", "")
+
+// isTotalsRow recognises the 合计 row at the bottom of Excel exports: its
+// first non-empty cell says 合计 (or 总计, 小计, total).
 func isTotalsRow(cells []string) bool {
-	seen := 0
 	for _, c := range cells {
-		c = strings.ReplaceAll(strings.TrimSpace(c), " ", "")
-		c = strings.ReplaceAll(c, "\u3000", "")
+		c = totalsNoise.Replace(strings.TrimSpace(c))
 		if c == "" {
 			continue
 		}
-		switch c {
-		case "合计", "总计", "小计", "合计:", "合计：", "total", "Total", "TOTAL":
+		switch strings.ToLower(c) {
+		case "合计", "总计", "小计", "total":
 			return true
 		}
-		seen++
-		if seen >= 2 {
-			return false
-		}
+		return false
 	}
 	return false
 }

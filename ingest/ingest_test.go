@@ -267,3 +267,19 @@ func TestDropMovesFiles(t *testing.T) {
 		t.Errorf("an upload in progress was touched: %v", err)
 	}
 }
+
+func TestConfigAliases(t *testing.T) {
+	db := openDB(t)
+	data := "流水号,证件,结算时间,自费金额\nS1,11010519491231002X,2024-03-05,12.5\n"
+	p := write(t, "alias.csv", []byte(data))
+	if _, err := IngestFile(context.Background(), db, "medins", p, Options{}); err == nil {
+		t.Fatal("unknown headers were accepted without aliases")
+	} else if !strings.Contains(err.Error(), "out_of_pocket") || !strings.Contains(err.Error(), "aliases") {
+		t.Errorf("the rejection does not say what is missing and how to fix it: %v", err)
+	}
+	aliases := map[string][]string{"record_id": {"流水号"}, "id_number": {"证件"}, "settle_date": {"结算时间"}, "out_of_pocket": {"自费金额（元）"}}
+	res, err := IngestFile(context.Background(), db, "medins", p, Options{Aliases: aliases})
+	if err != nil || res.New != 1 {
+		t.Fatalf("with aliases: %+v %v", res, err)
+	}
+}

@@ -17,13 +17,19 @@ var (
 	moneyNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", " ", "")
 )
 
-// fold turns full-width forms into ASCII; most values are ASCII already
-// and pass through without a copy.
+// fold turns full-width forms into ASCII. Most values (ASCII, or Chinese
+// text without full-width letters) pass through without a copy.
 func fold(s string) string {
 	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return width.Fold.String(s)
+		if s[i] < 0x80 {
+			continue
 		}
+		for _, r := range s[i:] {
+			if (r >= 0xFF01 && r <= 0xFF5E) || r == 0x3000 || (r >= 0xFFE0 && r <= 0xFFEE) {
+				return width.Fold.String(s)
+			}
+		}
+		return s
 	}
 	return s
 }
@@ -243,10 +249,5 @@ func parsePhone(s string) (string, error) {
 }
 
 func cleanText(s string) string {
-	return strings.TrimSpace(fold(strings.Map(func(r rune) rune {
-		if r == '\u3000' {
-			return ' '
-		}
-		return r
-	}, s)))
+	return strings.TrimSpace(fold(s)) // fold turns the ideographic space into a plain one
 }
