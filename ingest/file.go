@@ -152,20 +152,19 @@ func openSheets(f *os.File, path string) ([]sheet, string, func(), error) {
 	noop := func() {}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
-		x, names, err := openXLSX(f)
+		wb, err := openXLSX(f)
 		if err != nil {
 			return nil, "", noop, err
 		}
 		var sheets []sheet
-		for _, n := range names {
-			s, err := newXLSXSheet(x, n)
+		for _, ref := range wb.sheets {
+			s, err := wb.sheet(ref)
 			if err != nil {
-				x.Close()
 				return nil, "", noop, err
 			}
-			sheets = append(sheets, sheet{name: n, src: s})
+			sheets = append(sheets, sheet{name: ref.name, src: s})
 		}
-		return sheets, "xlsx", func() { x.Close() }, nil
+		return sheets, "xlsx", noop, nil
 	case ".jsonl", ".ndjson":
 		s, err := newJSONLSource(f)
 		if err != nil {

@@ -1,50 +1,424 @@
 package ingest
 
 import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
-
-	"github.com/xuri/excelize/v2"
+	"os"
+	"path"
+	"strconv"
+	"strings"
 )
 
-// xlsxSheet streams one worksheet's rows with their raw cell values, so
-// dates arrive as serials and long numbers are not reformatted.
+// An XLSX workbook is read with the standard library: the workbook and
+// shared-strings parts through encoding/xml, and each sheet through a
+// small streaming scanner of its <row>/<c> elements. Cells come back as
+// their stored values (dates as serial numbers, numbers unformatted),
+// which is what the value parsers expect, at several times the speed of
+// a general XML decoder.
+
+type workbook struct {
+	zr     *zip.Reader
+	sheets []sheetRef
+	shared []string
+}
+
+type sheetRef struct{ name, part string }
+
+func openXLSX(f *os.File) (*workbook, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	zr, err := zip.NewReader(f, fi.Size())
+	if err != nil {
+		return nil, fmt.Errorf("not a readable XLSX workbook (%v): is the file complete?", err)
+	}
+	wb := &workbook{zr: zr}
+	var book struct {
+		Sheets []struct {
+			Name string `xml:"name,attr"`
+			RID  string `xml:"http://schemas.openxmlformats.org/officeDocument/2006/relationships id,attr"`
+		} `xml:"sheets>sheet"`
+	}
+	if err := wb.decode("xl/workbook.xml", &book); err != nil {
+		return nil, err
+	}
+	var rels struct {
+		Rel []struct {
+			ID     string `xml:"Id,attr"`
+			Target string `xml:"Target,attr"`
+		} `xml:"Relationship"`
+	}
+	if err := wb.decode("xl/_rels/workbook.xml.rels", &rels); err != nil {
+		return nil, err
+	}
+	target := map[string]string{}
+	for _, r := range rels.Rel {
+		t := r.Target
+		if strings.HasPrefix(t, "/") {
+			t = strings.TrimPrefix(t, "/")
+		} else {
+			t = path.Join("xl", t)
+		}
+		target[r.ID] = t
+	}
+	for _, s := range book.Sheets {
+		if p, ok := target[s.RID]; ok {
+			wb.sheets = append(wb.sheets, sheetRef{name: s.Name, part: p})
+		}
+	}
+	if len(wb.sheets) == 0 {
+		return nil, errors.New("the workbook has no worksheets")
+	}
+	if err := wb.readShared(); err != nil {
+		return nil, err
+	}
+	return wb, nil
+}
+
+func (wb *workbook) open(name string) (io.ReadCloser, error) {
+	for _, f := range wb.zr.File {
+		if strings.EqualFold(f.Name, name) {
+			return f.Open()
+		}
+	}
+	return nil, os.ErrNotExist
+}
+
+func (wb *workbook) decode(name string, v any) error {
+	r, err := wb.open(name)
+	if err != nil {
+		return fmt.Errorf("not a readable XLSX workbook: %s: %v", name, err)
+	}
+	defer r.Close()
+	if err := xml.NewDecoder(r).Decode(v); err != nil {
+		return fmt.Errorf("not a readable XLSX workbook: %s: %v", name, err)
+	}
+	return nil
+}
+
+// readShared loads the shared-strings table: the text of each <si>,
+// rich-text runs joined, phonetic hints (<rPh>) left out.
+func (wb *workbook) readShared() error {
+	r, err := wb.open("xl/sharedStrings.xml")
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	dec := xml.NewDecoder(bufio.NewReaderSize(r, 1<<16))
+	var cur strings.Builder
+	inSI, inT, phonetic := false, false, 0
+	for {
+		tok, err := dec.RawToken()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not a readable XLSX workbook: shared strings: %v", err)
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			switch t.Name.Local {
+			case "si":
+				inSI = true
+				cur.Reset()
+			case "t":
+				inT = true
+			case "rPh":
+				phonetic++
+			}
+		case xml.EndElement:
+			switch t.Name.Local {
+			case "si":
+				inSI = false
+				wb.shared = append(wb.shared, cur.String())
+			case "t":
+				inT = false
+			case "rPh":
+				phonetic--
+			}
+		case xml.CharData:
+			if inSI && inT && phonetic == 0 {
+				cur.Write(t)
+			}
+		}
+	}
+}
+
+// xlsxSheet streams one worksheet's rows.
 type xlsxSheet struct {
+	wb   *workbook
 	name string
-	rows *excelize.Rows
+	rc   io.ReadCloser
+	br   *bufio.Reader
 	line int
+	done bool
+	buf  []byte
 }
 
-func openXLSX(r io.Reader) (*excelize.File, []string, error) {
-	f, err := excelize.OpenReader(r, excelize.Options{RawCellValue: true})
+func (wb *workbook) sheet(ref sheetRef) (*xlsxSheet, error) {
+	rc, err := wb.open(ref.part)
 	if err != nil {
-		return nil, nil, fmt.Errorf("not a readable XLSX workbook: %v", err)
+		return nil, fmt.Errorf("sheet %q: %v", ref.name, err)
 	}
-	return f, f.GetSheetList(), nil
-}
-
-func newXLSXSheet(f *excelize.File, sheet string) (*xlsxSheet, error) {
-	rows, err := f.Rows(sheet)
-	if err != nil {
-		return nil, fmt.Errorf("sheet %q: %v", sheet, err)
-	}
-	return &xlsxSheet{name: sheet, rows: rows}, nil
+	return &xlsxSheet{wb: wb, name: ref.name, rc: rc, br: bufio.NewReaderSize(rc, 1<<16)}, nil
 }
 
 func (s *xlsxSheet) Line() int { return s.line }
 
-func (s *xlsxSheet) Next() ([]string, error) {
-	if !s.rows.Next() {
-		if err := s.rows.Error(); err != nil {
-			return nil, fmt.Errorf("sheet %q after row %d: %v", s.name, s.line, err)
+// tag reads from just after '<' to just after '>' and returns the local
+// name (with a leading '/' for end tags), its attributes' raw text, and
+// whether it closes itself.
+func (s *xlsxSheet) tag() (name string, attrs []byte, selfClosing bool, err error) {
+	s.buf = s.buf[:0]
+	quote := byte(0)
+	for {
+		c, err := s.br.ReadByte()
+		if err != nil {
+			return "", nil, false, err
 		}
-		s.rows.Close()
+		if quote != 0 {
+			if c == quote {
+				quote = 0
+			}
+		} else if c == '"' || c == '\'' {
+			quote = c
+		} else if c == '>' {
+			break
+		}
+		s.buf = append(s.buf, c)
+	}
+	b := s.buf
+	if len(b) > 0 && b[len(b)-1] == '/' {
+		selfClosing = true
+		b = b[:len(b)-1]
+	}
+	end := bytes.IndexAny(b, " \t\r\n")
+	if end < 0 {
+		end = len(b)
+	}
+	n := b[:end]
+	closing := len(n) > 0 && n[0] == '/'
+	if closing {
+		n = n[1:]
+	}
+	if i := bytes.IndexByte(n, ':'); i >= 0 {
+		n = n[i+1:]
+	}
+	name = string(n)
+	if closing {
+		name = "/" + name
+	}
+	return name, b[end:], selfClosing, nil
+}
+
+// text reads character data up to the next '<', unescaped.
+func (s *xlsxSheet) text() (string, error) {
+	raw, err := s.br.ReadSlice('<')
+	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
+		return "", err
+	}
+	out := append([]byte(nil), raw...)
+	for errors.Is(err, bufio.ErrBufferFull) {
+		raw, err = s.br.ReadSlice('<')
+		out = append(out, raw...)
+	}
+	if err != nil {
+		return "", err
+	}
+	return unescapeXML(out[:len(out)-1]), nil
+}
+
+func attr(attrs []byte, name string) string {
+	for len(attrs) > 0 {
+		i := bytes.Index(attrs, []byte(name+"="))
+		if i < 0 {
+			return ""
+		}
+		if i > 0 && attrs[i-1] != ' ' && attrs[i-1] != '\t' && attrs[i-1] != '\n' && attrs[i-1] != '\r' {
+			attrs = attrs[i+len(name)+1:]
+			continue
+		}
+		rest := attrs[i+len(name)+1:]
+		if len(rest) == 0 {
+			return ""
+		}
+		q := rest[0]
+		if j := bytes.IndexByte(rest[1:], q); j >= 0 {
+			return string(rest[1 : 1+j])
+		}
+		return ""
+	}
+	return ""
+}
+
+// column turns a cell reference's letters into a 0-based column index.
+func column(ref string) int {
+	n := 0
+	for i := 0; i < len(ref); i++ {
+		c := ref[i]
+		if c < 'A' || c > 'Z' {
+			break
+		}
+		n = n*26 + int(c-'A'+1)
+	}
+	return n - 1
+}
+
+// Next returns the next row's cells, laid out by column.
+func (s *xlsxSheet) Next() ([]string, error) {
+	if s.done {
 		return nil, io.EOF
 	}
-	s.line++
-	cols, err := s.rows.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil, &rowError{line: s.line, reason: err.Error()}
+	var cells []string
+	inRow := false
+	var ref, typ, value, inline string
+	inIS, phonetic := false, 0
+	for {
+		if _, err := s.br.ReadSlice('<'); err != nil {
+			if errors.Is(err, io.EOF) {
+				if inRow {
+					return nil, fmt.Errorf("sheet %q ends inside row %d: the file is cut short", s.name, s.line)
+				}
+				s.done = true
+				s.rc.Close()
+				return nil, io.EOF
+			}
+			if !errors.Is(err, bufio.ErrBufferFull) {
+				return nil, fmt.Errorf("sheet %q after row %d: %v", s.name, s.line, err)
+			}
+			continue
+		}
+		name, attrs, self, err := s.tag()
+		if err != nil {
+			return nil, fmt.Errorf("sheet %q after row %d: the file is cut short (%v)", s.name, s.line, err)
+		}
+		switch name {
+		case "row":
+			inRow, cells = true, cells[:0]
+			if r, err := strconv.Atoi(attr(attrs, "r")); err == nil {
+				s.line = r
+			} else {
+				s.line++
+			}
+			if self {
+				return cells, nil
+			}
+		case "/row":
+			return cells, nil
+		case "c":
+			ref, typ, value, inline = attr(attrs, "r"), attr(attrs, "t"), "", ""
+			if self {
+				cells = s.put(cells, ref, "")
+			}
+		case "v":
+			if !self {
+				if value, err = s.text(); err != nil {
+					return nil, err
+				}
+			}
+		case "is":
+			inIS = true
+		case "/is":
+			inIS = false
+		case "rPh":
+			phonetic++
+		case "/rPh":
+			phonetic--
+		case "t":
+			if inIS && !self {
+				t, err := s.text()
+				if err != nil {
+					return nil, err
+				}
+				if phonetic == 0 {
+					inline += t
+				}
+			}
+		case "/c":
+			v := value
+			switch typ {
+			case "s":
+				i, err := strconv.Atoi(value)
+				if err != nil || i < 0 || i >= len(s.wb.shared) {
+					return nil, &rowError{line: s.line, reason: fmt.Sprintf("cell %s points to shared string %q, which the workbook lacks", ref, value)}
+				}
+				v = s.wb.shared[i]
+			case "inlineStr":
+				v = inline
+			}
+			cells = s.put(cells, ref, v)
+		case "/sheetData":
+			s.done = true
+			s.rc.Close()
+			return nil, io.EOF
+		}
 	}
-	return cols, nil
+}
+
+// put stores a value at its cell reference's column, filling gaps.
+func (s *xlsxSheet) put(cells []string, ref, v string) []string {
+	col := len(cells)
+	if ref != "" {
+		col = column(ref)
+	}
+	if col < 0 || col > 16383 {
+		col = len(cells)
+	}
+	for len(cells) < col {
+		cells = append(cells, "")
+	}
+	if col < len(cells) {
+		cells[col] = v
+		return cells
+	}
+	return append(cells, v)
+}
+
+var xmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
+
+func unescapeXML(b []byte) string {
+	if bytes.IndexByte(b, '&') < 0 {
+		return string(b)
+	}
+	s := string(b)
+	if strings.Contains(s, "&#") {
+		var out strings.Builder
+		for {
+			i := strings.Index(s, "&#")
+			if i < 0 {
+				break
+			}
+			j := strings.IndexByte(s[i:], ';')
+			if j < 0 {
+				break
+			}
+			out.WriteString(s[:i])
+			num := s[i+2 : i+j]
+			var r int64
+			var err error
+			if strings.HasPrefix(num, "x") || strings.HasPrefix(num, "X") {
+				r, err = strconv.ParseInt(num[1:], 16, 32)
+			} else {
+				r, err = strconv.ParseInt(num, 10, 32)
+			}
+			if err != nil {
+				out.WriteString(s[i : i+j+1])
+			} else {
+				out.WriteRune(rune(r))
+			}
+			s = s[i+j+1:]
+		}
+		out.WriteString(s)
+		s = out.String()
+	}
+	return xmlEntities.Replace(s)
 }
