@@ -69,8 +69,10 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 	if err := county.Write(cfg.Inbox, opt.Dir); err != nil {
 		return nil, err
 	}
+	persons, deptRows := county.Persons(), county.Rows()
 	fmt.Fprintf(opt.Out, "generated %d registry persons and %d department rows in %s (%s)\n\n",
-		county.Persons(), county.Rows(), time.Since(t).Round(time.Millisecond), opt.Dir)
+		persons, deptRows, time.Since(t).Round(time.Millisecond), opt.Dir)
+	county = nil // the stages run without the generator's copy of the county in memory
 
 	db, err := jobs.OpenStore(ctx, cfg.Database)
 	if err != nil {
@@ -162,7 +164,7 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 			if f := rep.Failed(); len(f) > 0 {
 				return 0, f[0].Err
 			}
-			return county.Rows(), nil
+			return deptRows, nil
 		}},
 	}
 	for _, s := range steps {
@@ -170,7 +172,7 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 			return nil, err
 		}
 	}
-	print(opt.Out, stages, county.Rows())
+	print(opt.Out, stages, deptRows)
 	return stages, nil
 }
 

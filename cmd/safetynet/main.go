@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -25,6 +26,11 @@ Usage:
 `
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// Ingest makes many short-lived values over a small live heap (most
+		// data lives in DuckDB, outside it): collect less often.
+		debug.SetGCPercent(400)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
