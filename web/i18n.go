@@ -1,6 +1,9 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+	"strings"
+)
 
 // messages are the UI's words; zh-CN is the default, English on request
 // (?lang=en, remembered in a cookie).
@@ -17,7 +20,12 @@ var messages = map[string]map[string]string{
 		"critical": "紧急", "high": "高", "medium": "中", "low": "低",
 		"new": "新预警", "dispatched": "已派单", "visited": "已走访", "resolved": "已办结", "dismissed": "已排除",
 		"dibao": "低保", "tekun": "特困", "edge": "低保边缘", "expenditure": "支出型困难", "monitor": "监测对象",
-		"male": "男", "female": "女", "lang_other": "English", "lang_other_code": "en", "not_found": "没有这条预警",
+		"male": "男", "female": "女", "lang_other": "English",
+		"d.ratio": "自付/人均年收入", "d.bracket": "救助档次", "d.recommended_max": "建议救助上限（元）", "d.approval": "审批层级",
+		"d.oop_12m": "12个月医疗自付（元）", "d.annual_income": "家庭年收入（元）", "d.member_count": "家庭人口",
+		"d.per_capita_after_oop": "扣除医疗支出后人均年收入（元）", "d.annual_standard": "年低保标准（元）", "d.tier": "保障类别",
+		"d.level": "残疾等级", "d.diagnoses": "诊断记录数", "d.status": "学籍状态", "d.members": "家庭成员数",
+		"d.signals": "困难信号", "d.types": "困难类型", "lang_other_code": "en", "not_found": "没有这条预警",
 	},
 	"en": {
 		"app": "safetynet · the policy finds the people", "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
@@ -31,7 +39,12 @@ var messages = map[string]map[string]string{
 		"critical": "critical", "high": "high", "medium": "medium", "low": "low",
 		"new": "new", "dispatched": "dispatched", "visited": "visited", "resolved": "resolved", "dismissed": "dismissed",
 		"dibao": "dibao", "tekun": "tekun", "edge": "edge", "expenditure": "expenditure", "monitor": "monitor",
-		"male": "male", "female": "female", "lang_other": "中文", "lang_other_code": "zh", "not_found": "No such alert",
+		"male": "male", "female": "female", "lang_other": "中文",
+		"d.ratio": "out-of-pocket ÷ per-capita income", "d.bracket": "bracket", "d.recommended_max": "recommended maximum (yuan)",
+		"d.approval": "approval level", "d.oop_12m": "out-of-pocket, 12 months (yuan)", "d.annual_income": "annual income (yuan)",
+		"d.member_count": "members", "d.per_capita_after_oop": "per-capita income after medical costs (yuan)",
+		"d.annual_standard": "annual dibao standard (yuan)", "d.tier": "tier", "d.level": "disability level", "d.diagnoses": "diagnoses",
+		"d.status": "school status", "d.members": "members", "d.signals": "hardship signals", "d.types": "hardship types", "lang_other_code": "zh", "not_found": "No such alert",
 	},
 }
 
@@ -53,6 +66,7 @@ func translator(l string) func(string) string {
 		if v, ok := messages[l][key]; ok {
 			return v
 		}
-		return key
+		return strings.TrimPrefix(key, "d.") // a detail of a rule of one's own: its own name
+
 	}
 }
