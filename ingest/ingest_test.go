@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -283,3 +284,34 @@ func TestConfigAliases(t *testing.T) {
 		t.Fatalf("with aliases: %+v %v", res, err)
 	}
 }
+
+// TestIngestMixedEncoding: a file that starts as UTF-8 and later holds a
+// row in GB18030 keeps every good row and quarantines the other with a
+// reason that says what to do.
+func TestIngestMixedEncoding(t *testing.T) {
+	db := openDB(t)
+	var b bytes.Buffer
+	b.WriteString("结算编号,姓名,结算日期,个人自付\n")
+	n := 0
+	for b.Len() < 80<<10 { // past the part the encoding is guessed from
+		n++
+		b.WriteString("S" + strings.Repeat("0", 6-len(itoa(n))) + itoa(n) + ",王芳,2024-03-05,10\n")
+	}
+	b.Write(gb(t, "BAD1,李强,2024-03-05,10\n"))
+	b.WriteString("LAST,赵敏,2024-03-05,10\n")
+	res, err := IngestFile(context.Background(), db, "medins", write(t, "mixed.csv", b.Bytes()), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Encoding != "utf-8" || res.New != n+1 || res.Quarantined != 1 {
+		t.Fatalf("got %+v (want %d new, 1 quarantined)", res, n+1)
+	}
+	var line int
+	var reason string
+	db.QueryRow(`SELECT line, reason FROM ingest_quarantine`).Scan(&line, &reason)
+	if line != n+2 || !strings.Contains(reason, "UTF-8 or GB18030") {
+		t.Errorf("quarantined line %d: %s", line, reason)
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
