@@ -6,36 +6,29 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"safetynet/alerts"
-	"safetynet/config"
-	"safetynet/jobs"
 )
 
-func cmdAlertsList(ctx context.Context, args []string) error {
+func cmdAlertsList(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("alerts list", flag.ExitOnError)
 	file := fs.String("config", "", "safetynet.yaml")
 	format := fs.String("format", "table", "table, jsonl or csv")
 	rule := fs.String("rule", "", "only this rule")
 	status := fs.String("status", "", "only this status")
 	fs.Parse(args)
-	if *file == "" {
-		return fmt.Errorf("--config is required")
-	}
-	cfg, err := config.Load(*file)
+	chain, err := openChain(ctx, log, *file)
 	if err != nil {
 		return err
 	}
-	db, err := jobs.OpenStore(ctx, cfg.Database, webMigrations())
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	list, err := alerts.List(ctx, db, alerts.Filter{Rule: *rule, Status: *status})
+	defer chain.DB.Close()
+	cfg := chain.Cfg
+	list, err := alerts.List(ctx, chain.DB, alerts.Filter{Rule: *rule, Status: *status})
 	if err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func main() {
 			err = fmt.Errorf("usage: safetynet alerts list --config FILE [--format table|jsonl|csv]")
 			break
 		}
-		err = cmdAlertsList(ctx, args[1:])
+		err = cmdAlertsList(ctx, log, args[1:])
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":
