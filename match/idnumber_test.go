@@ -62,3 +62,12 @@ func TestNewIDRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseID(b *testing.B) {
+	forms := []string{"11010519491231002X", "110105 19491231 002x", "１１０１０５１９４９１２３１００２Ｘ", "110105491231002"}
+	for i := 0; i < b.N; i++ {
+		if _, err := ParseID(forms[i%len(forms)]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
