@@ -42,8 +42,8 @@ test: deps vet
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load
 bench: build
 	./$(BIN) bench
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./ingest
-	$(GO) test -run '^$$' -bench . ./match
+	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
+	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 
 clean:
 	rm -rf bin demo bench-data
