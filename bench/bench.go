@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -92,16 +93,24 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 		return nil
 	}
 	medins := filepath.Join(cfg.Inbox, synth.MedinsFile)
-	if err := measure("baseline: DuckDB read_csv → table", func() (int, error) {
-		var n int
-		_, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE bench_baseline AS SELECT * FROM read_csv(%s)`, store.Quote(medins)))
-		if err == nil {
-			err = db.QueryRowContext(ctx, `SELECT count(*) FROM bench_baseline`).Scan(&n)
+	// The baseline is short and the machine shared: take the median of three loads.
+	var base []Stage
+	for i := 0; i < 3; i++ {
+		if err := measure("baseline: DuckDB read_csv → table (median of 3)", func() (int, error) {
+			var n int
+			_, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TABLE bench_baseline AS SELECT * FROM read_csv(%s)`, store.Quote(medins)))
+			if err == nil {
+				err = db.QueryRowContext(ctx, `SELECT count(*) FROM bench_baseline`).Scan(&n)
+			}
+			return n, err
+		}); err != nil {
+			return nil, err
 		}
-		return n, err
-	}); err != nil {
-		return nil, err
+		base = append(base, stages[len(stages)-1])
+		stages = stages[:len(stages)-1]
 	}
+	sort.Slice(base, func(i, j int) bool { return base[i].Elapsed < base[j].Elapsed })
+	stages = append(stages, base[1])
 	if _, err := db.ExecContext(ctx, `DROP TABLE bench_baseline`); err != nil {
 		return nil, err
 	}
