@@ -91,28 +91,6 @@ func list(ctx context.Context, db *store.DB, f Filter, id int64) ([]Alert, error
 	return out, rows.Err()
 }
 
-// Counts returns how many alerts each rule has per status.
-func Counts(ctx context.Context, db *store.DB) (map[string]map[string]int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT rule_id, status, count(*) FROM alerts GROUP BY ALL`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]map[string]int{}
-	for rows.Next() {
-		var r, s string
-		var n int
-		if err := rows.Scan(&r, &s, &n); err != nil {
-			return nil, err
-		}
-		if out[r] == nil {
-			out[r] = map[string]int{}
-		}
-		out[r][s] = n
-	}
-	return out, rows.Err()
-}
-
 // Title is a rule's title in a language ("zh" or "en"), or its id.
 func (p *Pack) Title(rule, lang string) string {
 	for _, r := range p.Rules {

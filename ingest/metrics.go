@@ -2,15 +2,12 @@ package ingest
 
 import (
 	"context"
-	"database/sql/driver"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"safetynet/store"
 )
-
-type driverValue = driver.Value
 
 var (
 	rowsDesc = prometheus.NewDesc("safetynet_ingest_rows_total",

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"time"
 )
+
+// driverValue is what the DuckDB appender takes for one column.
+type driverValue = driver.Value
 
 // parsedRow is one row turned into canonical values, ready to append.
 type parsedRow struct {

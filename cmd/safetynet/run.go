@@ -93,8 +93,9 @@ func cmdRun(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	out := os.Stdout
-	fmt.Fprintf(out, "run %d: %d files (%d rejected), %d rows stored, %d quarantined; %d alerts raised, %d refreshed\n",
-		rep.RunID, rep.Files, rep.Rejected, rep.Stored, rep.Quarantined, rep.Alerts.Raised, rep.Alerts.Refreshed)
+	fmt.Fprintf(out, "run %d: %d files (%d rejected), %d rows stored, %d quarantined; %d alerts raised, %d refreshed (ingest %s, match %s, alerts %s)\n",
+		rep.RunID, rep.Files, rep.Rejected, rep.Stored, rep.Quarantined, rep.Alerts.Raised, rep.Alerts.Refreshed,
+		rep.Stages["ingest"].Round(time.Millisecond), rep.Stages["match"].Round(time.Millisecond), rep.Stages["alerts"].Round(time.Millisecond))
 	for _, f := range rep.Alerts.Failed() {
 		fmt.Fprintf(out, "rule failed: %v\n", f.Err)
 	}
