@@ -54,12 +54,15 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 	}
 	// Find the header among the first rows, and which table it is.
 	var top [][]string
-	var topLines []int
 	var t *Table
 	var m mapping
 	var bestMissing []string
 	var bestTable *Table
 	bestMatched := -1
+	indexes := make([]aliasIndex, len(tables))
+	for i, cand := range tables {
+		indexes[i] = newAliasIndex(cand, l.opt.Aliases)
+	}
 	for len(top) < headerScanRows {
 		cells, err := sh.src.Next()
 		if errors.Is(err, io.EOF) {
@@ -67,15 +70,15 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		}
 		var re *rowError
 		if errors.As(err, &re) {
-			top, topLines = append(top, nil), append(topLines, re.line)
+			top = append(top, nil)
 			continue
 		}
 		if err != nil {
 			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v", where, err)}
 		}
-		top, topLines = append(top, append([]string(nil), cells...)), append(topLines, sh.src.Line())
-		for _, cand := range tables {
-			cm, missing, err := mapHeader(cand, newAliasIndex(cand, l.opt.Aliases), cells)
+		top = append(top, append([]string(nil), cells...))
+		for i, cand := range tables {
+			cm, missing, err := mapHeader(cand, indexes[i], cells)
 			if err != nil {
 				return &FileError{File: l.file, Reason: fmt.Sprintf("%s line %d: %v", where, sh.src.Line(), err)}
 			}
