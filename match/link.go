@@ -37,14 +37,16 @@ SELECT p.id_number, p.household_id FROM registry_persons p
 WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
 QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
 
-const linkSource = `INSERT INTO match_links
-SELECT '%[1]s', r.record_key, i.id_number, g.household_id,
+// linkAll links the current records of every source in one statement,
+// so DuckDB plans one join over all of them.
+const linkAll = `INSERT INTO match_links
+SELECT r.source, r.record_key, i.id_number, g.household_id,
        CASE WHEN g.household_id IS NOT NULL THEN 'id_exact'
             WHEN i.id_number IS NOT NULL THEN 'id_outside_registry'
             ELSE 'unlinked' END,
        CASE WHEN r.id_number IS NULL THEN 'no ID number' ELSE i.problem END,
        ?
-FROM %[1]s r
+FROM (%s) r
 LEFT JOIN match_ids i ON i.id_raw = r.id_number
 LEFT JOIN _reg g ON g.id_number = i.id_number`
 
@@ -102,10 +104,12 @@ func Link(ctx context.Context, db *store.DB) (*Stats, error) {
 				return fmt.Errorf("match: %w", err)
 			}
 		}
+		var recs []string
 		for _, s := range Sources {
-			if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkSource, s), start); err != nil {
-				return fmt.Errorf("match: link %s: %w", s, err)
-			}
+			recs = append(recs, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number FROM %[1]s", s))
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, strings.Join(recs, " UNION ALL ")), start); err != nil {
+			return fmt.Errorf("match: link: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {
 			return err
