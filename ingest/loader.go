@@ -188,7 +188,7 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	for _, c := range t.Columns {
 		cols = append(cols, fmt.Sprintf("%q %s", c.Name, stageType(c.Kind)))
 	}
-	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf("CREATE TABLE %s (%s)", name, strings.Join(cols, ", "))); err != nil {
+	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf("CREATE TEMP TABLE %s (%s)", name, strings.Join(cols, ", "))); err != nil {
 		return nil, err
 	}
 	app, err := store.NewAppender(l.conn, name)
