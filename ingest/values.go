@@ -106,6 +106,17 @@ func excelSerial(f float64) (time.Time, error) {
 	return base.AddDate(0, 0, int(math.Floor(f))), nil
 }
 
+// plainNumber says whether s has only digits and dots: no currency sign,
+// separator or unit to strip.
+func plainNumber(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
+}
+
 func allDigits(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
@@ -123,7 +134,9 @@ func parseMoney(s string) (float64, error) {
 	if t == "" {
 		return 0, errBlank
 	}
-	t = moneyNoise.Replace(t)
+	if !plainNumber(t) {
+		t = moneyNoise.Replace(t)
+	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%q is not an amount in yuan (use 1234.50)", s)

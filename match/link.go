@@ -27,8 +27,9 @@ type Stats struct {
 	Duration time.Duration
 }
 
-const newRawIDs = `SELECT DISTINCT id_number FROM (%s) s
-WHERE id_number IS NOT NULL AND NOT EXISTS (SELECT 1 FROM match_ids i WHERE i.id_raw = s.id_number)`
+const newRawIDs = `SELECT DISTINCT s.id_number FROM (%s) s
+ANTI JOIN match_ids i ON i.id_raw = s.id_number
+WHERE s.id_number IS NOT NULL`
 
 // registryIndex is each usable ID's active household: the household of
 // the first active registry row holding it.
