@@ -94,6 +94,9 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 	}
 	token := hex.EncodeToString(b)
 	now := time.Now()
+	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now); err != nil {
+		return err
+	}
 	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?)`, hashToken(token), name, now, now.Add(sessionTTL)); err != nil {
 		return err
 	}
