@@ -3,15 +3,12 @@ package jobs
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"safetynet/alerts"
-	"safetynet/config"
 	"safetynet/synth"
 )
 
@@ -21,14 +18,8 @@ import (
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	file, err := config.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	chain := newSite(t, dir)
+	cfg, db := chain.Cfg, chain.DB
 	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	opt := synth.DefaultOptions(asOf)
 	opt.Households, opt.Records, opt.Outsiders = 1500, 15000, 2000
@@ -39,16 +30,6 @@ func TestEndToEnd(t *testing.T) {
 	if err := county.Write(cfg.Inbox, dir); err != nil {
 		t.Fatal(err)
 	}
-	db, err := OpenStore(ctx, cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	pack, err := alerts.LoadPack(cfg.Rules)
-	if err != nil {
-		t.Fatal(err)
-	}
-	chain := &Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	rep, err := chain.Run(ctx, "test", asOf)
 	if err != nil {
 		t.Fatal(err)

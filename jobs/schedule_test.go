@@ -2,15 +2,10 @@ package jobs
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"safetynet/alerts"
-	"safetynet/config"
 )
 
 // TestScheduleRunsTheChain: with a one-second schedule, a file dropped
@@ -19,21 +14,8 @@ import (
 func TestScheduleRunsTheChain(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "safetynet.yaml"), []byte("sources:\n  medins:\n    schedule: \"@every 1s\"\n  registry:\n    enabled: false\n  education:\n    enabled: false\n  health:\n    enabled: false\n  disability:\n    enabled: false\n"), 0o644)
-	file, err := config.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := OpenStore(context.Background(), cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	pack, _ := alerts.LoadPack(nil)
-	chain := &Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	chain := newSite(t, dir)
+	cfg, db := chain.Cfg, chain.DB
 	os.WriteFile(filepath.Join(cfg.InboxDir("medins"), "s.csv"), []byte("结算编号,身份证号,结算日期,个人自付\nS1,11010519491231002X,2026-01-01,5\n"), 0o644)
 
 	ctx, cancel := context.WithCancel(context.Background())
