@@ -104,7 +104,7 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 			return err
 		}
 		res.BatchID = batch
-		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: path, opt: opt, res: res, stages: map[*Table]*stage{}}
+		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: path, opt: opt, res: res, stages: map[*Table]*stage{}, now: started}
 		var headerErrs []string
 		for _, sh := range sheets {
 			if err := l.loadSheet(tables, sh); err != nil {
@@ -122,7 +122,7 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 		for _, msg := range headerErrs {
 			res.Notes = append(res.Notes, "skipped: "+msg)
 		}
-		if err := l.merge(started); err != nil {
+		if err := l.merge(); err != nil {
 			return err
 		}
 		return l.recordBatch(sum, size, started)

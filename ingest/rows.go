@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"math"
+	"math/big"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // driverValue is what the DuckDB appender takes for one column.
@@ -24,7 +28,8 @@ type parsedRow struct {
 // parseRow maps cells through m and parses each value by its column's kind.
 // It returns the first bad column and every problem found, for quarantine.
 func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string, string, error) {
-	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns))}
+	// Two spare places at the end for the batch id and valid_from the loader adds.
+	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns), 5+len(t.Columns))}
 	vals := row.values[3:]
 	var problems []string
 	badCol, badRaw := "", ""
@@ -52,10 +57,13 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 			problems = append(problems, c.Name+": "+err.Error())
 			continue
 		}
-		vals[i] = v
 		buf = appendValue(buf[:0], v)
 		buf = append(buf, 0x1f)
 		h.Write(buf)
+		if f, ok := v.(float64); ok { // money goes into DECIMAL(14,2) columns as exact cents
+			v = duckdb.Decimal{Width: 14, Scale: 2, Value: big.NewInt(int64(math.Round(f * 100)))}
+		}
+		vals[i] = v
 	}
 	if len(problems) > 0 {
 		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))

@@ -105,5 +105,20 @@ func NewAppender(conn *sql.Conn, table string) (*duckdb.Appender, error) {
 	return app, nil
 }
 
+// NewColumnAppender is NewAppender for the named columns only, in that
+// order; the others take their defaults.
+func NewColumnAppender(conn *sql.Conn, table string, columns []string) (*duckdb.Appender, error) {
+	var app *duckdb.Appender
+	err := conn.Raw(func(dc any) error {
+		var err error
+		app, err = duckdb.NewAppenderWithColumns(dc.(driver.Conn), "", "", table, columns)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("appender for %s: %w", table, err)
+	}
+	return app, nil
+}
+
 // Quote returns s as a SQL string literal.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
