@@ -175,10 +175,12 @@ func (e *Evaluator) DryRun(ctx context.Context, asOf time.Time) (map[string][]Ca
 	if err := e.prepare(ctx, conn, asOf); err != nil {
 		return nil, nil, err
 	}
-	return e.all(ctx, conn, asOf)
+	found, rep := e.all(ctx, conn, asOf)
+	return found, rep, nil
 }
 
-func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (map[string][]Case, *Report, error) {
+// all runs every enabled rule; a rule's failure is kept in the Report.
+func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (map[string][]Case, *Report) {
 	rep := &Report{}
 	found := map[string][]Case{}
 	for _, r := range e.Pack.Rules {
@@ -192,7 +194,7 @@ func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (ma
 		rep.Rules = append(rep.Rules, RuleResult{RuleID: r.ID, Cases: len(cs), Err: err})
 		found[r.ID] = cs
 	}
-	return found, rep, nil
+	return found, rep
 }
 
 // Run evaluates the pack as of a date and records the alerts: new cases
@@ -205,11 +207,8 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 		if err := e.prepare(ctx, conn, asOf); err != nil {
 			return err
 		}
-		found, r, err := e.all(ctx, conn, asOf)
-		if err != nil {
-			return err
-		}
-		rep = r
+		var found map[string][]Case
+		found, rep = e.all(ctx, conn, asOf)
 		var all []Case
 		for _, id := range e.Pack.IDs() {
 			all = append(all, found[id]...)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -33,7 +32,6 @@ type Options struct {
 	Rows    int    // department rows
 	Persons int    // registry persons (about three per household)
 	Out     io.Writer
-	Log     *slog.Logger
 }
 
 // Stage is one measured line of the table.

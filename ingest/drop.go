@@ -48,18 +48,18 @@ func (d Drop) Pending() ([]string, error) {
 	return files, nil
 }
 
-// Run ingests every pending file. A file that cannot be read is moved to
-// rejected/ and the run goes on; an error is returned only when the
-// database fails, and then the file stays in the inbox for the next run.
-func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*Result, error) {
+// Run ingests every pending file and says how many it rejected. A file
+// that cannot be read is moved to rejected/ and the run goes on; an error
+// is returned only when the database fails, and then the file stays in
+// the inbox for the next run.
+func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) (out []*Result, rejected int, err error) {
 	files, err := d.Pending()
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	var out []*Result
 	for _, path := range files {
 		if err := ctx.Err(); err != nil {
-			return out, err
+			return out, rejected, err
 		}
 		opt := d.Options
 		if d.Progress != nil {
@@ -72,23 +72,24 @@ func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*Resul
 		case errors.As(err, &fe):
 			moved, merr := d.reject(ctx, db, path, fe.Reason)
 			if merr != nil {
-				return out, merr
+				return out, rejected, merr
 			}
+			rejected++
 			log.Warn("file rejected", "source", d.Source, "file", filepath.Base(path), "reason", fe.Reason, "moved_to", moved)
 			continue
 		case err != nil:
-			return out, err
+			return out, rejected, err
 		}
 		moved, err := d.move(path, d.Processed)
 		if err != nil {
-			return out, fmt.Errorf("ingest %s: stored as batch %d but could not move it to processed/: %w", path, res.BatchID, err)
+			return out, rejected, fmt.Errorf("ingest %s: stored as batch %d but could not move it to processed/: %w", path, res.BatchID, err)
 		}
 		log.Info("file ingested", "source", d.Source, "file", filepath.Base(path), "batch", res.BatchID,
 			"tables", strings.Join(res.Tables, ","), "encoding", res.Encoding, "read", res.Read, "new", res.New, "changed", res.Changed,
 			"unchanged", res.Unchanged, "quarantined", res.Quarantined, "skipped", res.Skipped, "already_ingested", res.AlreadyIngested, "moved_to", moved)
 		out = append(out, res)
 	}
-	return out, nil
+	return out, rejected, nil
 }
 
 func (d Drop) move(path, root string) (string, error) {

@@ -251,9 +251,9 @@ func TestDropMovesFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(d.Inbox, "good.csv"), []byte(medinsCSV), 0o644)
 	os.WriteFile(filepath.Join(d.Inbox, "bad.csv"), []byte("x,y\n1,2\n"), 0o644)
 	os.WriteFile(filepath.Join(d.Inbox, "upload.csv.part"), []byte("x"), 0o644)
-	res, err := d.Run(context.Background(), db, discard())
-	if err != nil || len(res) != 1 {
-		t.Fatalf("run: %v %v", res, err)
+	res, rejected, err := d.Run(context.Background(), db, discard())
+	if err != nil || len(res) != 1 || rejected != 1 {
+		t.Fatalf("run: %v, %d rejected, %v", res, rejected, err)
 	}
 	left, _ := d.Pending()
 	if len(left) != 0 {

@@ -38,17 +38,22 @@ func FindRecord(ctx context.Context, db *store.DB, table, recordID string) (*Rec
 	for _, c := range t.Columns {
 		cols += fmt.Sprintf(", CAST(r.%q AS VARCHAR)", c.Name)
 	}
-	q := fmt.Sprintf(`SELECT %s FROM %s r JOIN ingest_batches b USING (batch_id) WHERE r.record_key = ? OR r.record_id = ? LIMIT 1`, cols, t.Name)
-	if t.Column("record_id") == nil {
-		q = fmt.Sprintf(`SELECT %s FROM %s r JOIN ingest_batches b USING (batch_id) WHERE r.record_key = ? OR r.record_key = ? LIMIT 1`, cols, t.Name)
+	where := "r.record_key = ?"
+	if t.Column("record_id") != nil {
+		where += " OR r.record_id = ?"
 	}
+	q := fmt.Sprintf(`SELECT %s FROM %s r JOIN ingest_batches b USING (batch_id) WHERE %s LIMIT 1`, cols, t.Name, where)
 	rec := &Record{Source: table, RecordID: recordID}
 	vals := make([]sql.NullString, len(t.Columns))
 	dest := []any{&rec.File, &rec.Line}
 	for i := range vals {
 		dest = append(dest, &vals[i])
 	}
-	if err := db.QueryRowContext(ctx, q, recordID, recordID).Scan(dest...); err != nil {
+	args := []any{recordID}
+	if t.Column("record_id") != nil {
+		args = append(args, recordID)
+	}
+	if err := db.QueryRowContext(ctx, q, args...).Scan(dest...); err != nil {
 		return nil, err
 	}
 	for i, c := range t.Columns {

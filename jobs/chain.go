@@ -48,7 +48,6 @@ type Report struct {
 	Rejected    int
 	Stored      int
 	Quarantined int
-	Ingest      []*ingest.Result
 	Match       *match.Stats
 	Alerts      *alerts.Report
 	Stages      map[string]time.Duration
@@ -120,15 +119,13 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		}
 		d := ingest.Drop{Source: s, Inbox: c.Cfg.InboxDir(s), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
 			Options: ingest.Options{Aliases: src.Aliases}, Progress: c.Progress}
-		pending, _ := d.Pending()
-		res, err := d.Run(ctx, c.DB, c.Log)
-		rep.Files += len(pending)
-		rep.Rejected += len(pending) - len(res)
+		res, rejected, err := d.Run(ctx, c.DB, c.Log)
+		rep.Files += len(res) + rejected
+		rep.Rejected += rejected
 		for _, r := range res {
 			rep.Stored += r.New + r.Changed
 			rep.Quarantined += r.Quarantined
 		}
-		rep.Ingest = append(rep.Ingest, res...)
 		if err != nil {
 			return fmt.Errorf("ingest %s: %w", s, err)
 		}

@@ -41,7 +41,6 @@ type Server struct {
 	Pack     *alerts.Pack
 	Log      *slog.Logger
 	Registry *prometheus.Registry // what /metrics shows; see NewRegistry
-	Ready    func() error         // nil: ready when the database answers
 
 	pages map[string]*template.Template
 }
@@ -120,11 +119,7 @@ func securityHeaders(h http.Handler) http.Handler {
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
-	err := s.DB.PingContext(ctx)
-	if err == nil && s.Ready != nil {
-		err = s.Ready()
-	}
-	if err != nil {
+	if err := s.DB.PingContext(ctx); err != nil {
 		http.Error(w, "not ok: "+err.Error(), http.StatusServiceUnavailable)
 		return
 	}
