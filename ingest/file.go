@@ -3,9 +3,7 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +17,10 @@ import (
 // Options tune how files are read.
 type Options struct {
 	Aliases map[string][]string // canonical column → extra header names (config)
+	// Encoding and Delimiter force how text files are read when the
+	// department's files fool the detection ("" detects).
+	Encoding  string // utf-8, gb18030, utf-16le, utf-16be
+	Delimiter string // one of , ; | or "tab"
 	Now     func() time.Time
 	// Progress, when set, is called every few thousand rows with the rows
 	// read so far in the current file (for progress bars).
@@ -36,6 +38,8 @@ type Result struct {
 	Unchanged       int
 	Quarantined     int
 	Skipped         int // blank, totals and exact duplicate rows
+	Released        int // quarantined rows of an earlier delivery of the same file, now settled
+	Drift           []Drift
 	AlreadyIngested bool
 	Notes           []string
 }
@@ -69,7 +73,6 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 	if len(tables) == 0 {
 		return nil, fmt.Errorf("ingest: unknown source %q", source)
 	}
-	res := &Result{Source: source, File: path}
 	sum, size, err := fileHash(path)
 	if err != nil {
 		return nil, fileErr(path, "cannot read: %v", err)
@@ -80,9 +83,8 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 		return nil, fmt.Errorf("ingest: look up earlier batches: %w", err)
 	}
 	if prior > 0 {
-		res.AlreadyIngested, res.BatchID = true, prior
-		res.Notes = append(res.Notes, fmt.Sprintf("the same content was ingested as batch %d; nothing added", prior))
-		return res, nil
+		return &Result{Source: source, File: path, AlreadyIngested: true, BatchID: prior,
+			Notes: []string{fmt.Sprintf("the same content was ingested as batch %d; nothing added", prior)}}, nil
 	}
 
 	f, err := os.Open(path)
@@ -90,47 +92,12 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 		return nil, fileErr(path, "cannot open: %v", err)
 	}
 	defer f.Close()
-	sheets, enc, closeFn, err := openSheets(f, path)
+	sheets, enc, closeFn, err := openSheets(ctx, db, f, path, opt)
 	if err != nil {
 		return nil, fileErr(path, "%v", err)
 	}
 	defer closeFn()
-	res.Encoding = enc
-
-	started := opt.Now()
-	err = db.Tx(ctx, func(conn *sql.Conn) error {
-		var batch int64
-		if err := conn.QueryRowContext(ctx, `SELECT nextval('ingest_batch_seq')`).Scan(&batch); err != nil {
-			return err
-		}
-		res.BatchID = batch
-		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: path, opt: opt, res: res, stages: map[*Table]*stage{}, now: started}
-		var headerErrs []string
-		for _, sh := range sheets {
-			if err := l.loadSheet(tables, sh); err != nil {
-				var fe *FileError
-				if errors.As(err, &fe) {
-					headerErrs = append(headerErrs, fe.Reason)
-					continue
-				}
-				return err
-			}
-		}
-		if len(l.stages) == 0 {
-			return fileErr(path, "%s", strings.Join(headerErrs, "; "))
-		}
-		for _, msg := range headerErrs {
-			res.Notes = append(res.Notes, "skipped: "+msg)
-		}
-		if err := l.merge(); err != nil {
-			return err
-		}
-		return l.recordBatch(sum, size, started)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return res, nil
+	return storeDelivery(ctx, db, source, delivery{name: path, connector: "file", sha256: sum, bytes: size, encoding: enc, sheets: sheets}, opt)
 }
 
 func fileHash(path string) (string, int64, error) {
@@ -147,8 +114,9 @@ func fileHash(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// openSheets picks a reader by the file's name and opens its sheets.
-func openSheets(f *os.File, path string) ([]sheet, string, func(), error) {
+// openSheets picks a reader by the file's name and opens its sheets. The
+// returned func closes what the readers hold open.
+func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt Options) ([]sheet, string, func(), error) {
 	noop := func() {}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
@@ -166,17 +134,44 @@ func openSheets(f *os.File, path string) ([]sheet, string, func(), error) {
 		}
 		return sheets, "xlsx", noop, nil
 	case ".jsonl", ".ndjson":
-		s, err := newJSONLSource(f)
+		s, err := newJSONLSource(decode(f, textEncoding(f, opt)))
 		if err != nil {
 			return nil, "", noop, err
 		}
 		return []sheet{{src: s}}, "utf-8", noop, nil
+	case ".json":
+		s, err := newJSONArraySource(decode(f, textEncoding(f, opt)))
+		if err != nil {
+			return nil, "", noop, err
+		}
+		return []sheet{{src: s}}, "utf-8", noop, nil
+	case ".parquet":
+		s, err := newParquetSource(ctx, db, path)
+		if err != nil {
+			return nil, "", noop, err
+		}
+		return []sheet{{src: s}}, "parquet", func() { s.Close() }, nil
 	case ".csv", ".txt", ".tsv":
-		s, err := newCSVSource(f)
+		s, err := newCSVSource(f, opt.Encoding, opt.Delimiter)
 		if err != nil {
 			return nil, "", noop, err
 		}
 		return []sheet{{src: s}}, s.enc, noop, nil
 	}
-	return nil, "", noop, fmt.Errorf("%s files are not read (send .csv, .xlsx or .jsonl)", filepath.Ext(path))
+	return nil, "", noop, fmt.Errorf("%s files are not read (send .csv, .txt, .xlsx, .json, .jsonl or .parquet)", filepath.Ext(path))
+}
+
+// textEncoding is the configured encoding of a JSON file, or what its
+// first bytes say; JSON is UTF-8 unless a BOM or the config says otherwise.
+func textEncoding(f *os.File, opt Options) string {
+	if opt.Encoding != "" {
+		return opt.Encoding
+	}
+	head := make([]byte, 64)
+	n, _ := f.ReadAt(head, 0)
+	switch enc := sniffEncoding(head[:n]); enc {
+	case "utf-8-bom", "utf-16le", "utf-16be":
+		return enc
+	}
+	return "utf-8"
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -28,6 +29,7 @@ type loader struct {
 	stages     map[*Table]*stage
 	quarantine *duckdb.Appender
 	sheetNames []string
+	headers    map[*Table][]headerCell // the header each table was first read under
 	headerLine int
 	now        time.Time // valid_from of this batch's rows
 }
@@ -56,6 +58,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 	var top [][]string
 	var t *Table
 	var m mapping
+	var header []string
 	var bestMissing []string
 	var bestTable *Table
 	bestMatched := -1
@@ -76,17 +79,27 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		if err != nil {
 			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v", where, err)}
 		}
-		top = append(top, append([]string(nil), cells...))
-		for i, cand := range tables {
-			cm, missing, err := mapHeader(cand, indexes[i], cells)
-			if err != nil {
-				return &FileError{File: l.file, Reason: fmt.Sprintf("%s line %d: %v", where, sh.src.Line(), err)}
-			}
-			if len(missing) == 0 && cm.matched() >= 2 && (t == nil || cm.matched() > m.matched()) {
-				t, m = cand, cm
-			}
-			if cm.matched() > bestMatched {
-				bestMatched, bestMissing, bestTable = cm.matched(), missing, cand
+		cells = append([]string(nil), cells...)
+		// A header of two rows, from merged cells: a column merged down
+		// keeps its name in the upper row only, and a group title merged
+		// across sits above the names. Read each cell, or the one above it.
+		tries := [][]string{cells}
+		if len(top) > 0 && top[len(top)-1] != nil {
+			tries = append(tries, fillFromAbove(top[len(top)-1], cells))
+		}
+		top = append(top, cells)
+		for _, try := range tries {
+			for i, cand := range tables {
+				cm, missing, err := mapHeader(cand, indexes[i], try)
+				if err != nil {
+					return &FileError{File: l.file, Reason: fmt.Sprintf("%s line %d: %v", where, sh.src.Line(), err)}
+				}
+				if len(missing) == 0 && cm.matched() >= 2 && (t == nil || cm.matched() > m.matched()) {
+					t, m, header = cand, cm, try
+				}
+				if cm.matched() > bestMatched {
+					bestMatched, bestMissing, bestTable = cm.matched(), missing, cand
+				}
 			}
 		}
 		if t != nil {
@@ -103,6 +116,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 	if len(m.ignored) > 0 {
 		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: columns not used: %s", where, strings.Join(m.ignored, ", ")))
 	}
+	l.noteHeader(t, header, m)
 	l.res.Tables = appendUnique(l.res.Tables, t.Name)
 	l.sheetNames = append(l.sheetNames, sh.name)
 	st, err := l.stageFor(t)
@@ -114,6 +128,10 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		if c+1 > width {
 			width = c + 1
 		}
+	}
+	var sheetName driverValue
+	if sh.name != "" {
+		sheetName = sh.name
 	}
 	_, isCSV := sh.src.(*csvSource)
 	rows, wait := parseAhead(sh.src, t, m, width, isCSV)
@@ -152,12 +170,32 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		st.seen[row.key] = seenRow{line: r.line, hash: row.hash}
-		if err := st.app.AppendRow(append(row.values, l.batch, l.now)...); err != nil {
+		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheetName)...); err != nil {
 			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
 		}
 		st.rows++
 	}
+	if o, ok := sh.src.(*objectSource); ok {
+		if late := o.Late(); len(late) > 0 {
+			sort.Strings(late)
+			l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: keys first seen after the first %d records were not read: %s", where, lookahead, strings.Join(late, ", ")))
+		}
+	}
 	return nil
+}
+
+// fillFromAbove lays the upper row of a two-row header under the gaps of
+// the lower one.
+func fillFromAbove(above, cells []string) []string {
+	out := make([]string, max(len(above), len(cells)))
+	for i := range out {
+		if i < len(cells) && strings.TrimSpace(cells[i]) != "" {
+			out[i] = cells[i]
+		} else if i < len(above) {
+			out[i] = above[i]
+		}
+	}
+	return out
 }
 
 func allBlank(rows [][]string) bool {
@@ -189,7 +227,7 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	for _, c := range t.Columns {
 		cols = append(cols, c.Name)
 	}
-	cols = append(cols, "batch_id", "valid_from")
+	cols = append(cols, "batch_id", "valid_from", "sheet")
 	app, err := store.NewColumnAppender(l.conn, t.CanonTable(), cols)
 	if err != nil {
 		return nil, err
@@ -201,7 +239,8 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 
 func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow, reason string) error {
 	if l.quarantine == nil {
-		app, err := store.NewAppender(l.conn, "ingest_quarantine")
+		app, err := store.NewColumnAppender(l.conn, "ingest_quarantine",
+			[]string{"batch_id", "source", "file_name", "sheet", "line", "col", "raw_value", "raw_row", "reason"})
 		if err != nil {
 			return err
 		}
@@ -260,13 +299,31 @@ func (l *loader) merge() error {
 }
 
 const insertBatch = `INSERT INTO ingest_batches (batch_id, source, table_name, file_name, file_sha256, file_bytes, encoding, sheet,
-	header_line, started_at, finished_at, rows_read, rows_new, rows_changed, rows_unchanged, rows_quarantined, rows_skipped, notes)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	header_line, started_at, finished_at, rows_read, rows_new, rows_changed, rows_unchanged, rows_quarantined, rows_skipped, notes, connector)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
-func (l *loader) recordBatch(sum string, size int64, started time.Time) error {
+func (l *loader) recordBatch(d delivery, started time.Time) error {
 	r := l.res
-	_, err := l.conn.ExecContext(l.ctx, insertBatch, l.batch, l.source, strings.Join(r.Tables, ","), l.file, sum, size,
+	_, err := l.conn.ExecContext(l.ctx, insertBatch, l.batch, l.source, strings.Join(r.Tables, ","), l.file, d.sha256, d.bytes,
 		r.Encoding, strings.Join(l.sheetNames, ","), l.headerLine, started, l.opt.Now(),
-		r.Read, r.New, r.Changed, r.Unchanged, r.Quarantined, r.Skipped, strings.Join(r.Notes, "\n"))
+		r.Read, r.New, r.Changed, r.Unchanged, r.Quarantined, r.Skipped, strings.Join(r.Notes, "\n"), d.connector)
 	return err
+}
+
+// releaseQuarantine marks the quarantined rows of earlier deliveries of the
+// same file name as settled: the department sent the file again, fixed,
+// and this batch holds what it says now (its own bad rows are quarantined
+// afresh under this batch).
+func (l *loader) releaseQuarantine() error {
+	res, err := l.conn.ExecContext(l.ctx, `UPDATE ingest_quarantine SET released_by = ?, released_at = ?
+		WHERE source = ? AND released_by IS NULL AND batch_id <> ? AND parse_filename(file_name) = parse_filename(?)`,
+		l.batch, l.now, l.source, l.batch, l.file)
+	if err != nil {
+		return fmt.Errorf("ingest %s: release quarantined rows of the earlier delivery: %w", l.file, err)
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		l.res.Released = int(n)
+		l.res.Notes = append(l.res.Notes, fmt.Sprintf("released %d quarantined rows of the earlier delivery of this file", n))
+	}
+	return nil
 }

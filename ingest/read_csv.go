@@ -43,6 +43,10 @@ func sniffEncoding(head []byte) string {
 		return "utf-16le"
 	case bytes.HasPrefix(head, []byte{0xFE, 0xFF}):
 		return "utf-16be"
+	case utf16Zeros(head, 1):
+		return "utf-16le" // no BOM, but ASCII header text with a NUL after each byte
+	case utf16Zeros(head, 0):
+		return "utf-16be"
 	}
 	// A multi-byte rune may be cut at the end of the sample.
 	for i := 0; i < utf8.UTFMax && len(head) > 0; i++ {
@@ -57,11 +61,28 @@ func sniffEncoding(head []byte) string {
 // decode wraps r so it yields UTF-8.
 func decode(r io.Reader, enc string) io.Reader {
 	switch enc {
-	case "utf-8-bom", "utf-16le", "utf-16be":
+	case "utf-8-bom":
 		return transform.NewReader(r, unicode.BOMOverride(unicode.UTF8.NewDecoder()))
+	case "utf-16le": // with or without its BOM
+		return transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder())
+	case "utf-16be":
+		return transform.NewReader(r, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder())
 	case "gb18030":
 		return transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
 	}
+	return r
+}
+
+// Encodings are the names a source's encoding can be forced to.
+var Encodings = []string{"utf-8", "gb18030", "utf-16le", "utf-16be"}
+
+// Delimiter reads a configured delimiter: one character, or "tab".
+func Delimiter(s string) rune {
+	switch strings.ToLower(s) {
+	case "tab", "\\t", "\t":
+		return '\t'
+	}
+	r, _ := utf8.DecodeRuneInString(s)
 	return r
 }
 
@@ -91,7 +112,9 @@ type csvSource struct {
 	replaced bool // the decoder met bytes it could not decode
 }
 
-func newCSVSource(r io.Reader) (*csvSource, error) {
+// newCSVSource reads delimited text. encoding and delimiter force what is
+// otherwise detected from the first 64 KiB ("" detects).
+func newCSVSource(r io.Reader, encoding, delimiter string) (*csvSource, error) {
 	br := bufio.NewReaderSize(r, sniffBytes)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -100,12 +123,27 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	if len(bytes.TrimSpace(head)) == 0 {
 		return nil, errors.New("the file is empty")
 	}
-	if looksBinary(head) {
+	if looksBinary(head) && !strings.HasPrefix(encoding, "utf-16") {
 		return nil, errors.New("the file is not text (binary content; is it a spreadsheet or an archive with the wrong name?)")
 	}
 	enc := sniffEncoding(head)
+	if encoding != "" {
+		enc = encoding
+		if enc == "utf-8" && bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {
+			enc = "utf-8-bom"
+		}
+	}
+	comma := sniffDelimiter(head)
+	if enc == "utf-16le" || enc == "utf-16be" {
+		// Sniff on the decoded text: in UTF-16 every other byte is NUL.
+		dec, _ := io.ReadAll(io.LimitReader(decode(bytes.NewReader(head), enc), sniffBytes))
+		comma = sniffDelimiter(dec)
+	}
+	if delimiter != "" {
+		comma = Delimiter(delimiter)
+	}
 	cr := csv.NewReader(decode(br, enc))
-	cr.Comma = sniffDelimiter(head)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.LazyQuotes = true
 	cr.TrimLeadingSpace = cr.Comma != '\t' // a tab would count as leading space and eat empty fields
@@ -113,8 +151,24 @@ func newCSVSource(r io.Reader) (*csvSource, error) {
 	return &csvSource{r: cr, enc: enc}, nil
 }
 
+// utf16Zeros reports whether the bytes at odd (1) or even (0) offsets of
+// the first 64 bytes are mostly NUL, as in UTF-16 text without a BOM.
+func utf16Zeros(head []byte, parity int) bool {
+	n := min(len(head), 64) &^ 1
+	if n < 8 {
+		return false
+	}
+	zeros := 0
+	for i := parity; i < n; i += 2 {
+		if head[i] == 0 && head[i^1] != 0 {
+			zeros++
+		}
+	}
+	return zeros*4 >= n/2*3 // three quarters
+}
+
 func looksBinary(head []byte) bool {
-	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) {
+	if bytes.HasPrefix(head, []byte{0xFF, 0xFE}) || bytes.HasPrefix(head, []byte{0xFE, 0xFF}) || utf16Zeros(head, 0) || utf16Zeros(head, 1) {
 		return false // UTF-16 has NULs by nature
 	}
 	return bytes.IndexByte(head, 0) >= 0 || bytes.HasPrefix(head, []byte("PK\x03\x04"))

@@ -4,49 +4,146 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 )
 
-// jsonlSource reads JSON Lines: one object a line. The keys of the first
-// object are its header; later objects are laid out in that order, and
-// keys first seen later are listed in extra.
-type jsonlSource struct {
-	sc     *bufio.Scanner
+// lookahead is how many objects are read before the header is settled, so
+// that a key left out of the first objects (a null omitted) still gets
+// its column.
+const lookahead = 1000
+
+// nextObject yields the objects of a JSON stream: the line each starts on
+// and the object, with its keys in order when ordered is asked for. It
+// returns io.EOF at the end and a *rowError for an element that is not an
+// object.
+type nextObject func(ordered bool) (line int, keys []string, obj map[string]any, err error)
+
+// objectSource lays JSON objects out as rows. The header is the union of
+// the keys of the first objects in the order first seen; keys first seen
+// later are counted in late and reported.
+type objectSource struct {
+	next   nextObject
 	keys   []string
 	pos    map[string]int
+	ahead  []aheadObject
+	header bool
 	line   int
-	header bool // the header row has been returned
-	first  map[string]any
-	extra  map[string]bool
+	late   map[string]bool
 }
 
-func newJSONLSource(r io.Reader) (*jsonlSource, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	s := &jsonlSource{sc: sc, pos: map[string]int{}, extra: map[string]bool{}}
-	for sc.Scan() {
-		s.line++
-		b := bytes.TrimSpace(sc.Bytes())
-		if len(b) == 0 {
-			continue
+type aheadObject struct {
+	line int
+	obj  map[string]any
+	err  error
+}
+
+func newObjectSource(next nextObject) (*objectSource, error) {
+	s := &objectSource{next: next, pos: map[string]int{}, late: map[string]bool{}}
+	for len(s.ahead) < lookahead {
+		line, keys, obj, err := next(true)
+		if errors.Is(err, io.EOF) {
+			break
 		}
-		keys, obj, err := decodeObject(b)
-		if err != nil {
-			return nil, fmt.Errorf("line %d is not a JSON object (%v): the header is taken from the first line", s.line, err)
+		var re *rowError
+		if err != nil && !errors.As(err, &re) {
+			return nil, err
 		}
-		s.keys = keys
-		for i, k := range keys {
-			s.pos[k] = i
+		for _, k := range keys {
+			if _, ok := s.pos[k]; !ok {
+				s.pos[k] = len(s.keys)
+				s.keys = append(s.keys, k)
+			}
 		}
-		s.first = obj
-		return s, nil
+		s.ahead = append(s.ahead, aheadObject{line: line, obj: obj, err: err})
 	}
-	if err := sc.Err(); err != nil {
+	if len(s.keys) == 0 {
+		if len(s.ahead) > 0 && s.ahead[0].err != nil {
+			return nil, s.ahead[0].err
+		}
+		return nil, errors.New("no records (an empty file, or no JSON objects in it)")
+	}
+	return s, nil
+}
+
+func (s *objectSource) Line() int { return s.line }
+
+func (s *objectSource) Next() ([]string, error) {
+	if !s.header {
+		s.header = true
+		return append([]string(nil), s.keys...), nil
+	}
+	if len(s.ahead) > 0 {
+		a := s.ahead[0]
+		s.ahead = s.ahead[1:]
+		s.line = a.line
+		if a.err != nil {
+			return nil, a.err
+		}
+		return s.cells(a.obj), nil
+	}
+	line, _, obj, err := s.next(false)
+	s.line = line
+	if err != nil {
 		return nil, err
 	}
-	return nil, fmt.Errorf("the file is empty")
+	return s.cells(obj), nil
+}
+
+func (s *objectSource) cells(obj map[string]any) []string {
+	out := make([]string, len(s.keys))
+	for k, v := range obj {
+		i, ok := s.pos[k]
+		if !ok {
+			s.late[k] = true
+			continue
+		}
+		out[i] = jsonText(v)
+	}
+	return out
+}
+
+// Late lists keys first seen after the lookahead; their values were not read.
+func (s *objectSource) Late() []string {
+	var out []string
+	for k := range s.late {
+		out = append(out, k)
+	}
+	return out
+}
+
+// newJSONLSource reads JSON Lines: one object a line.
+func newJSONLSource(r io.Reader) (*objectSource, error) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	line := 0
+	return newObjectSource(func(ordered bool) (int, []string, map[string]any, error) {
+		for sc.Scan() {
+			line++
+			b := bytes.TrimSpace(sc.Bytes())
+			if len(b) == 0 {
+				continue
+			}
+			var keys []string
+			var obj map[string]any
+			var err error
+			if ordered {
+				keys, obj, err = decodeObject(b)
+			} else {
+				obj, err = decodeMap(b)
+			}
+			if err != nil {
+				return line, nil, nil, &rowError{line: line, raw: string(b), reason: "not a JSON object: " + err.Error()}
+			}
+			return line, keys, obj, nil
+		}
+		if err := sc.Err(); err != nil {
+			return line + 1, nil, nil, fmt.Errorf("line %d: %v", line+1, err)
+		}
+		return line, nil, nil, io.EOF
+	})
 }
 
 // decodeObject reads one object keeping its key order.
@@ -99,49 +196,6 @@ func decodeMap(b []byte) (map[string]any, error) {
 		return nil, fmt.Errorf("text after the object")
 	}
 	return obj, nil
-}
-
-func (s *jsonlSource) Line() int { return s.line }
-
-func (s *jsonlSource) Next() ([]string, error) {
-	if !s.header {
-		s.header = true
-		return append([]string(nil), s.keys...), nil
-	}
-	if s.first != nil {
-		obj := s.first
-		s.first = nil
-		return s.cells(obj), nil
-	}
-	for s.sc.Scan() {
-		s.line++
-		b := bytes.TrimSpace(s.sc.Bytes())
-		if len(b) == 0 {
-			continue
-		}
-		obj, err := decodeMap(b)
-		if err != nil {
-			return nil, &rowError{line: s.line, raw: string(b), reason: "not a JSON object: " + err.Error()}
-		}
-		return s.cells(obj), nil
-	}
-	if err := s.sc.Err(); err != nil {
-		return nil, fmt.Errorf("line %d: %v", s.line+1, err)
-	}
-	return nil, io.EOF
-}
-
-func (s *jsonlSource) cells(obj map[string]any) []string {
-	out := make([]string, len(s.keys))
-	for k, v := range obj {
-		i, ok := s.pos[k]
-		if !ok {
-			s.extra[k] = true
-			continue
-		}
-		out[i] = jsonText(v)
-	}
-	return out
 }
 
 func jsonText(v any) string {

@@ -28,8 +28,8 @@ type parsedRow struct {
 // parseRow maps cells through m and parses each value by its column's kind.
 // It returns the first bad column and every problem found, for quarantine.
 func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string, string, error) {
-	// Two spare places at the end for the batch id and valid_from the loader adds.
-	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns), 5+len(t.Columns))}
+	// Three spare places at the end for the batch id, valid_from and sheet the loader adds.
+	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns), 6+len(t.Columns))}
 	vals := row.values[3:]
 	var problems []string
 	badCol, badRaw := "", ""
