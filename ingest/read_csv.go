@@ -151,20 +151,25 @@ func newCSVSource(r io.Reader, encoding, delimiter string) (*csvSource, error) {
 	return &csvSource{r: cr, enc: enc}, nil
 }
 
-// utf16Zeros reports whether the bytes at odd (1) or even (0) offsets of
-// the first 64 bytes are mostly NUL, as in UTF-16 text without a BOM.
+// utf16Zeros reports whether the sample looks like UTF-16 without a BOM:
+// text never holds NUL bytes, but UTF-16 has one in every ASCII character,
+// all at odd offsets (little-endian, parity 1) or all at even ones.
 func utf16Zeros(head []byte, parity int) bool {
-	n := min(len(head), 64) &^ 1
+	n := len(head) &^ 1
 	if n < 8 {
 		return false
 	}
-	zeros := 0
-	for i := parity; i < n; i += 2 {
-		if head[i] == 0 && head[i^1] != 0 {
-			zeros++
+	ours, theirs := 0, 0
+	for i := 0; i < n; i++ {
+		if head[i] == 0 {
+			if i%2 == parity {
+				ours++
+			} else {
+				theirs++
+			}
 		}
 	}
-	return zeros*4 >= n/2*3 // three quarters
+	return ours >= n/20 && theirs*50 <= ours // a tenth of the characters ASCII, and NULs on one side only
 }
 
 func looksBinary(head []byte) bool {
