@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -51,6 +52,95 @@ type Source struct {
 	Enabled  *bool               `yaml:"enabled"`
 	Schedule string              `yaml:"schedule"`
 	Aliases  map[string][]string `yaml:"aliases"` // canonical column → extra header names
+	// Kind is how the records arrive: files dropped in the inbox (drop,
+	// the default), an HTTP API (http) or a PostgreSQL query (postgres).
+	Kind string `yaml:"kind"`
+	// Encoding and Delimiter force how dropped text files are read when
+	// detection guesses wrong ("" detects).
+	Encoding  string    `yaml:"encoding"`
+	Delimiter string    `yaml:"delimiter"`
+	HTTP      *HTTP     `yaml:"http"`
+	Postgres  *Postgres `yaml:"postgres"`
+}
+
+// HTTP is a source that pages through a JSON API.
+type HTTP struct {
+	URL string `yaml:"url"`
+	// TokenEnv names the environment variable holding the bearer token:
+	// secrets stay out of this file.
+	TokenEnv string `yaml:"token_env"`
+	// Records is the dotted path of the array of records in a page ("" when
+	// the page is the array itself).
+	Records    string `yaml:"records"`
+	Pagination string `yaml:"pagination"` // page (page number and size) or cursor
+	PageParam  string `yaml:"page_param"`
+	SizeParam  string `yaml:"size_param"`
+	PageSize   int    `yaml:"page_size"`
+	// CursorParam carries the cursor the previous page gave at NextCursor (a dotted path).
+	CursorParam string `yaml:"cursor_param"`
+	NextCursor  string `yaml:"next_cursor"`
+	// SinceParam asks for the records changed since the watermark, the
+	// highest WatermarkField seen by the last complete pull.
+	SinceParam     string        `yaml:"since_param"`
+	WatermarkField string        `yaml:"watermark_field"`
+	RateLimit      float64       `yaml:"rate_limit"` // requests per second
+	Timeout        time.Duration `yaml:"timeout"`    // per request
+	Retries        int           `yaml:"retries"`    // per request, with back-off
+	CommitEvery    int           `yaml:"commit_every"`
+}
+
+// Postgres is a source read from a query or view in a PostgreSQL database.
+type Postgres struct {
+	// DSNEnv names the environment variable holding the connection string
+	// (postgres://user:password@host/db): secrets stay out of this file.
+	DSNEnv string `yaml:"dsn_env"`
+	// Query is a SELECT, or the name of a table or view.
+	Query string `yaml:"query"`
+	// Incremental is a column of the query that grows when a record
+	// changes (updated_at, a sequence); only rows at or past the last
+	// value read are fetched.
+	Incremental string `yaml:"incremental"`
+	BatchRows   int    `yaml:"batch_rows"`
+}
+
+// WithDefaults fills the unset HTTP settings.
+func (h HTTP) WithDefaults() HTTP {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	def(&h.Pagination, "page")
+	def(&h.PageParam, "page")
+	def(&h.SizeParam, "page_size")
+	def(&h.CursorParam, "cursor")
+	def(&h.NextCursor, "next_cursor")
+	def(&h.SinceParam, "updated_since")
+	def(&h.WatermarkField, "updated_at")
+	if h.PageSize <= 0 {
+		h.PageSize = 1000
+	}
+	if h.RateLimit <= 0 {
+		h.RateLimit = 5
+	}
+	if h.Timeout <= 0 {
+		h.Timeout = 30 * time.Second
+	}
+	if h.Retries <= 0 {
+		h.Retries = 5
+	}
+	if h.CommitEvery <= 0 {
+		h.CommitEvery = 50_000
+	}
+	return h
+}
+
+// WithDefaults fills the unset PostgreSQL settings.
+func (p Postgres) WithDefaults() Postgres {
+	if p.BatchRows <= 0 {
+		p.BatchRows = 50_000
+	}
+	return p
 }
 
 // On reports whether the source is switched on (the default).
@@ -212,9 +302,67 @@ func (c *Config) validate(root *yaml.Node) error {
 		if _, err := CronParser.Parse(s.Schedule); err != nil {
 			return fail(fmt.Sprintf("%q is not a schedule: %v (want e.g. \"0 */30 * * * *\", \"*/15 * * * *\" or \"@every 1h\")", s.Schedule, err), "sources", name, "schedule")
 		}
+		if err := s.validate(func(msg string, path ...string) error {
+			return fail(msg, append([]string{"sources", name}, path...)...)
+		}); err != nil {
+			return err
+		}
 	}
 	if c.Web.Addr == "" {
 		return fail("must be a listen address such as :8080", "web", "addr")
+	}
+	return nil
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func (s Source) validate(fail func(msg string, path ...string) error) error {
+	switch s.Encoding {
+	case "", "utf-8", "gb18030", "gbk", "utf-16le", "utf-16be":
+	default:
+		return fail(fmt.Sprintf("%q is not an encoding (utf-8, gb18030, utf-16le, utf-16be)", s.Encoding), "encoding")
+	}
+	switch s.Delimiter {
+	case "", ",", ";", "|", "tab":
+	default:
+		return fail(fmt.Sprintf("%q is not a delimiter (\",\", \";\", \"|\" or tab)", s.Delimiter), "delimiter")
+	}
+	switch s.Kind {
+	case "", "drop":
+		if s.HTTP != nil || s.Postgres != nil {
+			return fail("http and postgres settings need kind: http or kind: postgres", "kind")
+		}
+	case "http":
+		h := s.HTTP
+		if h == nil {
+			return fail("kind: http needs an http section with at least url", "http")
+		}
+		u, err := url.Parse(h.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail(fmt.Sprintf("%q is not an http(s) URL", h.URL), "http", "url")
+		}
+		if u.User != nil {
+			return fail("put no credentials in the URL: name an environment variable under token_env", "http", "url")
+		}
+		if h.TokenEnv != "" && !envName.MatchString(h.TokenEnv) {
+			return fail(fmt.Sprintf("%q is not an environment variable name", h.TokenEnv), "http", "token_env")
+		}
+		if h.Pagination != "" && h.Pagination != "page" && h.Pagination != "cursor" {
+			return fail(fmt.Sprintf("%q: want page or cursor", h.Pagination), "http", "pagination")
+		}
+	case "postgres":
+		p := s.Postgres
+		if p == nil || p.DSNEnv == "" || strings.TrimSpace(p.Query) == "" {
+			return fail("kind: postgres needs a postgres section with dsn_env and query", "postgres")
+		}
+		if !envName.MatchString(p.DSNEnv) {
+			return fail(fmt.Sprintf("%q is not an environment variable name", p.DSNEnv), "postgres", "dsn_env")
+		}
+		if p.Incremental != "" && !envName.MatchString(p.Incremental) {
+			return fail(fmt.Sprintf("%q is not a plain column name", p.Incremental), "postgres", "incremental")
+		}
+	default:
+		return fail(fmt.Sprintf("%q is not a kind of source (drop, http or postgres)", s.Kind), "kind")
 	}
 	return nil
 }

@@ -48,6 +48,15 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"serious_illness_codes: [C00-C97, cancer]\n", "x.yaml:1: serious_illness_codes: item 2"},
 		{"databse: x.duckdb\n", "field databse not found"},
 		{"web: [1, 2]\n", "x.yaml"},
+		{"sources:\n  medins:\n    kind: ftp\n", "x.yaml:3: sources.medins.kind: \"ftp\" is not a kind"},
+		{"sources:\n  medins:\n    kind: http\n", "sources.medins.http: kind: http needs an http section"},
+		{"sources:\n  medins:\n    kind: http\n    http:\n      url: ftp://x\n", "x.yaml:5: sources.medins.http.url:"},
+		{"sources:\n  medins:\n    kind: http\n    http:\n      url: https://u:p@x/api\n", "no credentials in the URL"},
+		{"sources:\n  medins:\n    kind: http\n    http:\n      url: https://x/api\n      token: abc\n", "field token not found"},
+		{"sources:\n  medins:\n    kind: http\n    http:\n      url: https://x/api\n      pagination: offset\n", "x.yaml:6: sources.medins.http.pagination:"},
+		{"sources:\n  medins:\n    kind: postgres\n    postgres:\n      query: SELECT 1\n", "needs a postgres section with dsn_env and query"},
+		{"sources:\n  medins:\n    encoding: latin1\n", "x.yaml:3: sources.medins.encoding:"},
+		{"sources:\n  medins:\n    http:\n      url: https://x/api\n", "need kind: http"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")
@@ -72,5 +81,37 @@ func TestStandardsAndSourceDefaults(t *testing.T) {
 	}
 	if c.Sources["medins"].Schedule == "" {
 		t.Error("a source left out of the file lost its default schedule")
+	}
+}
+
+func TestConnectorKinds(t *testing.T) {
+	c, err := Parse([]byte(`sources:
+  medins:
+    kind: http
+    http:
+      url: https://medins.example/api/settlements
+      token_env: MEDINS_TOKEN
+      records: data
+      pagination: cursor
+      timeout: 45s
+  disability:
+    kind: postgres
+    postgres:
+      dsn_env: DISABILITY_PG
+      query: exchange.disability_v
+      incremental: updated_at
+  education:
+    encoding: gbk
+    delimiter: tab
+`), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := c.Sources["medins"].HTTP.WithDefaults()
+	if h.Timeout.Seconds() != 45 || h.PageSize != 1000 || h.NextCursor != "next_cursor" || h.SinceParam != "updated_since" {
+		t.Errorf("http: %+v", h)
+	}
+	if c.Sources["medins"].Schedule == "" || c.Sources["disability"].Postgres.Incremental != "updated_at" || c.Sources["education"].Delimiter != "tab" {
+		t.Errorf("sources: %+v", c.Sources)
 	}
 }

@@ -70,6 +70,15 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 		if err := l.merge(); err != nil {
 			return err
 		}
+		if d.connector != "file" && res.New+res.Changed+res.Quarantined == 0 {
+			// A pull that found nothing new (rows at the watermark come
+			// again by design) records no batch, only its position.
+			res.BatchID, res.Tables = 0, nil
+			if d.inTx != nil {
+				return d.inTx(ctx, conn, 0)
+			}
+			return nil
+		}
 		if err := l.recordHeaders(); err != nil {
 			return err
 		}

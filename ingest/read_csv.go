@@ -67,7 +67,7 @@ func decode(r io.Reader, enc string) io.Reader {
 		return transform.NewReader(r, unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewDecoder())
 	case "utf-16be":
 		return transform.NewReader(r, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder())
-	case "gb18030":
+	case "gb18030", "gbk":
 		return transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
 	}
 	return r
@@ -127,6 +127,9 @@ func newCSVSource(r io.Reader, encoding, delimiter string) (*csvSource, error) {
 		return nil, errors.New("the file is not text (binary content; is it a spreadsheet or an archive with the wrong name?)")
 	}
 	enc := sniffEncoding(head)
+	if encoding == "gbk" {
+		encoding = "gb18030" // a superset, and what GBK files decode as
+	}
 	if encoding != "" {
 		enc = encoding
 		if enc == "utf-8" && bytes.HasPrefix(head, []byte{0xEF, 0xBB, 0xBF}) {

@@ -51,6 +51,26 @@ type Report struct {
 	Match       *match.Stats
 	Alerts      *alerts.Report
 	Stages      map[string]time.Duration
+	// Drift lists the column changes departments made, per batch.
+	Drift []string
+	// SourceErrors are the pull connectors that failed; the run went on.
+	SourceErrors []string
+}
+
+// ingest runs one source's connector.
+func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*ingest.Result, int, error) {
+	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter}
+	switch src.Kind {
+	case "http":
+		res, err := ingest.HTTPPull{Source: name, HTTP: *src.HTTP, Options: opt, Progress: c.Progress}.Run(ctx, c.DB, c.Log)
+		return res, 0, err
+	case "postgres":
+		res, err := ingest.PostgresPull{Source: name, Postgres: *src.Postgres, Options: opt, Progress: c.Progress}.Run(ctx, c.DB, c.Log)
+		return res, 0, err
+	}
+	d := ingest.Drop{Source: name, Inbox: c.Cfg.InboxDir(name), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
+		Options: opt, Progress: c.Progress}
+	return d.Run(ctx, c.DB, c.Log)
 }
 
 // Run ingests what waits in the inboxes of the given sources (all when
@@ -88,11 +108,13 @@ func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources
 	switch {
 	case err != nil:
 		status, msg = "failed", sql.NullString{String: err.Error(), Valid: true}
-	case rep.Alerts != nil && len(rep.Alerts.Failed()) > 0:
+	case len(rep.SourceErrors) > 0 || (rep.Alerts != nil && len(rep.Alerts.Failed()) > 0):
 		status = "partial"
-		var parts []string
-		for _, f := range rep.Alerts.Failed() {
-			parts = append(parts, f.Err.Error())
+		parts := append([]string(nil), rep.SourceErrors...)
+		if rep.Alerts != nil {
+			for _, f := range rep.Alerts.Failed() {
+				parts = append(parts, f.Err.Error())
+			}
 		}
 		msg = sql.NullString{String: strings.Join(parts, "; "), Valid: true}
 	}
@@ -101,8 +123,8 @@ func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources
 		raised = rep.Alerts.Raised
 	}
 	_, uerr := c.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = ?, status = ?, files = ?, rows_stored = ?,
-		rows_quarantined = ?, alerts_raised = ?, error = ? WHERE run_id = ?`,
-		time.Now(), status, rep.Files, rep.Stored, rep.Quarantined, raised, msg, rep.RunID)
+		rows_quarantined = ?, alerts_raised = ?, error = ?, drift = ? WHERE run_id = ?`,
+		time.Now(), status, rep.Files, rep.Stored, rep.Quarantined, raised, msg, nullIfEmpty(strings.Join(rep.Drift, "\n")), rep.RunID)
 	jobDuration.WithLabelValues(job, status).Observe(time.Since(started).Seconds())
 	if status != "failed" {
 		lastSuccess.WithLabelValues(job).SetToCurrentTime()
@@ -117,16 +139,25 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		if !src.On() {
 			continue
 		}
-		d := ingest.Drop{Source: s, Inbox: c.Cfg.InboxDir(s), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
-			Options: ingest.Options{Aliases: src.Aliases}, Progress: c.Progress}
-		res, rejected, err := d.Run(ctx, c.DB, c.Log)
+		res, rejected, err := c.ingest(ctx, s, src)
 		rep.Files += len(res) + rejected
 		rep.Rejected += rejected
 		for _, r := range res {
 			rep.Stored += r.New + r.Changed
 			rep.Quarantined += r.Quarantined
+			for _, d := range r.Drift {
+				rep.Drift = append(rep.Drift, s+": "+d.String())
+				c.Log.Warn("schema drift", "source", s, "batch", r.BatchID, "drift", d.String())
+			}
 		}
-		if err != nil {
+		var pe *ingest.PullError
+		switch {
+		case errors.As(err, &pe):
+			// A department's API or database being down is its problem, not
+			// the run's: the others go on, and the run says partial.
+			rep.SourceErrors = append(rep.SourceErrors, err.Error())
+			c.Log.Error("source failed", "source", s, "err", err)
+		case err != nil:
 			return fmt.Errorf("ingest %s: %w", s, err)
 		}
 	}
@@ -158,6 +189,8 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept)
 	return nil
 }
+
+func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
 
 // OpenStore opens the database with the schema of every pipeline stage,
 // plus any extra (the web server's).
