@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/xuri/excelize/v2"
 )
 
 // TestCommandLine drives the built binary the way scripts do.
@@ -85,6 +87,38 @@ func TestCommandLine(t *testing.T) {
 	if out := run(true, "run", "--config", cfg, "--as-of", "2026-06-30"); !strings.Contains(out, "0 alerts raised") {
 		t.Errorf("second run: %s", out)
 	}
+	// A department file with bad rows: listed, shown, exported for the
+	// department, and released when the fixed file comes back.
+	inbox := filepath.Join(site, "inbox", "medins", "march.csv")
+	bad := "结算编号,身份证号,姓名,结算日期,个人自付\nQ1,11010519491231002X,王芳,2026-02-30,10\nQ2,11010519491231002X,王芳,2026-03-01,abc\nQ3,11010519491231002X,王芳,2026-03-01,5\n"
+	os.WriteFile(inbox, []byte(bad), 0o644)
+	run(true, "run", "--config", cfg, "--as-of", "2026-06-30")
+	if out := run(true, "quarantine", "list", "--config", cfg); !strings.Contains(out, "march.csv") || !strings.Contains(out, "not a real date") {
+		t.Errorf("quarantine list: %s", out)
+	}
+	if out := run(true, "quarantine", "show", "--config", cfg, "--file", "march.csv"); !strings.Contains(out, "settle_date") || !strings.Contains(out, "out_of_pocket") {
+		t.Errorf("quarantine show: %s", out)
+	}
+	fix := filepath.Join(dir, "fix.xlsx")
+	run(true, "quarantine", "export", "--config", cfg, "--file", "march.csv", "--out", fix)
+	wb, err := excelize.OpenFile(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := wb.GetRows("待修正")
+	wb.Close()
+	if len(rows) != 3 || rows[1][2] != "2" || rows[1][3] != "settle_date" || !strings.Contains(rows[2][5], "not an amount") {
+		t.Errorf("export read back: %q", rows)
+	}
+	os.WriteFile(inbox, []byte(strings.NewReplacer("2026-02-30", "2026-02-28", "abc", "12").Replace(bad)), 0o644)
+	run(true, "run", "--config", cfg, "--as-of", "2026-06-30")
+	if out := run(true, "quarantine", "list", "--config", cfg); !strings.Contains(out, "nothing in quarantine") {
+		t.Errorf("after the fixed file: %s", out)
+	}
+	if out := run(true, "quarantine", "list", "--config", cfg, "--released"); !strings.Contains(out, "march.csv") {
+		t.Errorf("released rows not listed: %s", out)
+	}
+
 	// While serve owns the database, the CLI says so instead of failing obscurely.
 	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
 	stderr, _ := srv.StderrPipe()

@@ -19,6 +19,8 @@ Usage:
   safetynet init --dir DIR                          write a starter config and the inbox folders
   safetynet run --config FILE [--as-of YYYY-MM-DD]  ingest the inboxes, link, evaluate the rules, once
   safetynet alerts list --config FILE [--format table|jsonl|csv] [--rule R] [--status S]
+  safetynet quarantine list|show|export --config FILE [--source S] [--batch N] [--file NAME] [--out FIX.xlsx]
+                                                    rows that could not be stored, and a workbook to fix them
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
   safetynet demo [--addr :8080] [--dir DIR] [--reset]
   safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
@@ -51,6 +53,8 @@ func main() {
 			break
 		}
 		err = cmdAlertsList(ctx, log, args[1:])
+	case "quarantine":
+		err = cmdQuarantine(ctx, log, args)
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"safetynet/ingest"
+)
+
+const quarantineUsage = `usage:
+  safetynet quarantine list   --config FILE [--source S] [--released]
+  safetynet quarantine show   --config FILE [--source S] [--batch N] [--file NAME] [--released] [--limit N]
+  safetynet quarantine export --config FILE [--source S] [--batch N] [--file NAME] --out FIX.xlsx`
+
+func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", quarantineUsage)
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("quarantine "+verb, flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	var f ingest.QuarantineFilter
+	fs.StringVar(&f.Source, "source", "", "only this source")
+	fs.Int64Var(&f.Batch, "batch", 0, "only this batch")
+	fs.StringVar(&f.File, "file", "", "only this file name, as the department sent it")
+	fs.BoolVar(&f.Released, "released", false, "include rows settled by a fixed file sent again")
+	fs.IntVar(&f.Limit, "limit", 200, "show: at most this many rows (0: all)")
+	out := fs.String("out", "", "export: the workbook to write")
+	fs.Parse(args[1:])
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	db := chain.DB
+	switch verb {
+	case "list":
+		files, err := ingest.QuarantinedFiles(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			fmt.Println("nothing in quarantine")
+			return nil
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "BATCH\tSOURCE\tFILE\tINGESTED\tROWS\tRELEASED\tCOMMONEST REASONS")
+		for _, q := range files {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", q.Batch, q.Source, q.File, q.At.In(chain.Cfg.Location).Format("2006-01-02 15:04"),
+				q.Rows, q.Released, strings.Join(q.TopReasons, " | "))
+		}
+		tw.Flush()
+		fmt.Println("\nSee the rows with `safetynet quarantine show --batch N`; hand them to the department with `safetynet quarantine export --batch N --out fix.xlsx`.")
+		return nil
+	case "show":
+		rows, err := ingest.QuarantinedRows(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "BATCH\tFILE\tSHEET\tLINE\tCOLUMN\tVALUE\tREASON")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Batch, r.File, r.Sheet, r.Line, r.Col, clip(r.Raw, 40), r.Reason)
+		}
+		tw.Flush()
+		if f.Limit > 0 && len(rows) == f.Limit {
+			fmt.Printf("\n(first %d rows; --limit 0 shows all)\n", f.Limit)
+		}
+		return nil
+	case "export":
+		if *out == "" {
+			return fmt.Errorf("export needs --out FILE.xlsx")
+		}
+		f.Limit = 0
+		rows, err := ingest.QuarantinedRows(ctx, db, f)
+		if err != nil {
+			return err
+		}
+		w, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		if err := ingest.WriteQuarantineXLSX(w, rows); err != nil {
+			w.Close()
+			return err
+		}
+		if err := w.Close(); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %d rows to %s: send it to the department; when they send the fixed file again, its rows are released\n", len(rows), *out)
+		return nil
+	}
+	return fmt.Errorf("unknown verb %q\n%s", verb, quarantineUsage)
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		return string(r[:n]) + "…"
+	}
+	return s
+}
