@@ -206,7 +206,9 @@ func TestPages(t *testing.T) {
 			t.Errorf("healthz: %d %q", code, body)
 		}
 		_, body := get(t, s.client(t), s.srv.URL+"/metrics")
-		for _, want := range []string{`safetynet_ingest_rows_total{outcome="stored",source="medins"}`, `safetynet_alerts{rule="discovery"`, `safetynet_ingest_last_batch_timestamp_seconds{source="registry"}`} {
+		for _, want := range []string{`safetynet_ingest_rows_total{outcome="stored",source="medins"}`, `safetynet_alerts{rule="discovery"`, `safetynet_ingest_last_batch_timestamp_seconds{source="registry"}`,
+			`safetynet_ingest_rows_read_total{source="health"}`, `safetynet_ingest_bytes_total{source="education"}`, `safetynet_ingest_batch_duration_seconds_count{source="medins"}`,
+			`safetynet_ingest_last_success_timestamp_seconds{source="disability"}`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("metrics lack %s", want)
 			}
