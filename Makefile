@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/safetynet
 ADDR    ?= :8080
 
-.PHONY: all build demo demo-reset test deps vet bench clean
+.PHONY: all build demo demo-reset test deps vet fuzz bench clean
 
 all: build
 
@@ -39,6 +39,14 @@ vet:
 test: deps vet
 	ARTIFACTS=$(CURDIR)/artifacts $(GO) test -count=1 ./...
 	@$(GO) test -count=1 -run TestEndToEnd -v ./jobs | grep -E '^e2e |^(ok|FAIL|---)' 
+	@$(MAKE) --no-print-directory fuzz
+
+## fuzz: each fuzz target for FUZZTIME beyond its seed corpus (ingest/testdata/fuzz);
+## a failure leaves the input there as a new seed
+FUZZTIME ?= 5s
+FUZZ_TARGETS := FuzzParseDate FuzzParseMoney FuzzCheckID FuzzHeader FuzzCSV
+fuzz:
+	@for f in $(FUZZ_TARGETS); do 	  echo "fuzz $$f for $(FUZZTIME)"; 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./ingest >/tmp/safetynet-fuzz.log 2>&1 || { cat /tmp/safetynet-fuzz.log; exit 1; }; 	done
 
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load
 bench: build

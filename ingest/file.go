@@ -21,7 +21,7 @@ type Options struct {
 	// department's files fool the detection ("" detects).
 	Encoding  string // utf-8, gb18030, utf-16le, utf-16be
 	Delimiter string // one of , ; | or "tab"
-	Now     func() time.Time
+	Now       func() time.Time
 	// Progress, when set, is called every few thousand rows with the rows
 	// read so far in the current file (for progress bars).
 	Progress func(rows int)
@@ -29,11 +29,13 @@ type Options struct {
 
 // Result says what became of one file.
 type Result struct {
-	Source, File    string
-	BatchID         int64
-	Tables          []string
-	Encoding        string
-	Read            int // data rows read (not titles, header, blank or totals rows)
+	Source, File string
+	BatchID      int64
+	Tables       []string
+	Encoding     string
+	// Read counts the rows below the header that are not blank; each is
+	// stored (New, Changed, Unchanged), quarantined or skipped: none is lost.
+	Read            int
 	New, Changed    int
 	Unchanged       int
 	Quarantined     int

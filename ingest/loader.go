@@ -143,11 +143,12 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		switch {
 		case r.blank:
 			continue
-		case r.totals:
+		}
+		l.res.Read++
+		if r.totals {
 			l.res.Skipped++
 			continue
 		}
-		l.res.Read++
 		if l.opt.Progress != nil && l.res.Read%progressEvery == 0 {
 			l.opt.Progress(l.res.Read)
 		}

@@ -48,12 +48,26 @@ func sniffEncoding(head []byte) string {
 	case utf16Zeros(head, 0):
 		return "utf-16be"
 	}
-	// A multi-byte rune may be cut at the end of the sample.
-	for i := 0; i < utf8.UTFMax && len(head) > 0; i++ {
-		if utf8.Valid(head) {
-			return "utf-8"
+	// Mostly UTF-8 with a stray line in another encoding is UTF-8: the stray
+	// rows go to quarantine one by one. GB18030 text read as UTF-8 makes
+	// almost no valid multi-byte sequences.
+	valid, invalid := 0, 0
+	for i := 0; i < len(head); {
+		r, n := utf8.DecodeRune(head[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1:
+			if len(head)-i < utf8.UTFMax && !utf8.FullRune(head[i:]) {
+				i = len(head) // a rune cut at the end of the sample
+				continue
+			}
+			invalid++
+		case n > 1:
+			valid++
 		}
-		head = head[:len(head)-1]
+		i += n
+	}
+	if invalid == 0 || valid > 4*invalid {
+		return "utf-8"
 	}
 	return "gb18030"
 }

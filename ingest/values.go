@@ -99,8 +99,8 @@ func ymd(s, sep string) (y, m, d int, err error) {
 
 // excelSerial converts an Excel date serial (1900 date system).
 func excelSerial(f float64) (time.Time, error) {
-	if f < 1 || f > 100000 {
-		return time.Time{}, fmt.Errorf("%v is not a date", f)
+	if f < 1000 || f > 100000 { // 1902 to 2173: a smaller number is a count, not a date
+		return time.Time{}, fmt.Errorf("%v is not a date (use 2024-03-05)", f)
 	}
 	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 	return base.AddDate(0, 0, int(math.Floor(f))), nil
@@ -143,6 +143,9 @@ func parseMoney(s string) (float64, error) {
 	}
 	if v < 0 {
 		return 0, fmt.Errorf("%q is a negative amount", s)
+	}
+	if v >= 1e12 { // DECIMAL(14,2)
+		return 0, fmt.Errorf("%q is too large an amount", s)
 	}
 	return math.Round(v*100) / 100, nil
 }
