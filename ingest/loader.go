@@ -40,13 +40,7 @@ const progressEvery = 10_000
 // stage appends a batch's rows to one canonical table.
 type stage struct {
 	app  *duckdb.Appender
-	seen map[string]seenRow // record key → first line and hash, for duplicates within the file
 	rows int
-}
-
-type seenRow struct {
-	line int
-	hash string
 }
 
 func (l *loader) loadSheet(tables []*Table, sh sheet) error {
@@ -159,18 +153,6 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		row := r.row
-		if prev, dup := st.seen[row.key]; dup {
-			if prev.hash == row.hash {
-				l.res.Skipped++
-				continue
-			}
-			if err := l.quarantineRow(sh.name, r.line, "record_id", row.key, r.raw,
-				fmt.Sprintf("record %s appears again with other values (first on line %d): keep one and send it again", row.key, prev.line)); err != nil {
-				return err
-			}
-			continue
-		}
-		st.seen[row.key] = seenRow{line: r.line, hash: row.hash}
 		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheetName)...); err != nil {
 			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
 		}
@@ -233,7 +215,7 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stage{app: app, seen: map[string]seenRow{}}
+	st := &stage{app: app}
 	l.stages[t] = st
 	return st, nil
 }
@@ -278,6 +260,9 @@ func (l *loader) merge() error {
 			return fmt.Errorf("ingest %s: store records: %w", l.file, err)
 		}
 		canon := t.CanonTable()
+		if err := l.settleDuplicates(t, st); err != nil {
+			return err
+		}
 		res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %[1]s USING (
 			SELECT record_key, row_hash FROM %[1]s WHERE valid_to IS NULL AND batch_id <> %[2]d) o
 			WHERE %[1]s.batch_id = %[2]d AND %[1]s.record_key = o.record_key AND %[1]s.row_hash = o.row_hash`, canon, l.batch))
@@ -296,6 +281,50 @@ func (l *loader) merge() error {
 		l.res.Changed += int(changed)
 		l.res.New += st.rows - int(unchanged) - int(changed)
 	}
+	return nil
+}
+
+// settleDuplicates handles a record that comes more than once in one
+// delivery, in SQL so that memory does not grow with the file: the first
+// occurrence (in file order, which is rowid order) stays; an exact repeat
+// is skipped; a repeat with other values goes to quarantine, as a person
+// must say which one is right.
+func (l *loader) settleDuplicates(t *Table, st *stage) error {
+	canon := t.CanonTable()
+	var cols []string
+	for _, c := range t.Columns {
+		cols = append(cols, fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), '')", c.Name))
+	}
+	_, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _dups AS
+		SELECT rowid AS rid, record_key, row_hash, line, sheet, concat_ws(',', %[3]s) AS raw_row,
+			first_value(row_hash) OVER w AS first_hash, first_value(line) OVER w AS first_line, row_number() OVER w AS k
+		FROM %[1]s WHERE batch_id = %[2]d
+		WINDOW w AS (PARTITION BY record_key ORDER BY rowid)
+		QUALIFY count(*) OVER (PARTITION BY record_key) > 1`, canon, l.batch, strings.Join(cols, ", ")))
+	if err != nil {
+		return fmt.Errorf("ingest %s: find repeated records: %w", l.file, err)
+	}
+	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _dups`)
+	var same, differ int
+	if err := l.conn.QueryRowContext(l.ctx, `SELECT count(*) FILTER (k > 1 AND row_hash = first_hash), count(*) FILTER (k > 1 AND row_hash <> first_hash) FROM _dups`).
+		Scan(&same, &differ); err != nil {
+		return err
+	}
+	if same+differ == 0 {
+		return nil
+	}
+	if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_quarantine (batch_id, source, file_name, sheet, line, col, raw_value, raw_row, reason)
+		SELECT ?, ?, ?, sheet, line, 'record_id', record_key, raw_row,
+			'record ' || record_key || ' appears again with other values (first on line ' || first_line || '): keep one and send it again'
+		FROM _dups WHERE k > 1 AND row_hash <> first_hash ORDER BY rid`, l.batch, l.source, l.file); err != nil {
+		return fmt.Errorf("ingest %s: quarantine repeated records: %w", l.file, err)
+	}
+	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (SELECT rid FROM _dups WHERE k > 1)`, canon)); err != nil {
+		return fmt.Errorf("ingest %s: drop repeated records: %w", l.file, err)
+	}
+	st.rows -= same + differ
+	l.res.Skipped += same
+	l.res.Quarantined += differ
 	return nil
 }
 
