@@ -123,14 +123,17 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 		if len(pages) == 0 {
 			return db.Tx(ctx, func(conn *sql.Conn) error { return save(ctx, conn, 0) })
 		}
-		sheets := make([]sheet, 0, len(pages))
-		for _, pg := range pages {
-			src, err := newObjectSource(pg.next(seen))
-			if err != nil {
-				return err
-			}
-			sheets = append(sheets, sheet{name: pg.label, src: src})
+		// One sheet per batch, named for its pages; a record's line is its
+		// place among the batch's records.
+		src, err := newObjectSource(recordsOf(pages, seen))
+		if err != nil {
+			return err
 		}
+		label := pages[0].label
+		if len(pages) > 1 {
+			label += " to " + pages[len(pages)-1].label
+		}
+		sheets := []sheet{{name: label, src: src}}
 		res, err := storeDelivery(ctx, db, p.Source, delivery{name: redact(h.URL), connector: "http", bytes: pagesBytes(pages), encoding: "utf-8", sheets: sheets, inTx: save}, p.Options)
 		if err != nil {
 			return err
@@ -223,15 +226,20 @@ type page struct {
 	bytes int
 }
 
-// next yields the page's records; seen hears each decoded record (for the watermark).
-func (pg page) next(seen func(map[string]any)) nextObject {
-	i := 0
+// recordsOf yields the records of the pages in order; seen hears each
+// decoded record (for the watermark).
+func recordsOf(pages []page, seen func(map[string]any)) nextObject {
+	p, i, n := 0, 0, 0
 	return func(ordered bool) (int, []string, map[string]any, error) {
-		if i >= len(pg.raws) {
-			return i + 1, nil, nil, io.EOF
+		for p < len(pages) && i >= len(pages[p].raws) {
+			p, i = p+1, 0
 		}
-		raw := pg.raws[i]
+		if p >= len(pages) {
+			return n + 1, nil, nil, io.EOF
+		}
+		raw := pages[p].raws[i]
 		i++
+		n++
 		var keys []string
 		var obj map[string]any
 		var err error
@@ -241,10 +249,10 @@ func (pg page) next(seen func(map[string]any)) nextObject {
 			obj, err = decodeMap(raw)
 		}
 		if err != nil {
-			return i, nil, nil, &rowError{line: i, raw: string(raw), reason: "not a JSON object: " + err.Error()}
+			return n, nil, nil, &rowError{line: n, raw: string(raw), reason: "not a JSON object: " + err.Error()}
 		}
 		seen(obj)
-		return i, keys, obj, nil
+		return n, keys, obj, nil
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 )
 
@@ -14,6 +15,9 @@ import (
 // that a key left out of the first objects (a null omitted) still gets
 // its column.
 const lookahead = 1000
+
+// orderedObjects is how many of the first objects give the header its order.
+const orderedObjects = 20
 
 // nextObject yields the objects of a JSON stream: the line each starts on
 // and the object, with its keys in order when ordered is asked for. It
@@ -43,13 +47,25 @@ type aheadObject struct {
 func newObjectSource(next nextObject) (*objectSource, error) {
 	s := &objectSource{next: next, pos: map[string]int{}, late: map[string]bool{}}
 	for len(s.ahead) < lookahead {
-		line, keys, obj, err := next(true)
+		// Key order (for a readable header) from the first objects; decoding
+		// in order is slow, so later ones only add the keys they bring.
+		ordered := len(s.ahead) < orderedObjects
+		line, keys, obj, err := next(ordered)
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		var re *rowError
 		if err != nil && !errors.As(err, &re) {
 			return nil, err
+		}
+		if !ordered {
+			keys = keys[:0]
+			for k := range obj {
+				if _, ok := s.pos[k]; !ok {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
 		}
 		for _, k := range keys {
 			if _, ok := s.pos[k]; !ok {

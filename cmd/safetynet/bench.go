@@ -12,10 +12,18 @@ import (
 func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	opt := bench.Options{Out: os.Stdout}
-	fs.StringVar(&opt.Dir, "dir", "bench-data", "working folder (emptied first)")
+	fs.StringVar(&opt.Dir, "dir", "bench-data", "working folder (emptied first unless --ingest-only)")
 	fs.IntVar(&opt.Rows, "rows", 1_000_000, "department rows")
 	fs.IntVar(&opt.Persons, "persons", 300_000, "registry persons")
+	ingestOnly := fs.Bool("ingest-only", false, "only the connector table, on the files a previous run left in --dir")
+	httpRows := fs.Int("http-rows", 200_000, "records the loopback API serves")
+	big := fs.Float64("big-gib", 0, "also ingest a CSV of this many GiB (peak memory must not grow with it)")
 	fs.Parse(args)
-	_, err := bench.Run(ctx, opt)
+	if !*ingestOnly {
+		if _, err := bench.Run(ctx, opt); err != nil {
+			return err
+		}
+	}
+	_, err := bench.RunIngest(ctx, bench.IngestOptions{Dir: opt.Dir, HTTPRows: *httpRows, BigGiB: *big, Out: os.Stdout})
 	return err
 }

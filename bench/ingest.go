@@ -1,0 +1,278 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"text/tabwriter"
+	"time"
+
+	"golang.org/x/text/encoding/simplifiedchinese"
+
+	"safetynet/config"
+	"safetynet/ingest"
+	"safetynet/jobs"
+	"safetynet/store"
+	"safetynet/synth"
+)
+
+// IngestOptions size the connector benchmark.
+type IngestOptions struct {
+	Dir      string // holds bench-data of Run (inbox/medins/…); databases go below it
+	HTTPRows int    // records served by the loopback API
+	BigGiB   float64
+	Out      io.Writer
+}
+
+// RunIngest measures each connector against DuckDB loading the same
+// medical-insurance CSV into a table of the same database, each into a
+// fresh database so no row is "unchanged": the figures of issue 3.
+func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
+	inbox := filepath.Join(opt.Dir, "inbox")
+	medins := filepath.Join(inbox, synth.MedinsFile)
+	if _, err := os.Stat(medins); err != nil {
+		return nil, fmt.Errorf("no %s: run the chain benchmark first (safetynet bench)", medins)
+	}
+	var stages []Stage
+	fresh := func(name string) (*store.DB, error) {
+		p := filepath.Join(opt.Dir, "ingest-"+name+".duckdb")
+		os.Remove(p)
+		os.Remove(p + ".wal")
+		return jobs.OpenStore(ctx, p)
+	}
+	measure := func(name string, fn func(db *store.DB) (int, error)) error {
+		db, err := fresh(strconv.Itoa(len(stages)))
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		runtime.GC()
+		resetPeak()
+		t := time.Now()
+		n, err := fn(db)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		stages = append(stages, Stage{Name: name, Rows: n, Elapsed: time.Since(t), PeakRSS: peakRSS()})
+		return nil
+	}
+	file := func(source, path string) func(db *store.DB) (int, error) {
+		return func(db *store.DB) (int, error) {
+			res, err := ingest.IngestFile(ctx, db, source, path, ingest.Options{})
+			if err != nil {
+				return 0, err
+			}
+			return res.New, nil
+		}
+	}
+	// Baseline: median of three.
+	var base []Stage
+	for i := 0; i < 3; i++ {
+		if err := measure("baseline: DuckDB read_csv → table", func(db *store.DB) (int, error) {
+			var n int
+			_, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE b AS SELECT * FROM read_csv(%s)`, store.Quote(medins)))
+			if err == nil {
+				err = db.QueryRowContext(ctx, `SELECT count(*) FROM b`).Scan(&n)
+			}
+			return n, err
+		}); err != nil {
+			return nil, err
+		}
+		base = append(base, stages[len(stages)-1])
+		stages = stages[:len(stages)-1]
+	}
+	sortStages(base)
+	stages = append(stages, base[1])
+
+	gbFile := filepath.Join(opt.Dir, "medins-gb18030.csv")
+	if err := transcode(medins, gbFile); err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		name string
+		fn   func(db *store.DB) (int, error)
+	}{
+		{"CSV UTF-8 (medins)", file("medins", medins)},
+		{"CSV GB18030 (the same rows)", file("medins", gbFile)},
+		{"XLSX (education)", file("education", filepath.Join(inbox, synth.EducationFile))},
+		{"JSON Lines (health)", file("health", filepath.Join(inbox, synth.HealthFile))},
+		{fmt.Sprintf("HTTP API on loopback (%d records, pages of 1,000)", opt.HTTPRows), func(db *store.DB) (int, error) {
+			return pullLoopback(ctx, db, medins, opt.HTTPRows)
+		}},
+	}
+	for _, s := range steps {
+		if err := measure(s.name, s.fn); err != nil {
+			return nil, err
+		}
+	}
+	if opt.BigGiB > 0 {
+		big := filepath.Join(opt.Dir, "medins-big.csv")
+		size, err := grow(medins, big, int64(opt.BigGiB*(1<<30)))
+		if err != nil {
+			return nil, err
+		}
+		if err := measure(fmt.Sprintf("CSV UTF-8, %.1f GiB file", float64(size)/(1<<30)), file("medins", big)); err != nil {
+			return nil, err
+		}
+		os.Remove(big)
+	}
+	printIngest(opt.Out, stages)
+	return stages, nil
+}
+
+func sortStages(s []Stage) {
+	for i := range s {
+		for j := i + 1; j < len(s); j++ {
+			if s[j].Elapsed < s[i].Elapsed {
+				s[i], s[j] = s[j], s[i]
+			}
+		}
+	}
+}
+
+func printIngest(w io.Writer, stages []Stage) {
+	fmt.Fprintln(w, "\ningest by connector (each into a fresh database)")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "connector\trows\tseconds\trows/s\tvs baseline\tpeak RSS MiB\t")
+	base := stages[0].rate()
+	for _, s := range stages {
+		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t%d\t\n", s.Name, s.Rows, s.Elapsed.Seconds(), s.rate(), base/s.rate(), s.PeakRSS>>20)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "targets: CSV ≥ 500,000 rows/s and ≤ 2× the baseline; GB18030 ≤ 3×; XLSX ≥ 100,000 rows/s; HTTP ≥ 50,000 rows/s; < 1 GiB for a 2 GB file")
+}
+
+// transcode writes src again in GB18030.
+func transcode(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	w := simplifiedchinese.GB18030.NewEncoder().Writer(out)
+	if _, err := io.Copy(w, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// grow writes src's rows again and again, with new record ids, until dst
+// holds size bytes.
+func grow(src, dst string, size int64) (int64, error) {
+	in, err := os.Open(src)
+	if err != nil {
+		return 0, err
+	}
+	rows, err := csv.NewReader(bufio.NewReader(in)).ReadAll()
+	in.Close()
+	if err != nil {
+		return 0, err
+	}
+	out, err := os.Create(dst)
+	if err != nil {
+		return 0, err
+	}
+	bw := bufio.NewWriterSize(out, 1<<20)
+	w := csv.NewWriter(bw)
+	w.Write(rows[0])
+	var written int64
+	for round := 0; written < size; round++ {
+		for _, r := range rows[1:] {
+			r := append([]string(nil), r...)
+			r[0] = fmt.Sprintf("%s-%d", r[0], round)
+			w.Write(r)
+		}
+		w.Flush()
+		written = int64(bw.Buffered())
+		if fi, err := out.Stat(); err == nil {
+			written += fi.Size()
+		}
+	}
+	w.Flush()
+	if err := bw.Flush(); err != nil {
+		return 0, err
+	}
+	return written, out.Close()
+}
+
+// pullLoopback serves the first n rows of the medins CSV as a paged JSON
+// API on a loopback port and pulls them with the HTTP connector.
+func pullLoopback(ctx context.Context, db *store.DB, medins string, n int) (int, error) {
+	in, err := os.Open(medins)
+	if err != nil {
+		return 0, err
+	}
+	r := csv.NewReader(bufio.NewReader(in))
+	header, err := r.Read()
+	if err != nil {
+		in.Close()
+		return 0, err
+	}
+	var rows [][]string
+	for len(rows) < n {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			in.Close()
+			return 0, err
+		}
+		rows = append(rows, rec)
+	}
+	in.Close()
+	const size = 1000
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api/settlements", func(w http.ResponseWriter, r *http.Request) {
+		p, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		lo := min(max(p-1, 0)*size, len(rows))
+		page := rows[lo:min(lo+size, len(rows))]
+		data := make([]map[string]string, len(page))
+		for i, rec := range page {
+			m := make(map[string]string, len(header))
+			for j, h := range header {
+				m[h] = rec[j]
+			}
+			data[i] = m
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]any{"data": data})
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	defer srv.Close()
+	p := ingest.HTTPPull{Source: "medins", HTTP: config.HTTP{URL: "http://" + l.Addr().String() + "/api/settlements", Records: "data",
+		PageSize: size, RateLimit: 1e6, CommitEvery: 100_000}}
+	res, err := p.Run(ctx, db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		return 0, err
+	}
+	total := 0
+	for _, r := range res {
+		total += r.New
+	}
+	if total != len(rows) {
+		return total, fmt.Errorf("pulled %d of %d records", total, len(rows))
+	}
+	return total, nil
+}
