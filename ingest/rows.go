@@ -20,7 +20,7 @@ type driverValue = driver.Value
 // parsedRow is one row turned into canonical values, ready to append.
 type parsedRow struct {
 	key    string
-	hash   string
+	hash   uint64
 	line   int
 	values []driverValue // record_key, row_hash, line, then Table.Columns in order; nil for absent
 }
@@ -68,7 +68,7 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 	if len(problems) > 0 {
 		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))
 	}
-	row.hash = strconv.FormatUint(h.Sum64(), 16)
+	row.hash = h.Sum64()
 	row.key = recordKey(t, vals, row.hash)
 	row.values[0], row.values[1], row.values[2] = row.key, row.hash, int64(line)
 	return row, "", "", nil
@@ -135,7 +135,7 @@ func valueText(v any) string {
 
 // recordKey is the record_id (or the table's key columns); a row with none
 // is keyed by its content.
-func recordKey(t *Table, vals []driverValue, hash string) string {
+func recordKey(t *Table, vals []driverValue, hash uint64) string {
 	keys := t.Key
 	if len(keys) == 0 {
 		keys = []string{"record_id"}
@@ -154,7 +154,7 @@ func recordKey(t *Table, vals []driverValue, hash string) string {
 		}
 	}
 	if empty {
-		return "content:" + hash
+		return "content:" + strconv.FormatUint(hash, 16)
 	}
 	return strings.Join(parts, "|")
 }
