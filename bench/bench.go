@@ -78,6 +78,9 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 		return nil, err
 	}
 	defer db.Close()
+	if err := db.SetMemoryLimit(ctx, cfg.MemoryLimit); err != nil {
+		return nil, err
+	}
 	var stages []Stage
 	measure := func(name string, fn func() (int, error)) error {
 		runtime.GC()

@@ -49,7 +49,11 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		p := filepath.Join(opt.Dir, "ingest-"+name+".duckdb")
 		os.Remove(p)
 		os.Remove(p + ".wal")
-		return jobs.OpenStore(ctx, p)
+		db, err := jobs.OpenStore(ctx, p)
+		if err == nil {
+			err = db.SetMemoryLimit(ctx, config.Default().MemoryLimit)
+		}
+		return db, err
 	}
 	measure := func(name string, fn func(db *store.DB) (int, error)) error {
 		db, err := fresh(strconv.Itoa(len(stages)))

@@ -31,6 +31,8 @@ type Config struct {
 	Processed string `yaml:"processed"`
 	Rejected  string `yaml:"rejected"`
 	Timezone  string `yaml:"timezone"`
+	// MemoryLimit caps DuckDB's memory; it spills to disk beyond it.
+	MemoryLimit string `yaml:"memory_limit"`
 
 	Standards      Standards           `yaml:"standards"`
 	SeriousIllness []string            `yaml:"serious_illness_codes"`
@@ -165,6 +167,7 @@ func Default() Config {
 		Processed:      "processed",
 		Rejected:       "rejected",
 		Timezone:       "Asia/Shanghai",
+		MemoryLimit:    "1GB",
 		Standards:      Standards{DefaultMonthly: 480},
 		SeriousIllness: []string{"C00-C97", "N18.5", "I60-I64", "D61", "D66", "Z94"},
 		Sources:        map[string]Source{},
@@ -268,6 +271,9 @@ func (c *Config) validate(root *yaml.Node) error {
 			return fail("must be a path", k.name)
 		}
 	}
+	if c.MemoryLimit != "" && !memorySize.MatchString(c.MemoryLimit) {
+		return fail(fmt.Sprintf("%q is not an amount of memory (e.g. 1GB, 512MB)", c.MemoryLimit), "memory_limit")
+	}
 	loc, err := time.LoadLocation(c.Timezone)
 	if err != nil {
 		return fail(fmt.Sprintf("%q is not a time zone (want an IANA name such as Asia/Shanghai)", c.Timezone), "timezone")
@@ -313,6 +319,8 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	return nil
 }
+
+var memorySize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?([KMGT]i?B)$`)
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 

@@ -263,6 +263,14 @@ func (l *loader) merge() error {
 		if err := l.settleDuplicates(t, st); err != nil {
 			return err
 		}
+		var earlier bool
+		if err := l.conn.QueryRowContext(l.ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE valid_to IS NULL AND batch_id <> %d)`, canon, l.batch)).Scan(&earlier); err != nil {
+			return err
+		}
+		if !earlier { // the table's first delivery: every row is new
+			l.res.New += st.rows
+			continue
+		}
 		res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %[1]s USING (
 			SELECT record_key, row_hash FROM %[1]s WHERE valid_to IS NULL AND batch_id <> %[2]d) o
 			WHERE %[1]s.batch_id = %[2]d AND %[1]s.record_key = o.record_key AND %[1]s.row_hash = o.row_hash`, canon, l.batch))

@@ -90,6 +90,19 @@ func (db *DB) Tx(ctx context.Context, fn func(conn *sql.Conn) error) (err error)
 	return fn(conn)
 }
 
+// SetMemoryLimit caps the memory DuckDB uses for this database (e.g.
+// "1GB"); beyond it, large transactions and joins spill to disk rather
+// than grow with the data. Empty keeps DuckDB's default (80% of RAM).
+func (db *DB) SetMemoryLimit(ctx context.Context, limit string) error {
+	if limit == "" {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "SET memory_limit = "+Quote(limit)); err != nil {
+		return fmt.Errorf("store: memory_limit %q: %w", limit, err)
+	}
+	return nil
+}
+
 // NewAppender returns a DuckDB appender on conn for table. Rows appended
 // inside a Tx commit or roll back with it.
 func NewAppender(conn *sql.Conn, table string) (*duckdb.Appender, error) {

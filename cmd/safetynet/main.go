@@ -33,6 +33,11 @@ func main() {
 		// data lives in DuckDB, outside it): collect less often.
 		debug.SetGCPercent(400)
 	}
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// …but not past this, so the Go side stays small beside DuckDB's
+		// memory_limit when files are large.
+		debug.SetMemoryLimit(512 << 20)
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

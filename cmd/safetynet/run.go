@@ -51,6 +51,10 @@ func openChain(ctx context.Context, log *slog.Logger, file string) (*jobs.Chain,
 	if err != nil {
 		return nil, err
 	}
+	if err := db.SetMemoryLimit(ctx, cfg.MemoryLimit); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: log}, nil
 }
 
