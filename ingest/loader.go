@@ -37,10 +37,14 @@ type loader struct {
 // progressEvery is how often Options.Progress hears of a file's progress.
 const progressEvery = 10_000
 
+// flushEvery is how many rows the appender gathers before writing them.
+const flushEvery = 122_880 // 60 DuckDB vectors, a row group's worth
+
 // stage appends a batch's rows to one canonical table.
 type stage struct {
-	app  *duckdb.Appender
-	rows int
+	app     *duckdb.Appender
+	rows    int
+	repeats *repeats
 }
 
 func (l *loader) loadSheet(tables []*Table, sh sheet) error {
@@ -153,10 +157,18 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		row := r.row
+		st.repeats.add(row.key)
 		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheetName)...); err != nil {
 			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
 		}
 		st.rows++
+		if st.rows%flushEvery == 0 {
+			// The appender holds rows until it flushes: flush as we go, so
+			// memory stays flat and DuckDB writes while parsing goes on.
+			if err := st.app.Flush(); err != nil {
+				return fmt.Errorf("ingest %s line %d: store rows: %w", l.file, r.line, err)
+			}
+		}
 	}
 	if o, ok := sh.src.(*objectSource); ok {
 		if late := o.Late(); len(late) > 0 {
@@ -215,7 +227,7 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stage{app: app}
+	st := &stage{app: app, repeats: newRepeats()}
 	l.stages[t] = st
 	return st, nil
 }
@@ -298,6 +310,9 @@ func (l *loader) merge() error {
 // is skipped; a repeat with other values goes to quarantine, as a person
 // must say which one is right.
 func (l *loader) settleDuplicates(t *Table, st *stage) error {
+	if !st.repeats.maybe {
+		return nil
+	}
 	canon := t.CanonTable()
 	var cols []string
 	for _, c := range t.Columns {
