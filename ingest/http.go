@@ -240,16 +240,9 @@ func recordsOf(pages []page, seen func(map[string]any)) nextObject {
 		raw := pages[p].raws[i]
 		i++
 		n++
-		var keys []string
-		var obj map[string]any
-		var err error
-		if ordered {
-			keys, obj, err = decodeObject(raw)
-		} else {
-			obj, err = decodeMap(raw)
-		}
+		keys, obj, err := decodeRecord(raw, ordered, n)
 		if err != nil {
-			return n, nil, nil, &rowError{line: n, raw: string(raw), reason: "not a JSON object: " + err.Error()}
+			return n, nil, nil, err
 		}
 		seen(obj)
 		return n, keys, obj, nil

@@ -30,16 +30,9 @@ func newJSONArraySource(r io.Reader) (*objectSource, error) {
 			// The stream cannot be followed past broken JSON: the file as a whole is unreadable.
 			return line, nil, nil, fmt.Errorf("line %d: broken JSON (%v): nothing after it can be read; is the file cut short?", line, err)
 		}
-		var keys []string
-		var obj map[string]any
-		var err error
-		if ordered {
-			keys, obj, err = decodeObject(raw)
-		} else {
-			obj, err = decodeMap(raw)
-		}
+		keys, obj, err := decodeRecord(raw, ordered, line)
 		if err != nil {
-			return line, nil, nil, &rowError{line: line, raw: string(raw), reason: "not a JSON object: " + err.Error()}
+			return line, nil, nil, err
 		}
 		return line, keys, obj, nil
 	})

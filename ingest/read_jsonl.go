@@ -142,24 +142,31 @@ func newJSONLSource(r io.Reader) (*objectSource, error) {
 			if len(b) == 0 {
 				continue
 			}
-			var keys []string
-			var obj map[string]any
-			var err error
-			if ordered {
-				keys, obj, err = decodeObject(b)
-			} else {
-				obj, err = decodeMap(b)
-			}
-			if err != nil {
-				return line, nil, nil, &rowError{line: line, raw: string(b), reason: "not a JSON object: " + err.Error()}
-			}
-			return line, keys, obj, nil
+			keys, obj, err := decodeRecord(b, ordered, line)
+			return line, keys, obj, err
 		}
 		if err := sc.Err(); err != nil {
 			return line + 1, nil, nil, fmt.Errorf("line %d: %v", line+1, err)
 		}
 		return line, nil, nil, io.EOF
 	})
+}
+
+// decodeRecord decodes one record of a JSON source, with its keys in order
+// when asked (slower); one that is not an object is a *rowError.
+func decodeRecord(raw []byte, ordered bool, line int) ([]string, map[string]any, error) {
+	var keys []string
+	var obj map[string]any
+	var err error
+	if ordered {
+		keys, obj, err = decodeObject(raw)
+	} else {
+		obj, err = decodeMap(raw)
+	}
+	if err != nil {
+		return nil, nil, &rowError{line: line, raw: string(raw), reason: "not a JSON object: " + err.Error()}
+	}
+	return keys, obj, nil
 }
 
 // decodeObject reads one object keeping its key order.
