@@ -167,7 +167,7 @@ func Default() Config {
 		Processed:      "processed",
 		Rejected:       "rejected",
 		Timezone:       "Asia/Shanghai",
-		MemoryLimit:    "1GB",
+		MemoryLimit:    "512MB",
 		Standards:      Standards{DefaultMonthly: 480},
 		SeriousIllness: []string{"C00-C97", "N18.5", "I60-I64", "D61", "D66", "Z94"},
 		Sources:        map[string]Source{},
