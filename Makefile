@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/safetynet
 ADDR    ?= :8080
 
-.PHONY: all build demo demo-reset test deps vet fuzz bench clean
+.PHONY: all build demo demo-reset test deps vet fuzz bench bench-big clean
 
 all: build
 
@@ -53,6 +53,10 @@ bench: build
 	./$(BIN) bench
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
+
+## bench-big: the same plus a 2 GiB CSV (about 3 minutes more), for peak memory
+bench-big: build
+	./$(BIN) bench --big-gib 2
 
 clean:
 	rm -rf bin demo bench-data
