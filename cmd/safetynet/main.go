@@ -21,6 +21,8 @@ Usage:
   safetynet alerts list --config FILE [--format table|jsonl|csv] [--rule R] [--status S]
   safetynet quarantine list|show|export --config FILE [--source S] [--batch N] [--file NAME] [--out FIX.xlsx]
                                                     rows that could not be stored, and a workbook to fix them
+  safetynet match eval --left A.csv [--right B.csv] --truth COLUMN [--threshold 0.9]
+                                                    precision, recall and F1 of probabilistic linkage on labelled data
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
   safetynet demo [--addr :8080] [--dir DIR] [--reset]
   safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
@@ -60,6 +62,8 @@ func main() {
 		err = cmdAlertsList(ctx, log, args[1:])
 	case "quarantine":
 		err = cmdQuarantine(ctx, log, args)
+	case "match":
+		err = cmdMatch(args)
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":

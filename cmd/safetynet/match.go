@@ -1,0 +1,67 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"text/tabwriter"
+
+	"safetynet/match"
+)
+
+const matchUsage = `usage:
+  safetynet match eval --left A.csv --right B.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]   linkage
+  safetynet match eval --left A.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]                 deduplication
+The truth column holds the entity each record belongs to (FEBRL's rec-N-org/rec-N-dup-K give N).`
+
+func cmdMatch(args []string) error {
+	if len(args) == 0 || args[0] != "eval" {
+		return fmt.Errorf("%s", matchUsage)
+	}
+	fs := flag.NewFlagSet("match eval", flag.ExitOnError)
+	leftFile := fs.String("left", "", "CSV of the left records (the registry), or the one file to deduplicate")
+	rightFile := fs.String("right", "", "CSV of the right records (a department's); empty to deduplicate --left")
+	truth := fs.String("truth", "", "column holding the true entity of each record")
+	id := fs.String("id", "", "column holding each record's id (default: the truth column)")
+	threshold := fs.Float64("threshold", 0.9, "match probability at or above which a pair is linked")
+	seed := fs.Uint64("seed", 1, "seed of the random pairs u is estimated from")
+	fs.Parse(args[1:])
+	if *leftFile == "" || *truth == "" {
+		return fmt.Errorf("%s", matchUsage)
+	}
+	left, err := match.ReadDataset(*leftFile, *truth, *id)
+	if err != nil {
+		return err
+	}
+	var right *match.Dataset
+	if *rightFile != "" {
+		if right, err = match.ReadDataset(*rightFile, *truth, *id); err != nil {
+			return err
+		}
+	}
+	ev := match.Evaluate(left, right, *threshold, *seed)
+	mode := "deduplication"
+	if right != nil {
+		mode = "linkage (each right record to its best left one)"
+	}
+	fmt.Printf("%s: %d records, %d candidate pairs from blocking, holding %d of %d true pairs (blocking recall %.4f)\n",
+		mode, ev.Records, ev.Candidates, ev.Found, ev.TruePairs, float64(ev.Found)/math.Max(1, float64(ev.TruePairs)))
+	fmt.Printf("at threshold %.3f: precision %.4f  recall %.4f  F1 %.4f\n\n", ev.Threshold, ev.Precision, ev.Recall, ev.F1)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "threshold\tlinked\tright\tprecision\trecall\tF1\t")
+	for _, r := range ev.Table {
+		fmt.Fprintf(tw, "%.3f\t%d\t%d\t%.4f\t%.4f\t%.4f\t\n", r.Threshold, r.Predicted, r.TP, r.Precision, r.Recall, r.F1)
+	}
+	tw.Flush()
+	fmt.Println("\nthe model (m: share of true matches at the level, u: of random pairs; weight = log2 m/u):")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "comparison\tlevel\tm\tu\tweight")
+	m := ev.Model
+	for c, cmp := range m.Comparisons {
+		for l, name := range cmp.Levels {
+			fmt.Fprintf(tw, "%s\t%s\t%.4f\t%.6f\t%+.2f\n", cmp.Name, name, m.M[c][l], m.U[c][l], math.Log2(m.M[c][l]/m.U[c][l]))
+		}
+	}
+	return tw.Flush()
+}

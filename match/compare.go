@@ -1,0 +1,382 @@
+package match
+
+import (
+	"strings"
+	"unicode"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Person is what probabilistic linkage compares of a record. Latin-script
+// data (FEBRL, Splink's) fills Given and Family; Chinese data fills Name,
+// whose surname is its first character (two for compound surnames).
+type Person struct {
+	Key      string // the record's own id
+	Given    string
+	Family   string
+	Name     string
+	Birth    string // YYYYMMDD
+	Sex      string
+	Phone    string
+	Region   string // 12-digit region code, or a postcode
+	Locality string // suburb or city
+	Address  string
+	IDNumber string
+	Email    string
+
+	pinyin  string // Name in toneless pinyin, filled by prepare
+	surname string // Family, or Name's surname
+	tokens  []string
+}
+
+// compoundSurnames are the two-character surnames (复姓) in common use.
+var compoundSurnames = map[string]bool{"欧阳": true, "司马": true, "上官": true, "诸葛": true, "东方": true, "皇甫": true,
+	"尉迟": true, "公孙": true, "慕容": true, "长孙": true, "宇文": true, "司徒": true, "夏侯": true, "令狐": true, "端木": true, "轩辕": true}
+
+var pinyinArgs = pinyin.NewArgs()
+
+// prepare normalises a person's fields and derives what comparisons need.
+func (p *Person) prepare() {
+	for _, f := range []*string{&p.Given, &p.Family, &p.Name, &p.Sex, &p.Region, &p.Locality, &p.Address, &p.Email} {
+		*f = strings.ToLower(strings.Join(strings.Fields(*f), " "))
+	}
+	p.Birth = digitsOnly(p.Birth)
+	p.Phone = digitsOnly(p.Phone)
+	p.IDNumber = strings.ToUpper(strings.TrimSpace(p.IDNumber))
+	p.surname = p.Family
+	if p.Name != "" && p.Given == "" {
+		r := []rune(p.Name)
+		if len(r) > 2 && compoundSurnames[string(r[:2])] {
+			p.surname = string(r[:2])
+		} else if len(r) > 0 {
+			p.surname = string(r[:1])
+		}
+		if hasHan(p.Name) {
+			p.pinyin = strings.Join(pinyin.LazyPinyin(p.Name, pinyinArgs), "")
+		} else {
+			p.pinyin = strings.ReplaceAll(p.Name, " ", "")
+		}
+	}
+	p.tokens = strings.FieldsFunc(p.Address, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '，' })
+}
+
+func hasHan(s string) bool {
+	for _, r := range s {
+		if unicode.Is(unicode.Han, r) {
+			return true
+		}
+	}
+	return false
+}
+
+func digitsOnly(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// Comparison scores one aspect of a pair as a level: 0 is the closest
+// agreement, Levels-1 disagreement, -1 when either side is missing (it
+// then counts for nothing).
+type Comparison struct {
+	Name    string
+	Levels  []string // what each level means, for explanations
+	Compare func(a, b *Person) int
+	// TF, when set, gives the value whose frequency adjusts level 0: a
+	// match on a common name counts for less than on a rare one.
+	TF func(p *Person) string
+}
+
+const missing = -1
+
+// nameComparison: exact, same pinyin, pinyin Jaro–Winkler ≥ 0.9, same surname only, else.
+var nameComparison = Comparison{
+	Name:   "name",
+	Levels: []string{"exact", "same pinyin", "pinyin Jaro-Winkler ≥ 0.9", "surname only", "different"},
+	Compare: func(a, b *Person) int {
+		switch {
+		case a.Name == "" || b.Name == "":
+			return missing
+		case a.Name == b.Name:
+			return 0
+		case a.pinyin == b.pinyin:
+			return 1
+		case jaroWinkler(a.pinyin, b.pinyin) >= 0.9:
+			return 2
+		case a.surname == b.surname:
+			return 3
+		}
+		return 4
+	},
+	TF: func(p *Person) string { return p.Name },
+}
+
+func stringLevels(name string, field func(*Person) string) Comparison {
+	return Comparison{
+		Name:   name,
+		Levels: []string{"exact", "Jaro-Winkler ≥ 0.92", "Jaro-Winkler ≥ 0.8", "different"},
+		Compare: func(a, b *Person) int {
+			x, y := field(a), field(b)
+			switch {
+			case x == "" || y == "":
+				return missing
+			case x == y:
+				return 0
+			}
+			switch jw := jaroWinkler(x, y); {
+			case jw >= 0.92:
+				return 1
+			case jw >= 0.8:
+				return 2
+			}
+			return 3
+		},
+		TF: field,
+	}
+}
+
+// birthComparison: exact, year and month, day and month swapped, year ±1 (same month and day), else.
+var birthComparison = Comparison{
+	Name:   "birth_date",
+	Levels: []string{"exact", "same year and month", "day and month swapped", "year ±1", "one digit off", "different"},
+	Compare: func(a, b *Person) int {
+		x, y := a.Birth, b.Birth
+		switch {
+		case len(x) != 8 || len(y) != 8:
+			return missing
+		case x == y:
+			return 0
+		case x[:6] == y[:6]:
+			return 1
+		case x[:4] == y[:4] && x[4:6] == y[6:8] && x[6:8] == y[4:6]:
+			return 2
+		case x[4:] == y[4:] && absDiff(atoi(x[:4]), atoi(y[:4])) == 1:
+			return 3
+		case oneEdit(x, y):
+			return 4
+		}
+		return 5
+	},
+}
+
+func exactComparison(name string, field func(*Person) string) Comparison {
+	return Comparison{
+		Name:   name,
+		Levels: []string{"exact", "different"},
+		Compare: func(a, b *Person) int {
+			x, y := field(a), field(b)
+			switch {
+			case x == "" || y == "":
+				return missing
+			case x == y:
+				return 0
+			}
+			return 1
+		},
+	}
+}
+
+// phoneComparison: exact, same last 8 digits, else.
+var phoneComparison = Comparison{
+	Name:   "phone",
+	Levels: []string{"exact", "same last 8 digits", "different"},
+	Compare: func(a, b *Person) int {
+		x, y := a.Phone, b.Phone
+		switch {
+		case len(x) < 7 || len(y) < 7:
+			return missing
+		case x == y:
+			return 0
+		case len(x) >= 8 && len(y) >= 8 && x[len(x)-8:] == y[len(y)-8:]:
+			return 1
+		}
+		return 2
+	},
+}
+
+// regionComparison: same village (12 digits), township (9), county (6), else;
+// a shorter code (a postcode) is exact or not.
+var regionComparison = Comparison{
+	Name:   "region",
+	Levels: []string{"same village", "same township", "same county", "different"},
+	Compare: func(a, b *Person) int {
+		x, y := a.Region, b.Region
+		switch {
+		case x == "" || y == "":
+			return missing
+		case x == y:
+			return 0
+		case len(x) == 12 && len(y) == 12 && x[:9] == y[:9]:
+			return 1
+		case len(x) == 12 && len(y) == 12 && x[:6] == y[:6]:
+			return 2
+		}
+		return 3
+	},
+}
+
+// addressComparison: share of address tokens in common (Jaccard).
+var addressComparison = Comparison{
+	Name:   "address",
+	Levels: []string{"tokens ≥ 80% alike", "tokens ≥ 50% alike", "different"},
+	Compare: func(a, b *Person) int {
+		if len(a.tokens) == 0 || len(b.tokens) == 0 {
+			return missing
+		}
+		switch j := jaccard(a.tokens, b.tokens); {
+		case j >= 0.8:
+			return 0
+		case j >= 0.5:
+			return 1
+		}
+		return 2
+	},
+}
+
+// idComparison: the same number, one substitution or transposition apart, else.
+var idComparison = Comparison{
+	Name:   "id_number",
+	Levels: []string{"exact", "one character off", "different"},
+	Compare: func(a, b *Person) int {
+		x, y := a.IDNumber, b.IDNumber
+		switch {
+		case x == "" || y == "":
+			return missing
+		case x == y:
+			return 0
+		case oneEdit(x, y):
+			return 1
+		}
+		return 2
+	},
+}
+
+// Comparisons picks the comparisons for data of this shape: given and
+// family names separately for Latin-script data, the whole name (and its
+// pinyin) for Chinese.
+func Comparisons(latin bool) []Comparison {
+	cs := []Comparison{}
+	if latin {
+		cs = append(cs, stringLevels("given_name", func(p *Person) string { return p.Given }),
+			stringLevels("family_name", func(p *Person) string { return p.Family }))
+	} else {
+		cs = append(cs, nameComparison, exactComparison("sex", func(p *Person) string { return p.Sex }))
+	}
+	cs = append(cs, birthComparison, phoneComparison, regionComparison,
+		exactComparison("locality", func(p *Person) string { return p.Locality }),
+		addressComparison, idComparison, stringLevels("email", func(p *Person) string { return p.Email }))
+	return cs
+}
+
+// oneEdit reports whether two strings of equal length differ by one
+// substitution or one transposition of neighbours.
+func oneEdit(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var diff []int
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			diff = append(diff, i)
+			if len(diff) > 2 {
+				return false
+			}
+		}
+	}
+	switch len(diff) {
+	case 1:
+		return true
+	case 2:
+		i, j := diff[0], diff[1]
+		return j == i+1 && a[i] == b[j] && a[j] == b[i]
+	}
+	return false
+}
+
+func jaccard(a, b []string) float64 {
+	set := map[string]bool{}
+	for _, t := range a {
+		set[t] = true
+	}
+	inter, union := 0, len(set)
+	seen := map[string]bool{}
+	for _, t := range b {
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		if set[t] {
+			inter++
+		} else {
+			union++
+		}
+	}
+	if union == 0 {
+		return 0
+	}
+	return float64(inter) / float64(union)
+}
+
+// jaroWinkler is the Jaro–Winkler similarity of two strings, by rune.
+func jaroWinkler(s1, s2 string) float64 {
+	a, b := []rune(s1), []rune(s2)
+	if len(a) == 0 || len(b) == 0 {
+		return 0
+	}
+	window := max(len(a), len(b))/2 - 1
+	window = max(window, 0)
+	ma, mb := make([]bool, len(a)), make([]bool, len(b))
+	matches := 0
+	for i := range a {
+		lo, hi := max(0, i-window), min(len(b), i+window+1)
+		for j := lo; j < hi; j++ {
+			if !mb[j] && a[i] == b[j] {
+				ma[i], mb[j] = true, true
+				matches++
+				break
+			}
+		}
+	}
+	if matches == 0 {
+		return 0
+	}
+	t, k := 0, 0
+	for i := range a {
+		if !ma[i] {
+			continue
+		}
+		for !mb[k] {
+			k++
+		}
+		if a[i] != b[k] {
+			t++
+		}
+		k++
+	}
+	m := float64(matches)
+	jaro := (m/float64(len(a)) + m/float64(len(b)) + (m-float64(t)/2)/m) / 3
+	prefix := 0
+	for i := 0; i < min(4, len(a), len(b)) && a[i] == b[i]; i++ {
+		prefix++
+	}
+	return jaro + float64(prefix)*0.1*(1-jaro)
+}
+
+func atoi(s string) int {
+	n := 0
+	for _, c := range s {
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+func absDiff(a, b int) int {
+	if a > b {
+		return a - b
+	}
+	return b - a
+}

@@ -1,0 +1,442 @@
+package match
+
+import (
+	"math"
+	"math/rand/v2"
+	"sort"
+	"strings"
+
+	"github.com/mozillazg/go-pinyin"
+)
+
+// Model is a Fellegi–Sunter model: for each comparison level, m (how often
+// true matches agree at that level) and u (how often non-matches do), and
+// the prior proportion of matches among candidate pairs. m and the prior
+// are estimated by EM on the candidate pairs themselves; u from random
+// pairs, which are almost all non-matches.
+type Model struct {
+	Comparisons []Comparison
+	M, U        [][]float64
+	Lambda      float64
+	tf          []map[string]float64 // per comparison with TF: value → share of records
+}
+
+// Pair is a candidate pair of records (indexes) with its comparison levels.
+type Pair struct {
+	A, B   int
+	Levels []int8
+	Weight float64 // match weight in bits: log2 of the odds
+}
+
+// Prob turns a match weight into a probability.
+func Prob(w float64) float64 { return 1 / (1 + math.Exp2(-w)) }
+
+// Term is one comparison's part of a pair's weight, for explanations.
+type Term struct {
+	Comparison string
+	Level      string
+	Weight     float64
+}
+
+const (
+	minProb = 1e-6 // keeps m and u away from 0 and the weights finite
+	emSteps = 40
+)
+
+// NewModel prepares people for comparison and estimates u from random
+// pairs. For linkage, pairs are drawn across left and right.
+func NewModel(cs []Comparison, people []Person, left int, rng *rand.Rand) *Model {
+	for i := range people {
+		people[i].prepare()
+	}
+	m := &Model{Comparisons: cs, Lambda: 0.01}
+	m.M, m.U = make([][]float64, len(cs)), make([][]float64, len(cs))
+	m.tf = make([]map[string]float64, len(cs))
+	for c, cmp := range cs {
+		n := len(cmp.Levels)
+		m.M[c], m.U[c] = make([]float64, n), make([]float64, n)
+		// Start m high for the closest levels.
+		for l := 0; l < n; l++ {
+			m.M[c][l] = math.Pow(0.5, float64(l+1))
+		}
+		normalise(m.M[c])
+		if cmp.TF != nil {
+			counts, total := map[string]float64{}, 0.0
+			for i := range people {
+				if v := cmp.TF(&people[i]); v != "" {
+					counts[v]++
+					total++
+				}
+			}
+			for v := range counts {
+				counts[v] /= total
+			}
+			m.tf[c] = counts
+		}
+	}
+	// u from random pairs.
+	const samples = 200_000
+	counts := make([][]float64, len(cs))
+	for c := range cs {
+		counts[c] = make([]float64, len(cs[c].Levels))
+		for l := range counts[c] {
+			counts[c][l] = 1 // add-one, so a level never seen is rare, not impossible
+		}
+	}
+	for s := 0; s < samples; s++ {
+		var a, b int
+		if left > 0 && left < len(people) {
+			a, b = rng.IntN(left), left+rng.IntN(len(people)-left)
+		} else {
+			a, b = rng.IntN(len(people)), rng.IntN(len(people))
+			if a == b {
+				continue
+			}
+		}
+		for c, cmp := range cs {
+			if l := cmp.Compare(&people[a], &people[b]); l >= 0 {
+				counts[c][l]++
+			}
+		}
+	}
+	for c := range cs {
+		copy(m.U[c], counts[c])
+		normalise(m.U[c])
+	}
+	return m
+}
+
+func normalise(p []float64) {
+	s := 0.0
+	for _, v := range p {
+		s += v
+	}
+	for i := range p {
+		p[i] = math.Max(p[i]/s, minProb)
+	}
+}
+
+// Compare fills each pair's levels.
+func (m *Model) Compare(people []Person, pairs []Pair) {
+	for i := range pairs {
+		p := &pairs[i]
+		p.Levels = make([]int8, len(m.Comparisons))
+		for c, cmp := range m.Comparisons {
+			p.Levels[c] = int8(cmp.Compare(&people[p.A], &people[p.B]))
+		}
+	}
+}
+
+// Train estimates m the way Splink does: for each blocking rule, EM over
+// the pairs that rule makes, leaving out the comparisons the rule itself
+// forces to agree (pairs blocked on birth date agree on it whether they
+// match or not); each comparison's m is the mean of the estimates of the
+// rules that leave it free. The prior is then fitted over all candidates
+// with m and u held.
+func (m *Model) Train(people []Person, rules []BlockingRule, left int, all []Pair) {
+	sums := make([][]float64, len(m.M))
+	n := make([]int, len(m.M))
+	for c := range sums {
+		sums[c] = make([]float64, len(m.M[c]))
+	}
+	for _, r := range rules {
+		pairs := Candidates(people, left, []BlockingRule{r})
+		if len(pairs) < 10 {
+			continue
+		}
+		if len(pairs) > maxTrainPairs {
+			pairs = pairs[:maxTrainPairs]
+		}
+		m.Compare(people, pairs)
+		skip := map[int]bool{}
+		for c, cmp := range m.Comparisons {
+			for _, u := range r.Uses {
+				if u == cmp.Name {
+					skip[c] = true
+				}
+			}
+		}
+		est := m.clone()
+		est.em(pairs, skip, true)
+		for c := range sums {
+			if skip[c] {
+				continue
+			}
+			for l := range sums[c] {
+				sums[c][l] += est.M[c][l]
+			}
+			n[c]++
+		}
+	}
+	for c := range sums {
+		if n[c] == 0 {
+			continue
+		}
+		for l := range sums[c] {
+			m.M[c][l] = sums[c][l] / float64(n[c])
+		}
+		normalise(m.M[c])
+	}
+	m.em(all, nil, false)
+}
+
+// maxTrainPairs bounds the pairs one rule trains on.
+const maxTrainPairs = 500_000
+
+func (m *Model) clone() *Model {
+	c := *m
+	c.M = make([][]float64, len(m.M))
+	for i := range m.M {
+		c.M[i] = append([]float64(nil), m.M[i]...)
+	}
+	return &c
+}
+
+// em runs expectation–maximisation over the pairs' level patterns (there
+// are far fewer patterns than pairs), leaving out the comparisons in skip;
+// with updateM false only the prior moves.
+func (m *Model) em(pairs []Pair, skip map[int]bool, updateM bool) {
+	type pattern struct {
+		levels []int8
+		n      float64
+	}
+	byKey := map[string]*pattern{}
+	for _, p := range pairs {
+		lv := p.Levels
+		if len(skip) > 0 {
+			lv = append([]int8(nil), lv...)
+			for c := range skip {
+				lv[c] = missing
+			}
+		}
+		k := string(int8sToBytes(lv))
+		if pt, ok := byKey[k]; ok {
+			pt.n++
+		} else {
+			byKey[k] = &pattern{levels: lv, n: 1}
+		}
+	}
+	pats := make([]*pattern, 0, len(byKey))
+	for _, pt := range byKey {
+		pats = append(pats, pt)
+	}
+	total := float64(len(pairs))
+	if total == 0 {
+		return
+	}
+	for step := 0; step < emSteps; step++ {
+		mc := make([][]float64, len(m.M))
+		for c := range mc {
+			mc[c] = make([]float64, len(m.M[c]))
+		}
+		sumP := 0.0
+		for _, pt := range pats {
+			lm, lu := math.Log(m.Lambda), math.Log(1-m.Lambda)
+			for c, l := range pt.levels {
+				if l >= 0 {
+					lm += math.Log(m.M[c][l])
+					lu += math.Log(m.U[c][l])
+				}
+			}
+			p := 1 / (1 + math.Exp(lu-lm))
+			sumP += p * pt.n
+			for c, l := range pt.levels {
+				if l >= 0 {
+					mc[c][l] += p * pt.n
+				}
+			}
+		}
+		m.Lambda = math.Min(math.Max(sumP/total, minProb), 1-minProb)
+		if !updateM {
+			continue
+		}
+		for c := range mc {
+			if skip[c] {
+				continue
+			}
+			for l := range mc[c] {
+				mc[c][l] += 1e-3
+			}
+			normalise(mc[c])
+			m.M[c] = mc[c]
+		}
+	}
+}
+
+func int8sToBytes(v []int8) []byte {
+	b := make([]byte, len(v))
+	for i, x := range v {
+		b[i] = byte(x)
+	}
+	return b
+}
+
+// Score sets each pair's match weight.
+func (m *Model) Score(people []Person, pairs []Pair) {
+	prior := math.Log2(m.Lambda / (1 - m.Lambda))
+	for i := range pairs {
+		w := prior
+		for _, t := range m.Explain(people, &pairs[i]) {
+			w += t.Weight
+		}
+		pairs[i].Weight = w
+	}
+}
+
+// Explain lists each comparison's weight for a pair: log2(m/u) of its
+// level, with u of an exact match taken from the value's own frequency
+// where the comparison asks for it.
+func (m *Model) Explain(people []Person, p *Pair) []Term {
+	terms := make([]Term, 0, len(m.Comparisons))
+	for c, cmp := range m.Comparisons {
+		l := p.Levels[c]
+		if l < 0 {
+			terms = append(terms, Term{Comparison: cmp.Name, Level: "missing"})
+			continue
+		}
+		u := m.U[c][l]
+		if l == 0 && m.tf[c] != nil {
+			if f := m.tf[c][cmp.TF(&people[p.A])]; f > 0 {
+				// The chance that two random records share this value; the
+				// average over values is what u[0] estimates.
+				u = math.Max(f, minProb)
+			}
+		}
+		terms = append(terms, Term{Comparison: cmp.Name, Level: cmp.Levels[l], Weight: math.Log2(m.M[c][l] / u)})
+	}
+	return terms
+}
+
+// BlockingRule gives a record's key for one rule; records sharing a key
+// are compared. "" means the rule does not apply to the record.
+type BlockingRule struct {
+	Name string
+	Key  func(p *Person) string
+	Uses []string // the comparisons the key forces to agree, left out when training on its pairs
+}
+
+// BlockingRules are unioned, so a pair missed by one (a typo in the birth
+// date) is found by another (surname and birth year).
+func BlockingRules(latin bool) []BlockingRule {
+	rules := []BlockingRule{
+		{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}},
+		{"phone", func(p *Person) string { return p.Phone }, []string{"phone"}},
+		{"id number", func(p *Person) string { return p.IDNumber }, []string{"id_number"}},
+		{"email", func(p *Person) string { return p.Email }, []string{"email"}},
+		{"surname and birth year", func(p *Person) string {
+			if p.surname == "" || len(p.Birth) < 4 {
+				return ""
+			}
+			return surnameKey(p) + "|" + p.Birth[:4]
+		}, []string{"family_name", "name", "birth_date"}},
+	}
+	if latin {
+		rules = append(rules,
+			BlockingRule{"given and family name", func(p *Person) string {
+				if p.Given == "" || p.Family == "" {
+					return ""
+				}
+				return p.Given + "|" + p.Family
+			}, []string{"given_name", "family_name"}},
+			BlockingRule{"postcode and initials", func(p *Person) string {
+				if p.Region == "" || p.Given == "" || p.Family == "" {
+					return ""
+				}
+				return p.Region + "|" + p.Given[:1] + p.Family[:1]
+			}, []string{"region", "given_name", "family_name"}},
+			BlockingRule{"name beginnings", func(p *Person) string {
+				if len(p.Given) < 2 || len(p.Family) < 2 {
+					return ""
+				}
+				return prefix(p.Given, 3) + "|" + prefix(p.Family, 3)
+			}, []string{"given_name", "family_name"}},
+			BlockingRule{"given name and birth year", func(p *Person) string {
+				if p.Given == "" || len(p.Birth) < 4 {
+					return ""
+				}
+				return p.Given + "|" + p.Birth[:4]
+			}, []string{"given_name", "birth_date"}},
+			BlockingRule{"locality and given name", func(p *Person) string {
+				if p.Locality == "" || p.Given == "" {
+					return ""
+				}
+				return p.Locality + "|" + p.Given
+			}, []string{"locality", "given_name"}},
+		)
+	} else {
+		rules = append(rules, BlockingRule{"name and region", func(p *Person) string {
+			if p.pinyin == "" || len(p.Region) < 6 {
+				return ""
+			}
+			return p.pinyin + "|" + p.Region[:6]
+		}, []string{"name", "region"}})
+	}
+	return rules
+}
+
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
+
+func surnameKey(p *Person) string {
+	if p.Given == "" && hasHan(p.surname) {
+		return strings.Join(pinyin.LazyPinyin(p.surname, pinyinArgs), "")
+	}
+	s := p.surname
+	if len(s) > 3 {
+		s = s[:3]
+	}
+	return s
+}
+
+// maxBlock bounds the pairs one key makes (a birth date of 1900-01-01
+// standing for "unknown" would otherwise pair everyone).
+const maxBlock = 500
+
+// Candidates returns the pairs that share a key under any rule, once
+// each. With left > 0, only pairs of a left record (index < left) with a
+// right one are made (linkage); otherwise every pair within (deduplication).
+func Candidates(people []Person, left int, rules []BlockingRule) []Pair {
+	seen := map[[2]int32]bool{}
+	var pairs []Pair
+	for _, r := range rules {
+		groups := map[string][]int32{}
+		for i := range people {
+			if k := r.Key(&people[i]); k != "" {
+				groups[k] = append(groups[k], int32(i))
+			}
+		}
+		keys := make([]string, 0, len(groups))
+		for k := range groups {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			g := groups[k]
+			if len(g) < 2 || len(g) > maxBlock {
+				continue
+			}
+			for x := 0; x < len(g); x++ {
+				for y := x + 1; y < len(g); y++ {
+					a, b := g[x], g[y]
+					if left > 0 && (int(a) < left) == (int(b) < left) {
+						continue
+					}
+					if a > b {
+						a, b = b, a
+					}
+					key := [2]int32{a, b}
+					if seen[key] {
+						continue
+					}
+					seen[key] = true
+					pairs = append(pairs, Pair{A: int(a), B: int(b)})
+				}
+			}
+		}
+	}
+	return pairs
+}
