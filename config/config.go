@@ -38,6 +38,7 @@ type Config struct {
 	SeriousIllness []string            `yaml:"serious_illness_codes"`
 	Sources        map[string]Source   `yaml:"sources"`
 	Rules          map[string]RuleConf `yaml:"rules"`
+	Match          Match               `yaml:"match"`
 	Web            Web                 `yaml:"web"`
 
 	Location *time.Location `yaml:"-"`
@@ -154,6 +155,13 @@ type RuleConf struct {
 	Params  map[string]any `yaml:"params"`
 }
 
+// Match sets what a probabilistic match does: at or above LinkThreshold
+// the record links, at or above ReviewThreshold it waits for a person.
+type Match struct {
+	LinkThreshold   float64 `yaml:"link_threshold"`
+	ReviewThreshold float64 `yaml:"review_threshold"`
+}
+
 // Web configures the server.
 type Web struct {
 	Addr string `yaml:"addr"`
@@ -173,6 +181,7 @@ func Default() Config {
 		Sources:        map[string]Source{},
 		Rules:          map[string]RuleConf{},
 		Web:            Web{Addr: ":8080"},
+		Match:          Match{LinkThreshold: 0.95, ReviewThreshold: 0.5},
 	}
 	for _, s := range Sources {
 		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
@@ -313,6 +322,9 @@ func (c *Config) validate(root *yaml.Node) error {
 		}); err != nil {
 			return err
 		}
+	}
+	if m := c.Match; m.LinkThreshold <= 0 || m.LinkThreshold > 1 || m.ReviewThreshold < 0 || m.ReviewThreshold > m.LinkThreshold {
+		return fail(fmt.Sprintf("want 0 ≤ review_threshold ≤ link_threshold ≤ 1 (match probabilities), got %v and %v", m.ReviewThreshold, m.LinkThreshold), "match")
 	}
 	if c.Web.Addr == "" {
 		return fail("must be a listen address such as :8080", "web", "addr")

@@ -57,6 +57,7 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"sources:\n  medins:\n    kind: postgres\n    postgres:\n      query: SELECT 1\n", "needs a postgres section with dsn_env and query"},
 		{"sources:\n  medins:\n    encoding: latin1\n", "x.yaml:3: sources.medins.encoding:"},
 		{"sources:\n  medins:\n    http:\n      url: https://x/api\n", "need kind: http"},
+		{"match:\n  link_threshold: 0.4\n  review_threshold: 0.6\n", "x.yaml:1: match: want 0 ≤ review_threshold ≤ link_threshold ≤ 1"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")

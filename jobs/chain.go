@@ -164,13 +164,14 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	rep.Stages["ingest"] = time.Since(t)
 
 	t = time.Now()
-	st, err := match.Link(ctx, c.DB)
+	st, err := match.LinkWith(ctx, c.DB, match.Thresholds{Link: c.Cfg.Match.LinkThreshold, Review: c.Cfg.Match.ReviewThreshold})
 	if err != nil {
 		return err
 	}
 	rep.Match = st
 	rep.Stages["match"] = time.Since(t)
-	c.Log.Info("records linked", "new_ids", st.NewIDs, "id_exact", st.Linked["id_exact"],
+	c.Log.Info("records linked", "new_ids", st.NewIDs, "id_exact", st.Linked["id_exact"], "id_repaired", st.Linked["id_repaired"],
+		"probabilistic", st.Linked["probabilistic"], "review", st.Linked["review"],
 		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond))
 
 	t = time.Now()

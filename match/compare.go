@@ -24,9 +24,10 @@ type Person struct {
 	IDNumber string
 	Email    string
 
-	pinyin  string // Name in toneless pinyin, filled by prepare
-	surname string // Family, or Name's surname
-	tokens  []string
+	pinyin   string // Name in toneless pinyin, filled by prepare
+	surname  string // Family, or Name's surname
+	tokens   []string
+	prepared bool
 }
 
 // compoundSurnames are the two-character surnames (复姓) in common use.
@@ -37,6 +38,10 @@ var pinyinArgs = pinyin.NewArgs()
 
 // prepare normalises a person's fields and derives what comparisons need.
 func (p *Person) prepare() {
+	if p.prepared {
+		return
+	}
+	p.prepared = true
 	for _, f := range []*string{&p.Given, &p.Family, &p.Name, &p.Sex, &p.Region, &p.Locality, &p.Address, &p.Email} {
 		*f = strings.ToLower(strings.Join(strings.Fields(*f), " "))
 	}

@@ -40,7 +40,7 @@ QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1
 
 // linkAll links the current records of every source in one statement,
 // so DuckDB plans one join over all of them.
-const linkAll = `INSERT INTO match_links
+const linkAll = `INSERT INTO match_links (source, record_key, id_number, household_id, method, problem, linked_at)
 SELECT r.source, r.record_key, i.id_number, g.household_id,
        CASE WHEN g.household_id IS NOT NULL THEN 'id_exact'
             WHEN i.id_number IS NOT NULL THEN 'id_outside_registry'
@@ -51,10 +51,15 @@ FROM (%s) r
 LEFT JOIN match_ids i ON i.id_raw = r.id_number
 LEFT JOIN _reg g ON g.id_number = i.id_number`
 
-// Link normalises the ID texts not seen before and links every current
-// record to its person and active household. The whole linking table is
-// rebuilt in one transaction, so readers never see half a run.
-func Link(ctx context.Context, db *store.DB) (*Stats, error) {
+// Link is LinkWith at the default thresholds.
+func Link(ctx context.Context, db *store.DB) (*Stats, error) { return LinkWith(ctx, db, DefaultThresholds) }
+
+// LinkWith normalises the ID texts not seen before and links every current
+// record to its person and active household: by exact ID, by an ID one
+// typo away with the same name, or by the probabilistic model at th. The
+// whole linking table is rebuilt in one transaction, so readers never see
+// half a run.
+func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) {
 	start := time.Now()
 	st := &Stats{Linked: map[string]int{}}
 	var parts []string
@@ -113,6 +118,9 @@ func Link(ctx context.Context, db *store.DB) (*Stats, error) {
 			return fmt.Errorf("match: link: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {
+			return err
+		}
+		if err := resolve(ctx, conn, th, start); err != nil {
 			return err
 		}
 		rows, err = conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)

@@ -1,0 +1,246 @@
+package match
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+)
+
+// Thresholds decide what a probabilistic match does: at or above Link it
+// links, at or above Review it waits for a person, below it is no link.
+type Thresholds struct {
+	Link, Review float64
+}
+
+// DefaultThresholds are used when the config says nothing.
+var DefaultThresholds = Thresholds{Link: 0.95, Review: 0.5}
+
+// registryPerson is an active registry member as linkage sees them.
+type registryPerson struct {
+	Person
+	household string
+}
+
+// unlinkedRecord is a department record whose ID did not link it.
+type unlinkedRecord struct {
+	source, key string
+	rawID       string
+	Person
+}
+
+// repairCandidates lists the valid IDs one substitution or one swap of
+// neighbours away from a cleaned 18-character ID whose check fails.
+func repairCandidates(s string) []string {
+	if len(s) != 18 {
+		return nil
+	}
+	var out []string
+	try := func(c string) {
+		if _, err := ParseID(c); err == nil && c != s {
+			out = append(out, c)
+		}
+	}
+	b := []byte(s)
+	digits := "0123456789"
+	for i := 0; i < 18; i++ {
+		orig := b[i]
+		alts := digits
+		if i == 17 {
+			alts = digits + "X"
+		}
+		for j := 0; j < len(alts); j++ {
+			if alts[j] != orig {
+				b[i] = alts[j]
+				try(string(b))
+			}
+		}
+		b[i] = orig
+	}
+	for i := 0; i < 17; i++ {
+		if b[i] != b[i+1] {
+			b[i], b[i+1] = b[i+1], b[i]
+			try(string(b))
+			b[i], b[i+1] = b[i+1], b[i]
+		}
+	}
+	return out
+}
+
+// sameName: exactly, or by pinyin (a homophone written with another character).
+func sameName(a, b *Person) bool {
+	return a.Name != "" && (a.Name == b.Name || (a.pinyin != "" && a.pinyin == b.pinyin))
+}
+
+const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''), coalesce(s.name, ''), coalesce(s.sex, ''),
+	coalesce(strftime(s.birth_date, '%%Y%%m%%d'), '') FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	WHERE l.method = 'unlinked' AND l.source <> 'members'`
+
+const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(strftime(p.birth_date, '%Y%m%d'), ''),
+	coalesce(p.phone, ''), coalesce(p.region_code, ''), coalesce(p.address, '')
+	FROM registry_persons p WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
+	QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
+
+// resolve links the records the IDs could not: an ID one typo away from a
+// registry person's that agrees on the name is repaired (id_repaired);
+// the rest are scored against registry persons by the Fellegi–Sunter
+// model and linked (probabilistic), queued for review, or left.
+func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) error {
+	var parts []string
+	for _, s := range Sources {
+		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
+	}
+	recs, err := loadUnlinked(ctx, conn, strings.Join(parts, " UNION ALL "))
+	if err != nil || len(recs) == 0 {
+		return err
+	}
+	reg, err := loadRegistry(ctx, conn)
+	if err != nil || len(reg) == 0 {
+		return err
+	}
+	byID := make(map[string]int, len(reg))
+	for i := range reg {
+		reg[i].prepare()
+		byID[reg[i].IDNumber] = i
+	}
+	for i := range recs {
+		recs[i].prepare()
+	}
+	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) error {
+		var weights any
+		if terms != nil {
+			b, _ := json.Marshal(terms)
+			weights = string(b)
+		}
+		var id, hh any
+		if p != nil {
+			id, hh = p.IDNumber, p.household
+		}
+		if method == "review" {
+			id, hh = nil, nil // nothing is linked until a person decides
+		}
+		var candidate any
+		if p != nil {
+			candidate = p.IDNumber
+		}
+		_, err := conn.ExecContext(ctx, `UPDATE match_links SET method = ?, id_number = ?, household_id = ?, score = ?, weights = ?,
+			candidate = ?, problem = coalesce(?, problem), linked_at = ? WHERE source = ? AND record_key = ?`,
+			method, id, hh, score, weights, candidate, nullIf(problem), at, r.source, r.key)
+		return err
+	}
+
+	// 1. Repair: one typo away from a registry ID, and the same name.
+	var rest []int
+	for i := range recs {
+		r := &recs[i]
+		clean := Clean(r.rawID)
+		if _, err := ParseID(r.rawID); !errors.Is(err, ErrCheck) {
+			rest = append(rest, i)
+			continue
+		}
+		var hit *registryPerson
+		n := 0
+		for _, c := range repairCandidates(clean) {
+			if j, ok := byID[c]; ok && sameName(&r.Person, &reg[j].Person) {
+				hit = &reg[j]
+				n++
+			}
+		}
+		if n == 1 {
+			if err := update(r, "id_repaired", hit, 1, nil, "ID "+Mask(clean)+" repaired to "+Mask(hit.IDNumber)); err != nil {
+				return err
+			}
+			continue
+		}
+		rest = append(rest, i)
+	}
+	if len(rest) == 0 {
+		return nil
+	}
+
+	// 2. Fellegi–Sunter over registry persons, each record to its best candidate.
+	people := make([]Person, 0, len(reg)+len(rest))
+	for i := range reg {
+		people = append(people, reg[i].Person)
+	}
+	for _, i := range rest {
+		p := recs[i].Person
+		p.IDNumber = Clean(p.IDNumber)
+		people = append(people, p)
+	}
+	split := len(reg)
+	model := NewModel(Comparisons(false), people, split, rand.New(rand.NewPCG(1, 2)))
+	rules := BlockingRules(false)
+	pairs := Candidates(people, split, rules)
+	model.Compare(people, pairs)
+	if len(pairs) >= minTrainPairs {
+		model.Train(people, rules, split, pairs)
+	}
+	model.Score(people, pairs)
+	for _, p := range bestPerRight(pairs) {
+		prob := Prob(p.Weight)
+		r := &recs[rest[p.B-split]]
+		terms := model.Explain(people, &p)
+		switch {
+		case prob >= th.Link:
+			err = update(r, "probabilistic", &reg[p.A], prob, terms, "")
+		case prob >= th.Review:
+			err = update(r, "review", &reg[p.A], prob, terms, "")
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// minTrainPairs: below it the starting m values are kept rather than
+// fitted to too few pairs.
+const minTrainPairs = 2000
+
+func nullIf(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlinkedRecord, error) {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(unlinkedRecords, sources))
+	if err != nil {
+		return nil, fmt.Errorf("match: unlinked records: %w", err)
+	}
+	defer rows.Close()
+	var out []unlinkedRecord
+	for rows.Next() {
+		var r unlinkedRecord
+		if err := rows.Scan(&r.source, &r.key, &r.rawID, &r.Name, &r.Sex, &r.Birth); err != nil {
+			return nil, err
+		}
+		r.Key, r.IDNumber = r.source+":"+r.key, r.rawID
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func loadRegistry(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
+	rows, err := conn.QueryContext(ctx, registryPeople)
+	if err != nil {
+		return nil, fmt.Errorf("match: registry persons: %w", err)
+	}
+	defer rows.Close()
+	var out []registryPerson
+	for rows.Next() {
+		var p registryPerson
+		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address); err != nil {
+			return nil, err
+		}
+		p.Key = p.IDNumber
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
