@@ -52,7 +52,9 @@ LEFT JOIN match_ids i ON i.id_raw = r.id_number
 LEFT JOIN _reg g ON g.id_number = i.id_number`
 
 // Link is LinkWith at the default thresholds.
-func Link(ctx context.Context, db *store.DB) (*Stats, error) { return LinkWith(ctx, db, DefaultThresholds) }
+func Link(ctx context.Context, db *store.DB) (*Stats, error) {
+	return LinkWith(ctx, db, DefaultThresholds)
+}
 
 // LinkWith normalises the ID texts not seen before and links every current
 // record to its person and active household: by exact ID, by an ID one
