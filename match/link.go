@@ -125,6 +125,9 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 		if err := resolve(ctx, conn, th, start); err != nil {
 			return err
 		}
+		if err := applyDecisions(ctx, conn, start); err != nil {
+			return err
+		}
 		rows, err = conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
 		if err != nil {
 			return err

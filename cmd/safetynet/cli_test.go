@@ -119,6 +119,15 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("released rows not listed: %s", out)
 	}
 
+	// The review queue answers; evaluation on FEBRL prints its figures.
+	if out := run(true, "match", "review", "--config", cfg); !strings.Contains(out, "nothing waits for review") && !strings.Contains(out, "match probability") {
+		t.Errorf("match review: %s", out)
+	}
+	febrl := filepath.Join("..", "..", "..", "shared", "data", "febrl")
+	if out := run(true, "match", "eval", "--left", filepath.Join(febrl, "febrl4a.csv"), "--right", filepath.Join(febrl, "febrl4b.csv"), "--truth", "rec_id"); !strings.Contains(out, "F1 0.99") || !strings.Contains(out, "birth_date") {
+		t.Errorf("match eval: %s", out)
+	}
+
 	// While serve owns the database, the CLI says so instead of failing obscurely.
 	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
 	stderr, _ := srv.StderrPipe()

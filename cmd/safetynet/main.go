@@ -21,6 +21,7 @@ Usage:
   safetynet alerts list --config FILE [--format table|jsonl|csv] [--rule R] [--status S]
   safetynet quarantine list|show|export --config FILE [--source S] [--batch N] [--file NAME] [--out FIX.xlsx]
                                                     rows that could not be stored, and a workbook to fix them
+  safetynet match review --config FILE [--accept|--reject SOURCE:KEY]   pairs the model was unsure of
   safetynet match eval --left A.csv [--right B.csv] --truth COLUMN [--threshold 0.9]
                                                     precision, recall and F1 of probabilistic linkage on labelled data
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
@@ -63,7 +64,7 @@ func main() {
 	case "quarantine":
 		err = cmdQuarantine(ctx, log, args)
 	case "match":
-		err = cmdMatch(args)
+		err = cmdMatch(ctx, log, args)
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":

@@ -1,21 +1,29 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
+	"strings"
 	"text/tabwriter"
 
 	"safetynet/match"
 )
 
 const matchUsage = `usage:
+  safetynet match review --config FILE [--source S] [--limit N]                 pairs waiting for a decision, side by side
+  safetynet match review --config FILE --accept SOURCE:KEY|--reject SOURCE:KEY [--by NAME] [--note TEXT]
   safetynet match eval --left A.csv --right B.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]   linkage
   safetynet match eval --left A.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]                 deduplication
 The truth column holds the entity each record belongs to (FEBRL's rec-N-org/rec-N-dup-K give N).`
 
-func cmdMatch(args []string) error {
+func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
+	if len(args) > 0 && args[0] == "review" {
+		return cmdMatchReview(ctx, log, args[1:])
+	}
 	if len(args) == 0 || args[0] != "eval" {
 		return fmt.Errorf("%s", matchUsage)
 	}
@@ -64,4 +72,66 @@ func cmdMatch(args []string) error {
 		}
 	}
 	return tw.Flush()
+}
+
+func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("match review", flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	source := fs.String("source", "", "only this source")
+	limit := fs.Int("limit", 20, "at most this many pairs (0: all)")
+	accept := fs.String("accept", "", "SOURCE:KEY: link the record to its candidate")
+	reject := fs.String("reject", "", "SOURCE:KEY: the record is not its candidate")
+	by := fs.String("by", os.Getenv("USER"), "who decides (kept with the decision)")
+	note := fs.String("note", "", "why, for the record")
+	fs.Parse(args)
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	if *accept != "" || *reject != "" {
+		target, link := *reject, false
+		if *accept != "" {
+			target, link = *accept, true
+		}
+		src, key, ok := strings.Cut(target, ":")
+		if !ok {
+			return fmt.Errorf("want SOURCE:KEY (as the review list prints it), got %q", target)
+		}
+		if err := match.Decide(ctx, chain.DB, src, key, link, *by, *note); err != nil {
+			return err
+		}
+		verb := "rejected"
+		if link {
+			verb = "linked"
+		}
+		fmt.Printf("%s:%s %s by %s; the decision is kept and applied on every run\n", src, key, verb, *by)
+		return nil
+	}
+	items, err := match.ReviewQueue(ctx, chain.DB, *source, *limit)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		fmt.Println("nothing waits for review")
+		return nil
+	}
+	for _, it := range items {
+		r, c := it.Record, it.Candidate
+		fmt.Printf("%s:%s  match probability %.3f\n", r.Source, r.Key, it.Score)
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintf(tw, "\trecord\tregistry person\t\n")
+		fmt.Fprintf(tw, "\tname\t%s\t%s\t\n", r.Name, c.Name)
+		fmt.Fprintf(tw, "\tsex\t%s\t%s\t\n", r.Sex, c.Sex)
+		fmt.Fprintf(tw, "\tbirth date\t%s\t%s\t\n", r.Birth, c.Birth)
+		fmt.Fprintf(tw, "\tID\t%s\t%s\t\n", r.IDNumber, c.IDNumber)
+		fmt.Fprintf(tw, "\thousehold\t\t%s\t\n", c.Household)
+		for _, t := range it.Terms {
+			fmt.Fprintf(tw, "\t  %s\t%s\t%+.2f bits\t\n", t.Comparison, t.Level, t.Weight)
+		}
+		tw.Flush()
+		fmt.Println()
+	}
+	fmt.Println("decide with --accept SOURCE:KEY or --reject SOURCE:KEY")
+	return nil
 }

@@ -1,0 +1,88 @@
+package match
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"safetynet/ingest"
+	"safetynet/store"
+)
+
+// With the link threshold out of reach every probabilistic pair waits for
+// review; decisions link or reject, and hold on later runs.
+func TestReviewDecisions(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), ingest.Migrations(), Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var hh, mm strings.Builder
+	hh.WriteString("户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\n")
+	mm.WriteString("户编号,姓名,身份证号\nH1,王芳,11010519491231002X\n")
+	sur, giv := []rune("张李刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑"), []rune("伟秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚")
+	for i := 0; i < 400; i++ {
+		birth := time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
+		fmt.Fprintf(&hh, "X%d,低保,110105001%03d,在保\n", i, i%50)
+		fmt.Fprintf(&mm, "X%d,%c%c%c,%s\n", i, sur[i%len(sur)], giv[(i/7)%len(giv)], giv[(i*3)%len(giv)], NewID("110105", birth, i%999))
+	}
+	files := map[string]string{"registry/h.csv": hh.String(), "registry/m.csv": mm.String(),
+		"medins/s.csv": "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA1,,王芳,1949-12-31,2024-01-01,1\nA2,,王芳,1949-12-31,2024-02-01,1\n"}
+	for name, body := range files {
+		p := filepath.Join(dir, filepath.Base(name))
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := ingest.IngestFile(ctx, db, filepath.Dir(name), p, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	unsure := Thresholds{Link: 2, Review: 0.5}
+	if _, err := LinkWith(ctx, db, unsure); err != nil {
+		t.Fatal(err)
+	}
+	items, err := ReviewQueue(ctx, db, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Candidate.Household != "H1" || items[0].Record.Name != "王芳" || len(items[0].Terms) == 0 {
+		t.Fatalf("review queue: %+v", items)
+	}
+	if err := Decide(ctx, db, "medins", "A1", true, "operator1", "same person, checked by phone"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Decide(ctx, db, "medins", "A2", false, "operator1", ""); err != nil {
+		t.Fatal(err)
+	}
+	if err := Decide(ctx, db, "medins", "A2", true, "operator1", ""); !errors.Is(err, ErrNotInReview) {
+		t.Errorf("deciding a settled pair again: %v", err)
+	}
+	check := func(when string) {
+		t.Helper()
+		for key, want := range map[string]string{"A1": "reviewed|H1", "A2": "unlinked|"} {
+			var method, hh string
+			db.QueryRow(`SELECT method, coalesce(household_id, '') FROM match_links WHERE record_key = ?`, key).Scan(&method, &hh)
+			if method+"|"+hh != want {
+				t.Errorf("%s: %s is %s|%s, want %s", when, key, method, hh, want)
+			}
+		}
+	}
+	check("after the decisions")
+	if _, err := LinkWith(ctx, db, unsure); err != nil {
+		t.Fatal(err)
+	}
+	check("on the next run")
+	if items, _ := ReviewQueue(ctx, db, "", 0); len(items) != 0 {
+		t.Errorf("decided pairs still queued: %d", len(items))
+	}
+	var by string
+	db.QueryRow(`SELECT decided_by FROM match_decisions WHERE record_key = 'A1'`).Scan(&by)
+	if by != "operator1" {
+		t.Errorf("decision not kept with its author: %q", by)
+	}
+}
