@@ -26,6 +26,8 @@ var messages = map[string]map[string]string{
 		"d.per_capita_after_oop": "扣除医疗支出后人均年收入（元）", "d.annual_standard": "年低保标准（元）", "d.tier": "保障类别",
 		"d.level": "残疾等级", "d.diagnoses": "诊断记录数", "d.status": "学籍状态", "d.members": "家庭成员数",
 		"d.signals": "困难信号", "d.types": "困难类型", "lang_other_code": "en", "not_found": "没有这条预警",
+		"link": "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
+		"m.reviewed": "人工确认", "m.review": "待人工确认", "m.id_outside_registry": "库外人员（身份证号）", "m.unlinked": "未关联",
 	},
 	"en": {
 		"app": "safetynet · the policy finds the people", "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
@@ -45,6 +47,8 @@ var messages = map[string]map[string]string{
 		"d.member_count": "members", "d.per_capita_after_oop": "per-capita income after medical costs (yuan)",
 		"d.annual_standard": "annual dibao standard (yuan)", "d.tier": "tier", "d.level": "disability level", "d.diagnoses": "diagnoses",
 		"d.status": "school status", "d.members": "members", "d.signals": "hardship signals", "d.types": "hardship types", "lang_other_code": "zh", "not_found": "No such alert",
+		"link": "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
+		"m.reviewed": "confirmed by a person", "m.review": "waiting for review", "m.id_outside_registry": "outside the registry (ID number)", "m.unlinked": "not linked",
 	},
 }
 

@@ -151,6 +151,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 type evidenceView struct {
 	alerts.Evidence
 	Record *ingest.Record
+	Link   *match.Explanation
 }
 
 type alertData struct {
@@ -205,7 +206,11 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
 				}
 			}
 		}
-		d.Evidence = append(d.Evidence, evidenceView{Evidence: ev, Record: rec})
+		link, err := match.Explain(r.Context(), s.DB, ev.Source, ev.RecordID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			s.Log.Error("link explanation", "source", ev.Source, "record", ev.RecordID, "err", err)
+		}
+		d.Evidence = append(d.Evidence, evidenceView{Evidence: ev, Record: rec, Link: link})
 	}
 	s.audit(r.Context(), u.Name, "view_alert", subject, "alert:"+strconv.FormatInt(id, 10))
 	s.render(w, r, "alert", u, http.StatusOK, d)

@@ -194,6 +194,9 @@ func TestPages(t *testing.T) {
 		if !strings.Contains(body, a.Evidence[0].RecordID) || !strings.Contains(body, "health.jsonl") || !strings.Contains(body, a.HouseholdID) {
 			t.Error("the alert page lacks the household or the evidence record and its file")
 		}
+		if !strings.Contains(body, `data-method="id_exact"`) || !(strings.Contains(body, "身份证号一致") || strings.Contains(body, "same ID number")) {
+			t.Errorf("the alert page does not say how the evidence was linked: %s", body[strings.Index(body, "class=\"evidence\""):])
+		}
 		var n int
 		s.chain.DB.QueryRow(`SELECT count(*) FROM audit_log WHERE username = 'admin' AND action = 'view_alert' AND subject = ?`, "household:"+a.HouseholdID).Scan(&n)
 		if n != 1 {
