@@ -323,9 +323,14 @@ func BlockingRules(latin bool) []BlockingRule {
 		{"phone", func(p *Person) string { return p.Phone }, []string{"phone"}},
 		{"id number", func(p *Person) string { return p.IDNumber }, []string{"id_number"}},
 		{"email", func(p *Person) string { return p.Email }, []string{"email"}},
-		{"surname and birth year", func(p *Person) string {
+		{"name sound and birth year", func(p *Person) string {
 			if p.surname == "" || len(p.Birth) < 4 {
 				return ""
+			}
+			if p.Name != "" && p.pinyin != "" {
+				// Chinese: the whole name's pinyin (a surname and a year
+				// would pair hundreds of 王 born in 1960 in a province).
+				return p.pinyin + "|" + p.Birth[:4]
 			}
 			return surnameKey(p) + "|" + p.Birth[:4]
 		}, []string{"family_name", "name", "birth_date"}},

@@ -32,6 +32,7 @@ func TestLinkByNormalisedID(t *testing.T) {
 			"S6,110105194912310021,赵敏,,2024-01-01,1\n" + // the same typo, another name: not repaired
 			"S7,,王芳,1949-12-31,2024-01-01,1\n" + // no ID: name and birth date
 			"S8,,王芳,1985-06-01,2024-01-01,1\n" + // no ID: a namesake born decades apart
+			"S9,,王芳,,2024-01-01,1\n" + // no ID, no birth date: a name alone never links
 			"S5,,无名,,2024-01-01,1\n",
 	}
 	// Enough other registry members for u (how often strangers agree) to mean something.
@@ -57,7 +58,7 @@ func TestLinkByNormalisedID(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"S1": "id_exact", "S2": "id_exact", "S3": "id_outside_registry", "S4": "id_repaired", "S5": "unlinked",
-		"S6": "unlinked", "S7": "probabilistic", "S8": "unlinked"}
+		"S6": "unlinked", "S7": "probabilistic", "S8": "unlinked", "S9": "unlinked"}
 	linked := map[string]bool{"id_exact": true, "id_repaired": true, "probabilistic": true}
 	for key, method := range want {
 		var got string

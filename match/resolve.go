@@ -181,12 +181,16 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) e
 		model.Train(people, rules, split, pairs)
 	}
 	model.Score(people, pairs)
+	nameAt, birthAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date")
 	for _, p := range bestPerRight(pairs) {
 		prob := Prob(p.Weight)
 		r := &recs[rest[p.B-split]]
 		terms := model.Explain(people, &p)
+		// Never link on a name alone: without a birth date that agrees (or
+		// nearly) and a name that sounds the same, a person decides.
+		sure := p.Levels[nameAt] >= 0 && p.Levels[nameAt] <= 2 && p.Levels[birthAt] >= 0 && p.Levels[birthAt] <= 4
 		switch {
-		case prob >= th.Link:
+		case prob >= th.Link && sure:
 			err = update(r, "probabilistic", &reg[p.A], prob, terms, "")
 		case prob >= th.Review:
 			err = update(r, "review", &reg[p.A], prob, terms, "")
@@ -196,6 +200,15 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) e
 		}
 	}
 	return nil
+}
+
+func comparisonIndex(m *Model, name string) int {
+	for i, c := range m.Comparisons {
+		if c.Name == name {
+			return i
+		}
+	}
+	panic("match: no comparison " + name)
 }
 
 // minTrainPairs: below it the starting m values are kept rather than
