@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"time"
+
+	"safetynet/store"
 )
 
 // Thresholds decide what a probabilistic match does: at or above Link it
@@ -89,7 +91,7 @@ const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '')
 // registry person's that agrees on the name is repaired (id_repaired);
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
-func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) error {
+func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (err error) {
 	var parts []string
 	for _, s := range Sources {
 		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
@@ -110,28 +112,27 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) e
 	for i := range recs {
 		recs[i].prepare()
 	}
+	var results []resolution
 	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) error {
-		var weights any
+		res := resolution{source: r.source, key: r.key, method: method, score: score, problem: problem}
 		if terms != nil {
 			b, _ := json.Marshal(terms)
-			weights = string(b)
+			res.weights = string(b)
 		}
-		var id, hh any
 		if p != nil {
-			id, hh = p.IDNumber, p.household
+			res.candidate = p.IDNumber
+			if method != "review" { // nothing is linked until a person decides
+				res.id, res.household = p.IDNumber, p.household
+			}
 		}
-		if method == "review" {
-			id, hh = nil, nil // nothing is linked until a person decides
-		}
-		var candidate any
-		if p != nil {
-			candidate = p.IDNumber
-		}
-		_, err := conn.ExecContext(ctx, `UPDATE match_links SET method = ?, id_number = ?, household_id = ?, score = ?, weights = ?,
-			candidate = ?, problem = coalesce(?, problem), linked_at = ? WHERE source = ? AND record_key = ?`,
-			method, id, hh, score, weights, candidate, nullIf(problem), at, r.source, r.key)
-		return err
+		results = append(results, res)
+		return nil
 	}
+	defer func() {
+		if err == nil {
+			err = applyResolutions(ctx, conn, results, at)
+		}
+	}()
 
 	// 1. Repair: one typo away from a registry ID, and the same name.
 	var rest []int
@@ -209,6 +210,47 @@ func comparisonIndex(m *Model, name string) int {
 		}
 	}
 	panic("match: no comparison " + name)
+}
+
+// resolution is what resolve decided for one record.
+type resolution struct {
+	source, key, method      string
+	id, household, candidate string
+	score                    float64
+	weights, problem         string
+}
+
+// applyResolutions writes the decisions in one statement through a
+// temporary table (an UPDATE a record would take seconds per thousand).
+func applyResolutions(ctx context.Context, conn *sql.Conn, rs []resolution, at time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _resolved (source VARCHAR, record_key VARCHAR, method VARCHAR,
+		id_number VARCHAR, household_id VARCHAR, candidate VARCHAR, score DOUBLE, weights VARCHAR, problem VARCHAR)`); err != nil {
+		return err
+	}
+	app, err := store.NewAppender(conn, "_resolved")
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if err := app.AppendRow(r.source, r.key, r.method, nullIf(r.id), nullIf(r.household), nullIf(r.candidate), r.score, nullIf(r.weights), nullIf(r.problem)); err != nil {
+			app.Close()
+			return err
+		}
+	}
+	if err := app.Close(); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `UPDATE match_links SET method = r.method, id_number = r.id_number, household_id = r.household_id,
+		candidate = r.candidate, score = r.score, weights = r.weights, problem = coalesce(r.problem, match_links.problem), linked_at = ?
+		FROM _resolved r WHERE match_links.source = r.source AND match_links.record_key = r.record_key`, at)
+	if err != nil {
+		return fmt.Errorf("match: store resolutions: %w", err)
+	}
+	_, err = conn.ExecContext(ctx, `DROP TABLE _resolved`)
+	return err
 }
 
 // minTrainPairs: below it the starting m values are kept rather than

@@ -18,7 +18,14 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	ingestOnly := fs.Bool("ingest-only", false, "only the connector table, on the files a previous run left in --dir")
 	httpRows := fs.Int("http-rows", 200_000, "records the loopback API serves")
 	big := fs.Float64("big-gib", 0, "also ingest a CSV of this many GiB (peak memory must not grow with it)")
+	matchOnly := fs.Bool("match", false, "only the match benchmark at scale")
+	matchPersons := fs.Int("match-persons", 3_000_000, "registry persons for --match")
+	matchRecords := fs.Int("match-records", 1_000_000, "department records for --match")
 	fs.Parse(args)
+	if *matchOnly {
+		_, err := bench.RunMatch(ctx, bench.MatchOptions{Dir: opt.Dir, Persons: *matchPersons, Records: *matchRecords, Unusable: 0.05, Out: os.Stdout})
+		return err
+	}
 	if !*ingestOnly {
 		if _, err := bench.Run(ctx, opt); err != nil {
 			return err
