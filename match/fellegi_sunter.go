@@ -318,19 +318,30 @@ type BlockingRule struct {
 // BlockingRules are unioned, so a pair missed by one (a typo in the birth
 // date) is found by another (surname and birth year).
 func BlockingRules(latin bool) []BlockingRule {
+	birth := BlockingRule{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}}
+	if !latin {
+		// In a province, hundreds share a birth date: add the name's first character.
+		birth = BlockingRule{"birth date and surname", func(p *Person) string {
+			if p.Birth == "" || p.Name == "" {
+				return ""
+			}
+			r := []rune(p.Name)
+			return p.Birth + "|" + string(r[0])
+		}, []string{"birth_date"}}
+	}
 	rules := []BlockingRule{
-		{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}},
+		birth,
 		{"phone", func(p *Person) string { return p.Phone }, []string{"phone"}},
 		{"id number", func(p *Person) string { return p.IDNumber }, []string{"id_number"}},
 		{"email", func(p *Person) string { return p.Email }, []string{"email"}},
-		{"name sound and birth year", func(p *Person) string {
+		{"name and birth year", func(p *Person) string {
 			if p.surname == "" || len(p.Birth) < 4 {
 				return ""
 			}
-			if p.Name != "" && p.pinyin != "" {
-				// Chinese: the whole name's pinyin (a surname and a year
-				// would pair hundreds of 王 born in 1960 in a province).
-				return p.pinyin + "|" + p.Birth[:4]
+			if p.Name != "" && p.Given == "" {
+				// Chinese: the whole name (a surname and a year would pair
+				// hundreds of 王 born in 1960 in a province).
+				return p.Name + "|" + p.Birth[:4]
 			}
 			return surnameKey(p) + "|" + p.Birth[:4]
 		}, []string{"family_name", "name", "birth_date"}},

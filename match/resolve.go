@@ -82,8 +82,8 @@ const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''
 	coalesce(strftime(s.birth_date, '%%Y%%m%%d'), '') FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	WHERE l.method = 'unlinked' AND l.source <> 'members'`
 
-const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(strftime(p.birth_date, '%Y%m%d'), ''),
-	coalesce(p.phone, ''), coalesce(p.region_code, ''), coalesce(p.address, '')
+const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '') AS name, coalesce(p.sex, '') AS sex,
+	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region, coalesce(p.address, '') AS address
 	FROM registry_persons p WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
 	QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
 
@@ -100,17 +100,23 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 	if err != nil || len(recs) == 0 {
 		return err
 	}
-	reg, err := loadRegistry(ctx, conn)
+	for i := range recs {
+		recs[i].prepare()
+	}
+	// Only the registry persons some record could be compared with come
+	// into memory (a province has millions), and a random sample for u.
+	reg, err := loadRegistry(ctx, conn, recs)
 	if err != nil || len(reg) == 0 {
+		return err
+	}
+	sample, err := registrySample(ctx, conn)
+	if err != nil {
 		return err
 	}
 	byID := make(map[string]int, len(reg))
 	for i := range reg {
 		reg[i].prepare()
 		byID[reg[i].IDNumber] = i
-	}
-	for i := range recs {
-		recs[i].prepare()
 	}
 	var results []resolution
 	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) error {
@@ -174,7 +180,16 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 		people = append(people, p)
 	}
 	split := len(reg)
-	model := NewModel(Comparisons(false), people, split, rand.New(rand.NewPCG(1, 2)))
+	// u and term frequencies from random registry persons against the records.
+	forU := make([]Person, 0, len(sample)+len(rest))
+	for i := range sample {
+		forU = append(forU, sample[i].Person)
+	}
+	forU = append(forU, people[split:]...)
+	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
+	for i := range people {
+		people[i].prepare()
+	}
 	rules := BlockingRules(false)
 	pairs := Candidates(people, split, rules)
 	model.Compare(people, pairs)
@@ -282,8 +297,56 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 	return out, rows.Err()
 }
 
-func loadRegistry(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
-	rows, err := conn.QueryContext(ctx, registryPeople)
+// loadRegistry reads the active registry persons that share a blocking
+// key with some record (or an ID a record's typo could be), filtered in
+// DuckDB.
+func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([]registryPerson, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, first VARCHAR, name VARCHAR, year VARCHAR, id VARCHAR)`); err != nil {
+		return nil, err
+	}
+	app, err := store.NewAppender(conn, "_rk")
+	if err != nil {
+		return nil, err
+	}
+	for i := range recs {
+		r := &recs[i]
+		var first, year any
+		if rs := []rune(r.Name); len(rs) > 0 {
+			first = string(rs[0])
+		}
+		if len(r.Birth) == 8 {
+			year = r.Birth[:4]
+		}
+		if err := app.AppendRow(nullIf(r.Birth), first, nullIf(r.Name), year, nil); err != nil {
+			app.Close()
+			return nil, err
+		}
+		if _, err := ParseID(r.rawID); errors.Is(err, ErrCheck) {
+			for _, c := range repairCandidates(Clean(r.rawID)) {
+				if err := app.AppendRow(nil, nil, nil, nil, c); err != nil {
+					app.Close()
+					return nil, err
+				}
+			}
+		}
+	}
+	if err := app.Close(); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
+	return scanRegistry(ctx, conn, `WITH reg AS (`+registryPeople+`)
+		SELECT * FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND left(reg.name, 1) = k.first
+		UNION SELECT * FROM reg SEMI JOIN _rk k ON reg.name = k.name AND left(reg.birth, 4) = k.year
+		UNION SELECT * FROM reg SEMI JOIN _rk k ON reg.id_number = k.id`)
+}
+
+// registrySample is a random sample of registry persons, for u.
+func registrySample(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
+	return scanRegistry(ctx, conn, `SELECT * FROM (`+registryPeople+`) USING SAMPLE 20000 ROWS`)
+}
+
+func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("match: registry persons: %w", err)
 	}
