@@ -197,14 +197,36 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 		model.Train(people, rules, split, pairs)
 	}
 	model.Score(people, pairs)
-	nameAt, birthAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date")
+	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
+	// The runner-up per record: two registry persons that fit almost as
+	// well (twins in name and birth date) are for a person to tell apart.
+	second := map[int]float64{}
+	best := map[int]float64{}
+	for _, p := range pairs {
+		if w, ok := best[p.B]; !ok || p.Weight > w {
+			if ok {
+				second[p.B] = w
+			}
+			best[p.B] = p.Weight
+		} else if w2, ok := second[p.B]; !ok || p.Weight > w2 {
+			second[p.B] = p.Weight
+		}
+	}
 	for _, p := range bestPerRight(pairs) {
 		prob := Prob(p.Weight)
+		if w2, ok := second[p.B]; ok && p.Weight-w2 < ambiguousBits {
+			prob = min(prob, th.Link-1e-9) // at most review
+		}
 		r := &recs[rest[p.B-split]]
 		terms := model.Explain(people, &p)
-		// Never link on a name alone: without a birth date that agrees (or
-		// nearly) and a name that sounds the same, a person decides.
-		sure := p.Levels[nameAt] >= 0 && p.Levels[nameAt] <= 2 && p.Levels[birthAt] >= 0 && p.Levels[birthAt] <= 4
+		// Never link on a name alone: the name must be the same (or sound
+		// the same) and the birth date be the same (or day and month
+		// swapped); a name or birth date only near is enough only beside an
+		// ID one character off. In a province, 曾强 and 曾静 born the same
+		// day, or namesakes born the same month, are common.
+		name, birth, id := p.Levels[nameAt], p.Levels[birthAt], p.Levels[idAt]
+		sure := (name == 0 || name == 1) && (birth == 0 || birth == 2) ||
+			id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4
 		switch {
 		case prob >= th.Link && sure:
 			err = update(r, "probabilistic", &reg[p.A], prob, terms, "")
@@ -267,6 +289,10 @@ func applyResolutions(ctx context.Context, conn *sql.Conn, rs []resolution, at t
 	_, err = conn.ExecContext(ctx, `DROP TABLE _resolved`)
 	return err
 }
+
+// ambiguousBits: a best candidate less than 8 times likelier than the
+// runner-up is not linked without a person.
+const ambiguousBits = 3
 
 // minTrainPairs: below it the starting m values are kept rather than
 // fitted to too few pairs.
