@@ -90,7 +90,7 @@ func ParseID(raw string) (IDNumber, error) {
 
 func birthDate(s string) (time.Time, bool) {
 	t, err := time.Parse("20060102", s[6:14])
-	if err != nil || t.Year() < 1880 {
+	if err != nil || t.Year() < 1880 || t.After(time.Now()) {
 		return time.Time{}, false
 	}
 	return t, true

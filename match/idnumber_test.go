@@ -71,3 +71,17 @@ func BenchmarkParseID(b *testing.B) {
 		}
 	}
 }
+
+func TestRegionAndFutureBirth(t *testing.T) {
+	if !IDNumber("11010519491231002X").RegionKnown() || !IDNumber("330110199001011234").RegionKnown() {
+		t.Error("current county codes (东城区, 余杭区) not known")
+	}
+	if IDNumber("999999199001011234").RegionKnown() {
+		t.Error("999999 taken for a division code")
+	}
+	future := time.Now().AddDate(1, 0, 0).Format("20060102")
+	s17 := "110105" + future + "002"
+	if _, err := ParseID(s17 + string(CheckChar(s17))); !errors.Is(err, ErrBirthDate) {
+		t.Errorf("a birth date next year: %v", err)
+	}
+}

@@ -92,13 +92,16 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 		}
 		for _, raw := range raws {
 			id, perr := ParseID(raw)
-			var idv, problem, birth, sex any
+			var idv, problem, birth, sex, warning any
 			if perr == nil {
 				idv, birth, sex = string(id), id.BirthDate(), id.Sex()
+				if !id.RegionKnown() {
+					warning = "region " + string(id[:6]) + " is not a current division code (GB/T 2260): a historical code, or a typo"
+				}
 			} else {
 				problem = perr.Error()
 			}
-			if err := app.AppendRow(raw, idv, problem, birth, sex); err != nil {
+			if err := app.AppendRow(raw, idv, problem, birth, sex, warning); err != nil {
 				app.Close()
 				return fmt.Errorf("match: store ID %q: %w", Mask(raw), err)
 			}

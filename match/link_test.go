@@ -73,6 +73,12 @@ func TestLinkByNormalisedID(t *testing.T) {
 			t.Errorf("%s: a probabilistic link without its score and weights: %v %v", key, score, weights)
 		}
 	}
+	// 440524 (潮阳县 until 2003) is not a current code: a warning, and the ID still links.
+	var warning string
+	db.QueryRow(`SELECT coalesce(warning, '') FROM match_ids WHERE id_number = '440524188001010014'`).Scan(&warning)
+	if !strings.Contains(warning, "not a current division code") {
+		t.Errorf("no warning for region 440524: %q", warning)
+	}
 	if st.Linked["id_exact"] != 2 {
 		t.Errorf("stats: %+v", st)
 	}
