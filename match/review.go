@@ -19,6 +19,7 @@ type Side struct {
 	Birth       string
 	IDNumber    string // masked
 	Household   string
+	Region      string // the household's region code (registry side)
 }
 
 // ReviewItem is a pair the model was unsure of: a department record and
@@ -31,14 +32,15 @@ type ReviewItem struct {
 
 const reviewQueue = `SELECT l.source, l.record_key, coalesce(s.name, ''), coalesce(s.sex, ''), coalesce(CAST(s.birth_date AS VARCHAR), ''),
 	coalesce(s.id_number, ''), l.candidate, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(CAST(p.birth_date AS VARCHAR), ''),
-	coalesce(p.household_id, ''), l.score, coalesce(l.weights, '[]')
+	coalesce(p.household_id, ''), coalesce(p.region_code, ''), l.score, coalesce(l.weights, '[]')
 	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	LEFT JOIN (SELECT * FROM registry_persons QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY household_id) = 1) p
 		ON p.id_number = l.candidate
 	WHERE l.method = 'review' %s ORDER BY l.score DESC, l.source, l.record_key`
 
-// ReviewQueue lists the pairs waiting for a decision, likeliest first.
-func ReviewQueue(ctx context.Context, db *store.DB, source string, limit int) ([]ReviewItem, error) {
+// ReviewQueue lists the pairs waiting for a decision, likeliest first;
+// regionPrefix keeps those whose registry person lives there.
+func ReviewQueue(ctx context.Context, db *store.DB, source string, limit int, regionPrefix ...string) ([]ReviewItem, error) {
 	var parts []string
 	for _, s := range Sources {
 		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
@@ -46,6 +48,9 @@ func ReviewQueue(ctx context.Context, db *store.DB, source string, limit int) ([
 	where, args := "", []any{}
 	if source != "" {
 		where, args = "AND l.source = ?", append(args, source)
+	}
+	if len(regionPrefix) > 0 && regionPrefix[0] != "" {
+		where, args = where+" AND starts_with(coalesce(p.region_code, ''), ?)", append(args, regionPrefix[0])
 	}
 	q := fmt.Sprintf(reviewQueue, strings.Join(parts, " UNION ALL "), where)
 	if limit > 0 {
@@ -62,7 +67,7 @@ func ReviewQueue(ctx context.Context, db *store.DB, source string, limit int) ([
 		var weights string
 		r, c := &it.Record, &it.Candidate
 		if err := rows.Scan(&r.Source, &r.Key, &r.Name, &r.Sex, &r.Birth, &r.IDNumber, &c.IDNumber, &c.Name, &c.Sex, &c.Birth,
-			&c.Household, &it.Score, &weights); err != nil {
+			&c.Household, &c.Region, &it.Score, &weights); err != nil {
 			return nil, err
 		}
 		r.IDNumber, c.IDNumber = Mask(Clean(r.IDNumber)), Mask(c.IDNumber)

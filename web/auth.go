@@ -22,6 +22,7 @@ type User struct {
 	Name         string
 	Role         string // admin, operator, gridworker, analyst
 	RegionPrefix string // operators see alerts of this region-code prefix only
+	CSRF         string // the token this session's forms carry
 }
 
 // Roles a user can have.
@@ -126,6 +127,7 @@ func (s *Server) user(r *http.Request) *User {
 	if err != nil {
 		return nil
 	}
+	u.CSRF = sessionCSRF(c.Value)
 	return u
 }
 

@@ -32,7 +32,7 @@ func (s *Server) parseTemplates() error {
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
 	}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox", "alert"} {
+	for _, p := range []string{"login", "inbox", "alert", "review"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return err
@@ -70,12 +70,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "login", nil, http.StatusOK, map[string]string{"Next": r.URL.Query().Get("next")})
+	s.render(w, r, "login", nil, http.StatusOK, map[string]string{"Next": r.URL.Query().Get("next"), "CSRF": loginCSRF(w, r)})
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	if !loginCSRFOK(r) {
+		s.render(w, r, "login", nil, http.StatusForbidden, map[string]string{"Next": r.PostForm.Get("next"), "Error": "form_expired", "CSRF": loginCSRF(w, r)})
 		return
 	}
 	next := r.PostForm.Get("next")
@@ -84,7 +88,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	err := s.login(r.Context(), w, r.PostForm.Get("username"), r.PostForm.Get("password"))
 	if errors.Is(err, errBadLogin) {
-		s.render(w, r, "login", nil, http.StatusUnauthorized, map[string]string{"Next": next, "Error": "bad_login"})
+		s.render(w, r, "login", nil, http.StatusUnauthorized, map[string]string{"Next": next, "Error": "bad_login", "CSRF": loginCSRF(w, r)})
 		return
 	}
 	if err != nil {

@@ -74,15 +74,17 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.loginSubmit)
-	mux.HandleFunc("POST /logout", func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("POST /logout", s.posted(func(w http.ResponseWriter, r *http.Request, u *User) {
 		s.logout(w, r)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
-	})
+	}))
 	mux.Handle("GET /{$}", s.authed(func(w http.ResponseWriter, r *http.Request, u *User) {
 		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 	}))
 	mux.Handle("GET /alerts", s.timed("inbox", s.authed(s.inbox)))
 	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
+	mux.Handle("GET /review", s.timed("review", s.authed(s.reviewPage)))
+	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
 	return securityHeaders(mux), nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"safetynet/config"
 	"safetynet/ingest"
 	"safetynet/jobs"
+	"safetynet/match"
 	"safetynet/synth"
 )
 
@@ -81,9 +83,22 @@ func (s *site) client(t *testing.T) *http.Client {
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
+var csrfField = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
+// csrf reads the form token of a page.
+func csrf(t *testing.T, body string) string {
+	t.Helper()
+	m := csrfField.FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no CSRF token in the page")
+	}
+	return m[1]
+}
+
 func (s *site) login(t *testing.T, user string) *http.Client {
 	c := s.client(t)
-	resp, err := c.PostForm(s.srv.URL+"/login", url.Values{"username": {user}, "password": {"password-" + user}, "next": {"/alerts"}})
+	_, page := get(t, c, s.srv.URL+"/login")
+	resp, err := c.PostForm(s.srv.URL+"/login", url.Values{"username": {user}, "password": {"password-" + user}, "next": {"/alerts"}, "csrf": {csrf(t, page)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,10 +140,18 @@ func TestPages(t *testing.T) {
 				t.Errorf("%s without login: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
 			}
 		}
-		resp, _ := s.client(t).PostForm(s.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {"wrong-password"}})
+		c := s.client(t)
+		_, page := get(t, c, s.srv.URL+"/login")
+		resp, _ := c.PostForm(s.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {"wrong-password"}, "csrf": {csrf(t, page)}})
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusUnauthorized {
 			t.Errorf("wrong password: %d", resp.StatusCode)
+		}
+		// The right password without the form's token (a forged form) is refused.
+		resp, _ = s.client(t).PostForm(s.srv.URL+"/login", url.Values{"username": {"admin"}, "password": {"password-admin"}})
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("login without a CSRF token: %d", resp.StatusCode)
 		}
 	})
 
@@ -232,3 +255,65 @@ func TestPages(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// The review page: in scope only, decisions need the form's token, and
+// a decision links the record and is audited.
+func TestReviewPage(t *testing.T) {
+	s := newSite(t)
+	ctx := context.Background()
+	db := s.chain.DB
+	var name, birth string
+	if err := db.QueryRow(`SELECT name, CAST(birth_date AS VARCHAR) FROM registry_persons WHERE household_status = 'active'
+		AND region_code LIKE '330110%' AND birth_date IS NOT NULL ORDER BY id_number LIMIT 1`).Scan(&name, &birth); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "noid.csv")
+	os.WriteFile(p, []byte("结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nNOID1,,"+name+","+birth+",2026-06-01,10\n"), 0o644)
+	if _, err := ingest.IngestFile(ctx, db, "medins", p, ingest.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := match.LinkWith(ctx, db, match.Thresholds{Link: 2, Review: 0.5}); err != nil { // every probabilistic pair to review
+		t.Fatal(err)
+	}
+	elsewhere := s.login(t, "op-elsewhere")
+	if _, body := get(t, elsewhere, s.srv.URL+"/review"); strings.Contains(body, "NOID1") {
+		t.Error("an operator of another region sees the pair")
+	}
+	op := s.login(t, "op-yuhang")
+	code, body := get(t, op, s.srv.URL+"/review")
+	if code != http.StatusOK || !strings.Contains(body, "NOID1") || !strings.Contains(body, name) {
+		t.Fatalf("review page: %d", code)
+	}
+	decide := func(c *http.Client, token string) int {
+		v := url.Values{"decision": {"link"}, "note": {"checked"}}
+		if token != "" {
+			v.Set("csrf", token)
+		}
+		resp, err := c.PostForm(s.srv.URL+"/review/medins/NOID1", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := decide(op, ""); code != http.StatusForbidden {
+		t.Errorf("a decision without the form's token: %d", code)
+	}
+	_, other := get(t, elsewhere, s.srv.URL+"/alerts")
+	if code := decide(elsewhere, csrf(t, other)); code != http.StatusNotFound {
+		t.Errorf("a decision out of the operator's region: %d", code)
+	}
+	if code := decide(op, csrf(t, body)); code != http.StatusSeeOther {
+		t.Fatalf("decision: %d", code)
+	}
+	var method string
+	db.QueryRow(`SELECT method FROM match_links WHERE source = 'medins' AND record_key = 'NOID1'`).Scan(&method)
+	if method != "reviewed" {
+		t.Errorf("after the decision the record is %q", method)
+	}
+	var n int
+	db.QueryRow(`SELECT count(*) FROM audit_log WHERE username = 'op-yuhang' AND action = 'match_link' AND subject = 'record:medins:NOID1'`).Scan(&n)
+	if n != 1 {
+		t.Errorf("decision audited %d times", n)
+	}
+}

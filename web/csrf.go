@@ -1,0 +1,61 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"net/http"
+)
+
+// CSRF tokens. A logged-in form carries a token derived from the session
+// cookie, which another site can neither read nor guess; the login form,
+// before there is a session, carries the value of a cookie set with it
+// (double submit). Every POST is checked.
+
+const csrfCookie = "safetynet_csrf"
+
+// sessionCSRF is the form token of a session.
+func sessionCSRF(cookieValue string) string {
+	s := sha256.Sum256([]byte("csrf|" + cookieValue))
+	return hex.EncodeToString(s[:16])
+}
+
+func sameToken(a, b string) bool {
+	return a != "" && subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+// loginCSRF returns the token for the login form, setting its cookie.
+func loginCSRF(w http.ResponseWriter, r *http.Request) string {
+	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 32 {
+		return c.Value
+	}
+	b := make([]byte, 16)
+	rand.Read(b)
+	v := hex.EncodeToString(b)
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	return v
+}
+
+// loginCSRFOK checks the login form's token against its cookie.
+func loginCSRFOK(r *http.Request) bool {
+	c, err := r.Cookie(csrfCookie)
+	return err == nil && sameToken(r.PostFormValue("csrf"), c.Value)
+}
+
+// posted wraps a logged-in POST handler: the form's token must be the
+// session's, or the request is refused.
+func (s *Server) posted(h func(http.ResponseWriter, *http.Request, *User)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u := s.user(r)
+		if u == nil {
+			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			return
+		}
+		if !sameToken(r.PostFormValue("csrf"), u.CSRF) {
+			http.Error(w, "the form has expired or did not come from this site: reload the page and try again", http.StatusForbidden)
+			return
+		}
+		h(w, r, u)
+	})
+}

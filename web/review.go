@@ -1,0 +1,77 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"safetynet/alerts"
+	"safetynet/match"
+)
+
+type reviewData struct {
+	Items   []match.ReviewItem
+	CanAct  bool
+	Decided string
+}
+
+// reviewPage lists the pairs the model was unsure of, within the user's
+// region, both records side by side with each comparison's weight.
+func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, u *User) {
+	f := alerts.Filter{}
+	if !scope(u, &f) {
+		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		return
+	}
+	items, err := match.ReviewQueue(r.Context(), s.DB, "", 200, f.RegionPrefix)
+	if err != nil {
+		s.Log.Error("review queue", "err", err)
+		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
+		return
+	}
+	s.audit(r.Context(), u.Name, "view_review", "", "")
+	s.render(w, r, "review", u, http.StatusOK, reviewData{Items: items, CanAct: u.Role == "admin" || u.Role == "operator", Decided: r.URL.Query().Get("decided")})
+}
+
+// reviewDecide records a decision on one pair: link or reject.
+func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request, u *User) {
+	if u.Role != "admin" && u.Role != "operator" {
+		http.Error(w, "only operators and administrators decide pairs", http.StatusForbidden)
+		return
+	}
+	source, key := r.PathValue("source"), r.PathValue("key")
+	// The pair must be within the user's region, as on the page.
+	f := alerts.Filter{}
+	scope(u, &f)
+	items, err := match.ReviewQueue(r.Context(), s.DB, source, 0, f.RegionPrefix)
+	if err != nil {
+		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
+		return
+	}
+	found := false
+	for _, it := range items {
+		found = found || it.Record.Key == key
+	}
+	if !found {
+		http.NotFound(w, r)
+		return
+	}
+	decision := r.PostFormValue("decision")
+	if decision != "link" && decision != "reject" {
+		http.Error(w, "decision must be link or reject", http.StatusBadRequest)
+		return
+	}
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	err = match.Decide(r.Context(), s.DB, source, key, decision == "link", u.Name, note)
+	if errors.Is(err, match.ErrNotInReview) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		s.Log.Error("review decision", "err", err)
+		http.Error(w, "could not record the decision, try again", http.StatusInternalServerError)
+		return
+	}
+	s.audit(r.Context(), u.Name, "match_"+decision, "record:"+source+":"+key, note)
+	http.Redirect(w, r, "/review?decided="+source+":"+key, http.StatusSeeOther)
+}
