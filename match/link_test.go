@@ -33,6 +33,9 @@ func TestLinkByNormalisedID(t *testing.T) {
 			"S7,,王芳,1949-12-31,2024-01-01,1\n" + // no ID: name and birth date
 			"S8,,王芳,1985-06-01,2024-01-01,1\n" + // no ID: a namesake born decades apart
 			"S9,,王芳,,2024-01-01,1\n" + // no ID, no birth date: a name alone never links
+			"O1,"+string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7))+",欧阳娜娜,,2024-01-01,1\n" + // outside the registry, with an ID
+			"O2,,欧阳娜娜,1970-05-05,2024-01-02,1\n" + // the same person elsewhere without one
+			"O3,,欧阳娜娜,1975-05-05,2024-01-03,1\n" + // a namesake born five years later
 			"S5,,无名,,2024-01-01,1\n",
 	}
 	// Enough other registry members for u (how often strangers agree) to mean something.
@@ -58,7 +61,8 @@ func TestLinkByNormalisedID(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{"S1": "id_exact", "S2": "id_exact", "S3": "id_outside_registry", "S4": "id_repaired", "S5": "unlinked",
-		"S6": "unlinked", "S7": "probabilistic", "S8": "unlinked", "S9": "unlinked"}
+		"S6": "unlinked", "S7": "probabilistic", "S8": "unlinked", "S9": "unlinked",
+		"O1": "id_outside_registry", "O2": "probabilistic_outside", "O3": "unlinked"}
 	linked := map[string]bool{"id_exact": true, "id_repaired": true, "probabilistic": true}
 	for key, method := range want {
 		var got string
@@ -66,12 +70,18 @@ func TestLinkByNormalisedID(t *testing.T) {
 		var score *float64
 		var weights *string
 		db.QueryRow(`SELECT method, household_id, score, weights FROM match_links WHERE source = 'medins' AND record_key = ?`, key).Scan(&got, &hh, &score, &weights)
-		if got != method || linked[method] != (hh != nil && *hh == "H1") {
+		if got != method || linked[method] != (hh != nil && *hh == "H1") || (method == "probabilistic_outside" && hh != nil) {
 			t.Errorf("%s: method %s household %v; want %s", key, got, hh, method)
 		}
 		if method == "probabilistic" && (score == nil || *score < DefaultThresholds.Link || weights == nil) {
 			t.Errorf("%s: a probabilistic link without its score and weights: %v %v", key, score, weights)
 		}
+	}
+	var o1, o2 string
+	db.QueryRow(`SELECT id_number FROM match_links WHERE record_key = 'O1'`).Scan(&o1)
+	db.QueryRow(`SELECT coalesce(id_number, '') FROM match_links WHERE record_key = 'O2'`).Scan(&o2)
+	if o1 == "" || o1 != o2 {
+		t.Errorf("the record without an ID is not the same outside person: %q vs %q", o2, o1)
 	}
 	// 440524 (潮阳县 until 2003) is not a current code: a warning, and the ID still links.
 	var warning string

@@ -96,7 +96,8 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 	for _, s := range Sources {
 		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
 	}
-	recs, err := loadUnlinked(ctx, conn, strings.Join(parts, " UNION ALL "))
+	sources := strings.Join(parts, " UNION ALL ")
+	recs, err := loadUnlinked(ctx, conn, sources)
 	if err != nil || len(recs) == 0 {
 		return err
 	}
@@ -119,7 +120,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 		byID[reg[i].IDNumber] = i
 	}
 	var results []resolution
-	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) error {
+	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) {
 		res := resolution{source: r.source, key: r.key, method: method, score: score, problem: problem}
 		if terms != nil {
 			b, _ := json.Marshal(terms)
@@ -132,7 +133,6 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 			}
 		}
 		results = append(results, res)
-		return nil
 	}
 	defer func() {
 		if err == nil {
@@ -158,9 +158,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 			}
 		}
 		if n == 1 {
-			if err := update(r, "id_repaired", hit, 1, nil, "ID "+Mask(clean)+" repaired to "+Mask(hit.IDNumber)); err != nil {
-				return err
-			}
+			update(r, "id_repaired", hit, 1, nil, "ID "+Mask(clean)+" repaired to "+Mask(hit.IDNumber))
 			continue
 		}
 		rest = append(rest, i)
@@ -170,26 +168,86 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 	}
 
 	// 2. Fellegi–Sunter over registry persons, each record to its best candidate.
-	people := make([]Person, 0, len(reg)+len(rest))
+	regPeople := make([]Person, len(reg))
 	for i := range reg {
-		people = append(people, reg[i].Person)
+		regPeople[i] = reg[i].Person
 	}
-	for _, i := range rest {
-		p := recs[i].Person
-		p.IDNumber = Clean(p.IDNumber)
-		people = append(people, p)
-	}
-	split := len(reg)
-	// u and term frequencies from random registry persons against the records.
-	forU := make([]Person, 0, len(sample)+len(rest))
+	samplePeople := make([]Person, len(sample))
 	for i := range sample {
-		forU = append(forU, sample[i].Person)
+		samplePeople[i] = sample[i].Person
 	}
-	forU = append(forU, people[split:]...)
+	recPeople := make([]Person, len(rest))
+	for k, i := range rest {
+		recPeople[k] = recs[i].Person
+		recPeople[k].IDNumber = Clean(recPeople[k].IDNumber)
+	}
+	resolved := make([]bool, len(rest))
+	for _, m := range scoreAgainst(regPeople, samplePeople, recPeople, th) {
+		r := &recs[rest[m.record]]
+		switch {
+		case m.prob >= th.Link && m.sure && !m.ambiguous:
+			update(r, "probabilistic", &reg[m.person], m.prob, m.terms, "")
+		case m.prob >= th.Review:
+			update(r, "review", &reg[m.person], m.prob, m.terms, "")
+		default:
+			continue
+		}
+		resolved[m.record] = true
+	}
+
+	// 3. The rest may be people outside the registry whom another record
+	// names with a usable ID (the same person at the hospital and at the
+	// disability federation): link them to that ID, so discovery counts
+	// their signals together.
+	var left []int
+	for k, done := range resolved {
+		if !done {
+			left = append(left, k)
+		}
+	}
+	outside, err := loadOutside(ctx, conn, sources)
+	if err != nil || len(outside) == 0 || len(left) == 0 {
+		return err
+	}
+	rights := make([]Person, len(left))
+	for k, i := range left {
+		rights[k] = recPeople[i]
+	}
+	for _, m := range scoreAgainst(outside, samplePeople, rights, th) {
+		if m.prob >= th.Link && m.sure && !m.ambiguous {
+			r := &recs[rest[left[m.record]]]
+			o := &registryPerson{Person: outside[m.person]}
+			update(r, "probabilistic_outside", o, m.prob, m.terms, "")
+		}
+	}
+	return nil
+}
+
+// scored is a record's best candidate and how sure the model is.
+type scored struct {
+	record, person int // indexes into the records and the persons scored against
+	prob           float64
+	terms          []Term
+	// sure: the name is the same (or sounds the same) and the birth date
+	// is the same (or day and month swapped); a name or birth date only
+	// near is enough only beside an ID one character off. Never a name
+	// alone: in a province, 曾强 and 曾静 born the same day, or namesakes
+	// born the same month, are common.
+	sure bool
+	// ambiguous: a runner-up within ambiguousBits (twins in name and birth date).
+	ambiguous bool
+}
+
+// scoreAgainst scores each record against the persons (u from the random
+// sample against the records) and returns each record's best candidate.
+func scoreAgainst(persons, sample, records []Person, th Thresholds) []scored {
+	forU := append(append(make([]Person, 0, len(sample)+len(records)), sample...), records...)
 	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
+	people := append(append(make([]Person, 0, len(persons)+len(records)), persons...), records...)
 	for i := range people {
 		people[i].prepare()
 	}
+	split := len(persons)
 	rules := BlockingRules(false)
 	pairs := Candidates(people, split, rules)
 	model.Compare(people, pairs)
@@ -198,10 +256,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 	}
 	model.Score(people, pairs)
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
-	// The runner-up per record: two registry persons that fit almost as
-	// well (twins in name and birth date) are for a person to tell apart.
-	second := map[int]float64{}
-	best := map[int]float64{}
+	best, second := map[int]float64{}, map[int]float64{}
 	for _, p := range pairs {
 		if w, ok := best[p.B]; !ok || p.Weight > w {
 			if ok {
@@ -212,32 +267,44 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 			second[p.B] = p.Weight
 		}
 	}
+	var out []scored
 	for _, p := range bestPerRight(pairs) {
-		prob := Prob(p.Weight)
-		if w2, ok := second[p.B]; ok && p.Weight-w2 < ambiguousBits {
-			prob = min(prob, th.Link-1e-9) // at most review
-		}
-		r := &recs[rest[p.B-split]]
-		terms := model.Explain(people, &p)
-		// Never link on a name alone: the name must be the same (or sound
-		// the same) and the birth date be the same (or day and month
-		// swapped); a name or birth date only near is enough only beside an
-		// ID one character off. In a province, 曾强 and 曾静 born the same
-		// day, or namesakes born the same month, are common.
 		name, birth, id := p.Levels[nameAt], p.Levels[birthAt], p.Levels[idAt]
-		sure := (name == 0 || name == 1) && (birth == 0 || birth == 2) ||
-			id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4
-		switch {
-		case prob >= th.Link && sure:
-			err = update(r, "probabilistic", &reg[p.A], prob, terms, "")
-		case prob >= th.Review:
-			err = update(r, "review", &reg[p.A], prob, terms, "")
-		}
-		if err != nil {
-			return err
-		}
+		w2, ok := second[p.B]
+		out = append(out, scored{
+			record: p.B - split, person: p.A, prob: Prob(p.Weight), terms: model.Explain(people, &p),
+			sure: (name == 0 || name == 1) && (birth == 0 || birth == 2) ||
+				id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4,
+			ambiguous: ok && p.Weight-w2 < ambiguousBits,
+		})
 	}
-	return nil
+	return out
+}
+
+// outsidePeople are the persons outside the registry known by a usable ID,
+// with the name and birth date their records give.
+const outsidePeople = `SELECT l.id_number, min(s.name), coalesce(min(s.sex), min(i.sex)), coalesce(strftime(coalesce(min(s.birth_date), min(i.birth_date)), '%%Y%%m%%d'), '')
+	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	LEFT JOIN match_ids i ON i.id_raw = s.id_number
+	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL GROUP BY l.id_number`
+
+func loadOutside(ctx context.Context, conn *sql.Conn, sources string) ([]Person, error) {
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(outsidePeople, sources))
+	if err != nil {
+		return nil, fmt.Errorf("match: persons outside the registry: %w", err)
+	}
+	defer rows.Close()
+	var out []Person
+	for rows.Next() {
+		var p Person
+		var sex sql.NullString
+		if err := rows.Scan(&p.IDNumber, &p.Name, &sex, &p.Birth); err != nil {
+			return nil, err
+		}
+		p.Sex, p.Key = sex.String, p.IDNumber
+		out = append(out, p)
+	}
+	return out, rows.Err()
 }
 
 func comparisonIndex(m *Model, name string) int {
