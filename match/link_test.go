@@ -33,7 +33,7 @@ func TestLinkByNormalisedID(t *testing.T) {
 			"S7,,王芳,1949-12-31,2024-01-01,1\n" + // no ID: name and birth date
 			"S8,,王芳,1985-06-01,2024-01-01,1\n" + // no ID: a namesake born decades apart
 			"S9,,王芳,,2024-01-01,1\n" + // no ID, no birth date: a name alone never links
-			"O1,"+string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7))+",欧阳娜娜,,2024-01-01,1\n" + // outside the registry, with an ID
+			"O1," + string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7)) + ",欧阳娜娜,,2024-01-01,1\n" + // outside the registry, with an ID
 			"O2,,欧阳娜娜,1970-05-05,2024-01-02,1\n" + // the same person elsewhere without one
 			"O3,,欧阳娜娜,1975-05-05,2024-01-03,1\n" + // a namesake born five years later
 			"S5,,无名,,2024-01-01,1\n",
