@@ -73,6 +73,13 @@ func repairCandidates(s string) []string {
 	return out
 }
 
+// repairable: 18 characters whose check character or birth date is wrong
+// (one typo can do either).
+func repairable(raw string) bool {
+	_, err := ParseID(raw)
+	return errors.Is(err, ErrCheck) || errors.Is(err, ErrBirthDate)
+}
+
 // sameName: exactly, or by pinyin (a homophone written with another character).
 func sameName(a, b *Person) bool {
 	return a.Name != "" && (a.Name == b.Name || (a.pinyin != "" && a.pinyin == b.pinyin))
@@ -145,7 +152,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 	for i := range recs {
 		r := &recs[i]
 		clean := Clean(r.rawID)
-		if _, err := ParseID(r.rawID); !errors.Is(err, ErrCheck) {
+		if !repairable(r.rawID) {
 			rest = append(rest, i)
 			continue
 		}
@@ -414,7 +421,7 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 			app.Close()
 			return nil, err
 		}
-		if _, err := ParseID(r.rawID); errors.Is(err, ErrCheck) {
+		if repairable(r.rawID) {
 			for _, c := range repairCandidates(Clean(r.rawID)) {
 				if err := app.AppendRow(nil, nil, nil, nil, c); err != nil {
 					app.Close()
