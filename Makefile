@@ -48,9 +48,11 @@ FUZZ_TARGETS := FuzzParseDate FuzzParseMoney FuzzCheckID FuzzHeader FuzzCSV
 fuzz:
 	@for f in $(FUZZ_TARGETS); do 	  echo "fuzz $$f for $(FUZZTIME)"; 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./ingest >/tmp/safetynet-fuzz.log 2>&1 || { cat /tmp/safetynet-fuzz.log; exit 1; }; 	done
 
-## bench: throughput and peak memory per stage next to DuckDB's own CSV load
+## bench: throughput and peak memory per stage next to DuckDB's own CSV load,
+## each connector, and the match stage at province scale (3M persons, 1M records)
 bench: build
 	./$(BIN) bench
+	./$(BIN) bench --match
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 

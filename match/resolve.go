@@ -236,8 +236,8 @@ type scored struct {
 	prob           float64
 	terms          []Term
 	// sure: the name is the same (or sounds the same) and the birth date
-	// is the same (or day and month swapped); a name or birth date only
-	// near is enough only beside an ID one character off. Never a name
+	// is the same; a name or birth date only near (day and month swapped
+	// too) is enough only beside an ID one character off. Never a name
 	// alone: in a province, 曾强 and 曾静 born the same day, or namesakes
 	// born the same month, are common.
 	sure bool
@@ -280,7 +280,7 @@ func scoreAgainst(persons, sample, records []Person, th Thresholds) []scored {
 		w2, ok := second[p.B]
 		out = append(out, scored{
 			record: p.B - split, person: p.A, prob: Prob(p.Weight), terms: model.Explain(people, &p),
-			sure: (name == 0 || name == 1) && (birth == 0 || birth == 2) ||
+			sure: (name == 0 || name == 1) && birth == 0 ||
 				id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4,
 			ambiguous: ok && p.Weight-w2 < ambiguousBits,
 		})
