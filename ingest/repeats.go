@@ -1,6 +1,5 @@
 package ingest
 
-
 // repeats is a (blocked) Bloom filter over the record keys of one delivery: a fixed
 // 16 MiB however long the file, it says for sure when no key came twice,
 // so the SQL that settles repeated records runs only when one might have.
