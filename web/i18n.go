@@ -29,7 +29,8 @@ var messages = map[string]map[string]string{
 		"review": "待确认匹配", "review_hint": "这些记录没有可用的身份证号，模型无法确定是否为同一人：请对照后确认。", "decided": "已记录决定：",
 		"probability": "匹配概率", "registry_person": "低收入人口库人员", "note": "说明", "same_person": "是同一人", "not_same_person": "不是同一人",
 		"nothing_review": "没有待确认的匹配", "form_expired": "表单已过期，请重新提交",
-		"link": "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
+		"too_many_attempts": "登录失败次数过多，请15分钟后再试",
+		"link":              "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
 		"m.reviewed": "人工确认", "m.review": "待人工确认", "m.id_outside_registry": "库外人员（身份证号）", "m.unlinked": "未关联",
 	},
 	"en": {
@@ -53,7 +54,8 @@ var messages = map[string]map[string]string{
 		"review": "Pairs to review", "review_hint": "These records have no usable ID and the model is unsure they are the registry person beside them: compare and decide.", "decided": "Decision recorded:",
 		"probability": "match probability", "registry_person": "Registry person", "note": "Note", "same_person": "Same person", "not_same_person": "Not the same person",
 		"nothing_review": "Nothing waits for review", "form_expired": "The form has expired: send it again",
-		"link": "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
+		"too_many_attempts": "Too many failed attempts: try again in 15 minutes",
+		"link":              "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
 		"m.reviewed": "confirmed by a person", "m.review": "waiting for review", "m.id_outside_registry": "outside the registry (ID number)", "m.unlinked": "not linked",
 	},
 }

@@ -86,8 +86,18 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
 		next = "/alerts"
 	}
-	err := s.login(r.Context(), w, r.PostForm.Get("username"), r.PostForm.Get("password"))
+	name := r.PostForm.Get("username")
+	keys := limiterKeys(r, name)
+	if wait := s.limiter().wait(keys); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		s.audit(r.Context(), name, "login_refused", "", "too many failed attempts from "+keys[1])
+		s.render(w, r, "login", nil, http.StatusTooManyRequests, map[string]string{"Next": next, "Error": "too_many_attempts", "CSRF": loginCSRF(w, r)})
+		return
+	}
+	err := s.login(r.Context(), w, name, r.PostForm.Get("password"))
 	if errors.Is(err, errBadLogin) {
+		s.limiter().fail(keys)
+		s.audit(r.Context(), name, "login_failed", "", keys[1])
 		s.render(w, r, "login", nil, http.StatusUnauthorized, map[string]string{"Next": next, "Error": "bad_login", "CSRF": loginCSRF(w, r)})
 		return
 	}
@@ -96,6 +106,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "login failed, try again", http.StatusInternalServerError)
 		return
 	}
+	s.limiter().succeed(keys)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 

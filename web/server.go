@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,7 +43,19 @@ type Server struct {
 	Log      *slog.Logger
 	Registry *prometheus.Registry // what /metrics shows; see NewRegistry
 
-	pages map[string]*template.Template
+	pages     map[string]*template.Template
+	limiterMu sync.Mutex
+	logins    *loginLimiter
+}
+
+// limiter is the server's failed-login counter.
+func (s *Server) limiter() *loginLimiter {
+	s.limiterMu.Lock()
+	defer s.limiterMu.Unlock()
+	if s.logins == nil {
+		s.logins = newLoginLimiter()
+	}
+	return s.logins
 }
 
 // NewRegistry returns a registry with the process and Go collectors and the given ones.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -126,6 +127,39 @@ func TestCommandLine(t *testing.T) {
 	febrl := filepath.Join("..", "..", "..", "shared", "data", "febrl")
 	if out := run(true, "match", "eval", "--left", filepath.Join(febrl, "febrl4a.csv"), "--right", filepath.Join(febrl, "febrl4b.csv"), "--truth", "rec_id"); !strings.Contains(out, "F1 0.99") || !strings.Contains(out, "birth_date") {
 		t.Errorf("match eval: %s", out)
+	}
+
+	// Users: add with a password from stdin or a printed one, list, disable, passwd.
+	runIn := func(wantOK bool, stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		if (err == nil) != wantOK {
+			t.Fatalf("safetynet %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	runIn(true, "s3cret-password\n", "users", "add", "--config", cfg, "--name", "op1", "--role", "operator", "--region", "330110", "--password-stdin")
+	if out := runIn(true, "", "users", "add", "--config", cfg, "--name", "gw1", "--role", "gridworker", "--grid", "G001"); !strings.Contains(out, "password: ") {
+		t.Errorf("no password printed: %s", out)
+	}
+	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "op2", "--role", "operator"); !strings.Contains(out, "--region") {
+		t.Errorf("an operator without a region: %s", out)
+	}
+	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "op1", "--role", "analyst"); !strings.Contains(out, "exists already") {
+		t.Errorf("adding op1 twice: %s", out)
+	}
+	runIn(true, "", "users", "disable", "--config", cfg, "--name", "gw1")
+	list := runIn(true, "", "users", "list", "--config", cfg)
+	if !regexp.MustCompile(`op1\s+operator\s+330110\s+active`).MatchString(list) || !regexp.MustCompile(`gw1\s+gridworker\s+G001\s+disabled`).MatchString(list) {
+		t.Errorf("users list:\n%s", list)
+	}
+	if out := runIn(true, "another-password\n", "users", "passwd", "--config", cfg, "--name", "gw1", "--password-stdin"); !strings.Contains(out, "changed") {
+		t.Errorf("passwd: %s", out)
+	}
+	if out := runIn(false, "", "users", "passwd", "--config", cfg, "--name", "nobody"); !strings.Contains(out, "no such user") {
+		t.Errorf("passwd of nobody: %s", out)
 	}
 
 	// While serve owns the database, the CLI says so instead of failing obscurely.

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"safetynet/web"
+)
+
+const usersUsage = `usage:
+  safetynet users add     --config FILE --name N --role admin|operator|gridworker|analyst [--region PREFIX] [--grid CODE] [--password-stdin]
+  safetynet users list    --config FILE
+  safetynet users disable --config FILE --name N
+  safetynet users passwd  --config FILE --name N [--password-stdin]
+Without --password-stdin a random password is made and printed once.`
+
+func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", usersUsage)
+	}
+	verb := args[0]
+	fs := flag.NewFlagSet("users "+verb, flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	name := fs.String("name", "", "user name")
+	role := fs.String("role", "", "admin, operator, gridworker or analyst")
+	region := fs.String("region", "", "operators: the region-code prefix they work on")
+	grid := fs.String("grid", "", "grid workers: their grid's code")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
+	fs.Parse(args[1:])
+	password := func() (string, bool, error) {
+		if !*fromStdin {
+			return web.RandomPassword(), true, nil
+		}
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return "", false, fmt.Errorf("no password on standard input")
+		}
+		return strings.TrimRight(line, "\r\n"), false, nil
+	}
+	if verb != "list" && *name == "" {
+		return fmt.Errorf("--name is needed\n%s", usersUsage)
+	}
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	db := chain.DB
+	switch verb {
+	case "add":
+		pw, made, err := password()
+		if err != nil {
+			return err
+		}
+		if err := web.CreateUser(ctx, db, *name, pw, *role, *region, *grid); err != nil {
+			return err
+		}
+		fmt.Printf("user %s added as %s\n", *name, *role)
+		if made {
+			fmt.Printf("password: %s (shown once; they should change it)\n", pw)
+		}
+	case "list":
+		users, err := web.ListUsers(ctx, db)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tREGION\tGRID\tSTATE\tCREATED\tLAST LOGIN")
+		for _, u := range users {
+			state, last := "active", "never"
+			if u.Disabled {
+				state = "disabled"
+			}
+			if u.LastLogin.Valid {
+				last = u.LastLogin.Time.In(chain.Cfg.Location).Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", u.Name, u.Role, u.RegionPrefix, u.Grid, state, u.Created.In(chain.Cfg.Location).Format("2006-01-02"), last)
+		}
+		return tw.Flush()
+	case "disable":
+		if err := web.DisableUser(ctx, db, *name); err != nil {
+			return err
+		}
+		fmt.Printf("user %s disabled and logged out everywhere\n", *name)
+	case "passwd":
+		pw, made, err := password()
+		if err != nil {
+			return err
+		}
+		if err := web.SetPassword(ctx, db, *name, pw); err != nil {
+			return err
+		}
+		fmt.Printf("password of %s changed; their sessions are ended\n", *name)
+		if made {
+			fmt.Printf("password: %s (shown once)\n", pw)
+		}
+	default:
+		return fmt.Errorf("unknown verb %q\n%s", verb, usersUsage)
+	}
+	return nil
+}
