@@ -110,6 +110,18 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 		precision = append(precision, fmt.Sprintf("%s: %d links, %d to the right person (precision %.4f)", method, n, right, float64(right)/float64(max(n, 1))))
 	}
 	rows.Close()
+	if err := measure("match again, nothing new (incremental)", func() (int, error) {
+		again, err := match.Link(ctx, db)
+		if err != nil {
+			return 0, err
+		}
+		if again.Scored != 0 {
+			return 0, fmt.Errorf("a run with nothing new compared %d records again", again.Scored)
+		}
+		return opt.Records, nil
+	}); err != nil {
+		return nil, err
+	}
 	tw := newTable(opt.Out)
 	for _, s := range stages {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t%d\t\n", s.Name, s.Rows, s.Elapsed.Seconds(), s.rate(), stages[0].rate()/s.rate(), s.PeakRSS>>20)

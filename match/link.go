@@ -24,6 +24,8 @@ var Sources = []string{"members", "education", "health", "medins", "disability"}
 type Stats struct {
 	NewIDs   int            // raw ID texts normalised for the first time
 	Linked   map[string]int // per method
+	Scored   int            // records without a usable ID compared with the registry this run
+	Reused   int            // records without a usable ID whose earlier outcome still held
 	Duration time.Duration
 }
 
@@ -125,7 +127,7 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {
 			return err
 		}
-		if err := resolve(ctx, conn, th, start); err != nil {
+		if err := resolve(ctx, conn, th, start, st); err != nil {
 			return err
 		}
 		if err := applyDecisions(ctx, conn, start); err != nil {

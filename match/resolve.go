@@ -32,6 +32,7 @@ type registryPerson struct {
 type unlinkedRecord struct {
 	source, key string
 	rawID       string
+	version     int64 // the batch of the record's current version
 	Person
 }
 
@@ -86,7 +87,7 @@ func sameName(a, b *Person) bool {
 }
 
 const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''), coalesce(s.name, ''), coalesce(s.sex, ''),
-	coalesce(strftime(s.birth_date, '%%Y%%m%%d'), '') FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	coalesce(strftime(s.birth_date, '%%Y%%m%%d'), ''), s.batch_id FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	WHERE l.method = 'unlinked' AND l.source <> 'members'`
 
 const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '') AS name, coalesce(p.sex, '') AS sex,
@@ -98,37 +99,57 @@ const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '')
 // registry person's that agrees on the name is repaired (id_repaired);
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
-func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (err error) {
+func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats) (err error) {
 	var parts []string
 	for _, s := range Sources {
-		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
+		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date, batch_id FROM %[1]s", s))
 	}
 	sources := strings.Join(parts, " UNION ALL ")
-	recs, err := loadUnlinked(ctx, conn, sources)
-	if err != nil || len(recs) == 0 {
+	all, err := loadUnlinked(ctx, conn, sources)
+	if err != nil || len(all) == 0 {
 		return err
 	}
-	for i := range recs {
-		recs[i].prepare()
-	}
-	// Only the registry persons some record could be compared with come
-	// into memory (a province has millions), and a random sample for u.
-	reg, err := loadRegistry(ctx, conn, recs)
-	if err != nil || len(reg) == 0 {
-		return err
-	}
-	sample, err := registrySample(ctx, conn)
+	// Incremental: a record whose version and the registry's are those of
+	// the last resolution keeps its outcome; only the others are compared.
+	regVersion, err := registryVersion(ctx, conn)
 	if err != nil {
 		return err
 	}
-	byID := make(map[string]int, len(reg))
-	for i := range reg {
-		reg[i].prepare()
-		byID[reg[i].IDNumber] = i
+	cached, err := loadResolved(ctx, conn, regVersion)
+	if err != nil {
+		return err
 	}
 	var results []resolution
+	registryOutcome := map[string]resolution{} // by source|key, what the registry stage decided
+	var recs []unlinkedRecord                  // to compare with the registry
+	var again []unlinkedRecord                 // unresolved last time: only the outside stage
+	for _, r := range all {
+		c, ok := cached[r.source+"|"+r.key]
+		switch {
+		case !ok || c.version != r.version:
+			recs = append(recs, r)
+		case c.method == "none":
+			again = append(again, r)
+			registryOutcome[r.source+"|"+r.key] = c
+		default:
+			results = append(results, c)
+			registryOutcome[r.source+"|"+r.key] = c
+		}
+	}
+	st.Scored, st.Reused = len(recs), len(all)-len(recs)
+	defer func() {
+		if err == nil {
+			err = saveResolved(ctx, conn, all, registryOutcome, regVersion)
+		}
+	}()
+	for i := range recs {
+		recs[i].prepare()
+	}
+	for i := range again {
+		again[i].prepare()
+	}
 	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) {
-		res := resolution{source: r.source, key: r.key, method: method, score: score, problem: problem}
+		res := resolution{source: r.source, key: r.key, version: r.version, method: method, score: score, problem: problem}
 		if terms != nil {
 			b, _ := json.Marshal(terms)
 			res.weights = string(b)
@@ -140,14 +161,78 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 			}
 		}
 		results = append(results, res)
+		if method != "probabilistic_outside" {
+			registryOutcome[r.source+"|"+r.key] = res
+		}
 	}
 	defer func() {
 		if err == nil {
 			err = applyResolutions(ctx, conn, results, at)
 		}
 	}()
+	// A random sample of registry persons gives u: how often strangers agree.
+	sample, err := registrySample(ctx, conn)
+	if err != nil {
+		return err
+	}
+	samplePeople := make([]Person, len(sample))
+	for i := range sample {
+		samplePeople[i] = sample[i].Person
+	}
+	pending, err := resolveRegistry(ctx, conn, recs, samplePeople, th, update)
+	if err != nil {
+		return err
+	}
 
-	// 1. Repair: one typo away from a registry ID, and the same name.
+	// 3. The rest may be people outside the registry whom another record
+	// names with a usable ID (the same person at the hospital and at the
+	// disability federation): link them to that ID, so discovery counts
+	// their signals together.
+	pending = append(pending, again...)
+	if len(pending) == 0 {
+		return nil
+	}
+	outside, err := loadOutside(ctx, conn, sources)
+	if err != nil || len(outside) == 0 {
+		return err
+	}
+	rights := make([]Person, len(pending))
+	for k := range pending {
+		rights[k] = pending[k].Person
+		rights[k].IDNumber = Clean(rights[k].IDNumber)
+	}
+	for _, m := range scoreAgainst(outside, samplePeople, rights, th) {
+		if m.prob >= th.Link && m.sure && !m.ambiguous {
+			update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
+		}
+	}
+	return nil
+}
+
+// resolveRegistry compares records with the registry: first repair (one
+// typo away from a registry ID, and the same name), then the model. It
+// returns the records it could not place.
+func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord, samplePeople []Person, th Thresholds,
+	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) ([]unlinkedRecord, error) {
+	if len(recs) == 0 {
+		return nil, nil
+	}
+	// Only the registry persons some record could be compared with come
+	// into memory (a province has millions).
+	reg, err := loadRegistry(ctx, conn, recs)
+	if err != nil {
+		return nil, err
+	}
+	if len(reg) == 0 {
+		return recs, nil
+	}
+	byID := make(map[string]int, len(reg))
+	for i := range reg {
+		reg[i].prepare()
+		byID[reg[i].IDNumber] = i
+	}
+
+	// 1. Repair.
 	var rest []int
 	for i := range recs {
 		r := &recs[i]
@@ -171,17 +256,13 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 		rest = append(rest, i)
 	}
 	if len(rest) == 0 {
-		return nil
+		return nil, nil
 	}
 
 	// 2. Fellegi–Sunter over registry persons, each record to its best candidate.
 	regPeople := make([]Person, len(reg))
 	for i := range reg {
 		regPeople[i] = reg[i].Person
-	}
-	samplePeople := make([]Person, len(sample))
-	for i := range sample {
-		samplePeople[i] = sample[i].Person
 	}
 	recPeople := make([]Person, len(rest))
 	for k, i := range rest {
@@ -201,33 +282,13 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time) (
 		}
 		resolved[m.record] = true
 	}
-
-	// 3. The rest may be people outside the registry whom another record
-	// names with a usable ID (the same person at the hospital and at the
-	// disability federation): link them to that ID, so discovery counts
-	// their signals together.
-	var left []int
+	var pending []unlinkedRecord
 	for k, done := range resolved {
 		if !done {
-			left = append(left, k)
+			pending = append(pending, recs[rest[k]])
 		}
 	}
-	outside, err := loadOutside(ctx, conn, sources)
-	if err != nil || len(outside) == 0 || len(left) == 0 {
-		return err
-	}
-	rights := make([]Person, len(left))
-	for k, i := range left {
-		rights[k] = recPeople[i]
-	}
-	for _, m := range scoreAgainst(outside, samplePeople, rights, th) {
-		if m.prob >= th.Link && m.sure && !m.ambiguous {
-			r := &recs[rest[left[m.record]]]
-			o := &registryPerson{Person: outside[m.person]}
-			update(r, "probabilistic_outside", o, m.prob, m.terms, "")
-		}
-	}
-	return nil
+	return pending, nil
 }
 
 // scored is a record's best candidate and how sure the model is.
@@ -325,6 +386,7 @@ func comparisonIndex(m *Model, name string) int {
 
 // resolution is what resolve decided for one record.
 type resolution struct {
+	version                  int64
 	source, key, method      string
 	id, household, candidate string
 	score                    float64
@@ -388,7 +450,7 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 	var out []unlinkedRecord
 	for rows.Next() {
 		var r unlinkedRecord
-		if err := rows.Scan(&r.source, &r.key, &r.rawID, &r.Name, &r.Sex, &r.Birth); err != nil {
+		if err := rows.Scan(&r.source, &r.key, &r.rawID, &r.Name, &r.Sex, &r.Birth, &r.version); err != nil {
 			return nil, err
 		}
 		r.Key, r.IDNumber = r.source+":"+r.key, r.rawID
@@ -461,4 +523,57 @@ func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPers
 		out = append(out, p)
 	}
 	return out, rows.Err()
+}
+
+// registryVersion changes whenever the registry does: a new delivery of
+// households or members. Resolutions made against another version are
+// made again, so a changed registry person re-links what they should.
+func registryVersion(ctx context.Context, conn *sql.Conn) (string, error) {
+	var v string
+	err := conn.QueryRowContext(ctx, `SELECT (SELECT coalesce(max(batch_id), 0) || '/' || count(*) FROM members) || ':' ||
+		(SELECT coalesce(max(batch_id), 0) || '/' || count(*) FROM households)`).Scan(&v)
+	return v, err
+}
+
+// loadResolved reads the last run's outcomes made against this registry version.
+func loadResolved(ctx context.Context, conn *sql.Conn, regVersion string) (map[string]resolution, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT source, record_key, version, method, coalesce(id_number, ''), coalesce(household_id, ''),
+		coalesce(candidate, ''), coalesce(score, 0), coalesce(weights, ''), coalesce(problem, '') FROM match_resolved WHERE registry_version = ?`, regVersion)
+	if err != nil {
+		return nil, fmt.Errorf("match: earlier resolutions: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]resolution{}
+	for rows.Next() {
+		var r resolution
+		if err := rows.Scan(&r.source, &r.key, &r.version, &r.method, &r.id, &r.household, &r.candidate, &r.score, &r.weights, &r.problem); err != nil {
+			return nil, err
+		}
+		out[r.source+"|"+r.key] = r
+	}
+	return out, rows.Err()
+}
+
+// saveResolved keeps this run's registry outcome for every record without
+// a usable ID ("none" where the registry had no one for it).
+func saveResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, outcome map[string]resolution, regVersion string) error {
+	if _, err := conn.ExecContext(ctx, `DELETE FROM match_resolved`); err != nil {
+		return err
+	}
+	app, err := store.NewAppender(conn, "match_resolved")
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		o, ok := outcome[r.source+"|"+r.key]
+		if !ok {
+			o = resolution{method: "none"}
+		}
+		if err := app.AppendRow(r.source, r.key, r.version, regVersion, o.method, nullIf(o.id), nullIf(o.household), nullIf(o.candidate),
+			o.score, nullIf(o.weights), nullIf(o.problem)); err != nil {
+			app.Close()
+			return err
+		}
+	}
+	return app.Close()
 }

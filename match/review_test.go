@@ -86,3 +86,64 @@ func TestReviewDecisions(t *testing.T) {
 		t.Errorf("decision not kept with its author: %q", by)
 	}
 }
+
+// Incremental: a second run compares nothing new; a new record is the only
+// one compared; a new registry delivery compares everything again, and a
+// registry person whose birth date was corrected is linked.
+func TestIncrementalResolution(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), ingest.Migrations(), Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ingestText := func(source, name, body string) {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(body), 0o644)
+		if _, err := ingest.IngestFile(ctx, db, source, p, ingest.Options{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var hh, mm strings.Builder
+	hh.WriteString("户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\n")
+	mm.WriteString("户编号,姓名,身份证号,出生日期\nH1,钱多多,11010519491231002X,1949-12-30\n") // the registry's birth date is wrong by a day
+	sur, giv := []rune("张李刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑"), []rune("伟秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚")
+	for i := 0; i < 400; i++ {
+		birth := time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
+		fmt.Fprintf(&hh, "X%d,低保,110105001%03d,在保\n", i, i%50)
+		fmt.Fprintf(&mm, "X%d,%c%c%c,%s,\n", i, sur[i%len(sur)], giv[(i/7)%len(giv)], giv[(i*3)%len(giv)], NewID("110105", birth, i%999))
+	}
+	ingestText("registry", "h.csv", hh.String())
+	ingestText("registry", "m.csv", mm.String())
+	ingestText("medins", "s1.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA1,,钱多多,1949-12-31,2024-01-01,1\nA2,,周伟伟,1950-01-01,2024-01-01,1\n")
+	method := func(key string) string {
+		var m string
+		db.QueryRow(`SELECT method FROM match_links WHERE record_key = ?`, key).Scan(&m)
+		return m
+	}
+	st, err := Link(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Scored != 2 || method("A1") == "probabilistic" {
+		t.Fatalf("first run: scored %d, A1 %s (the registry says another birth date)", st.Scored, method("A1"))
+	}
+	if st, _ = Link(ctx, db); st.Scored != 0 || st.Reused != 2 {
+		t.Errorf("second run: scored %d reused %d, want 0 and 2", st.Scored, st.Reused)
+	}
+	ingestText("medins", "s2.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA3,,无此人,1980-01-01,2024-02-01,1\n")
+	if st, _ = Link(ctx, db); st.Scored != 1 || st.Reused != 2 {
+		t.Errorf("after a new record: scored %d reused %d, want 1 and 2", st.Scored, st.Reused)
+	}
+	// The registry corrects 钱多多's birth date: everything is compared again, and A1 links.
+	ingestText("registry", "m2.csv", strings.Replace(mm.String(), "1949-12-30", "1949-12-31", 1))
+	st, err = Link(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Scored != 3 || method("A1") != "probabilistic" {
+		t.Errorf("after the registry changed: scored %d, A1 %s", st.Scored, method("A1"))
+	}
+}
