@@ -92,8 +92,7 @@ const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''
 
 const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '') AS name, coalesce(p.sex, '') AS sex,
 	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region, coalesce(p.address, '') AS address
-	FROM registry_persons p WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
-	QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
+	FROM registry_persons p WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
 
 // resolve links the records the IDs could not: an ID one typo away from a
 // registry person's that agrees on the name is repaired (id_repaired);
@@ -514,12 +513,21 @@ func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPers
 	}
 	defer rows.Close()
 	var out []registryPerson
+	at := map[string]int{}
 	for rows.Next() {
 		var p registryPerson
 		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address); err != nil {
 			return nil, err
 		}
 		p.Key = p.IDNumber
+		// A person in two active households belongs to the first (as in exact linking).
+		if i, ok := at[p.IDNumber]; ok {
+			if p.household < out[i].household {
+				out[i] = p
+			}
+			continue
+		}
+		at[p.IDNumber] = len(out)
 		out = append(out, p)
 	}
 	return out, rows.Err()

@@ -34,8 +34,8 @@ const reviewQueue = `SELECT l.source, l.record_key, coalesce(s.name, ''), coales
 	coalesce(s.id_number, ''), l.candidate, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(CAST(p.birth_date AS VARCHAR), ''),
 	coalesce(p.household_id, ''), coalesce(p.region_code, ''), l.score, coalesce(l.weights, '[]')
 	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
-	LEFT JOIN (SELECT * FROM registry_persons QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY household_id) = 1) p
-		ON p.id_number = l.candidate
+	LEFT JOIN (SELECT * FROM registry_persons WHERE id_number IN (SELECT candidate FROM match_links WHERE method = 'review')
+		QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY household_id) = 1) p ON p.id_number = l.candidate
 	WHERE l.method = 'review' %s ORDER BY l.score DESC, l.source, l.record_key`
 
 // ReviewQueue lists the pairs waiting for a decision, likeliest first;
@@ -127,11 +127,13 @@ func applyDecision(ctx context.Context, conn *sql.Conn, source, key, candidate s
 // applyDecisions re-applies every decision still relevant: the latest per
 // record and candidate, where the run again proposes that candidate.
 func applyDecisions(ctx context.Context, conn *sql.Conn, at time.Time) error {
-	rows, err := conn.QueryContext(ctx, `SELECT d.source, d.record_key, d.candidate, d.decision, d.decided_by,
-			(SELECT min(household_id) FROM registry_persons p WHERE p.id_number = d.candidate AND p.household_status = 'active')
-		FROM match_decisions d JOIN match_links l ON l.source = d.source AND l.record_key = d.record_key AND l.candidate = d.candidate
-		WHERE l.method IN ('review', 'probabilistic')
-		QUALIFY row_number() OVER (PARTITION BY d.source, d.record_key, d.candidate ORDER BY d.decided_at DESC) = 1`)
+	rows, err := conn.QueryContext(ctx, `WITH d AS (
+			SELECT d.* FROM match_decisions d JOIN match_links l ON l.source = d.source AND l.record_key = d.record_key AND l.candidate = d.candidate
+			WHERE l.method IN ('review', 'probabilistic')
+			QUALIFY row_number() OVER (PARTITION BY d.source, d.record_key, d.candidate ORDER BY d.decided_at DESC) = 1),
+		h AS (SELECT id_number, min(household_id) AS household_id FROM registry_persons
+			WHERE household_status = 'active' AND id_number IN (SELECT candidate FROM d) GROUP BY id_number)
+		SELECT d.source, d.record_key, d.candidate, d.decision, d.decided_by, h.household_id FROM d LEFT JOIN h ON h.id_number = d.candidate`)
 	if err != nil {
 		return fmt.Errorf("match: decisions: %w", err)
 	}
