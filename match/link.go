@@ -33,12 +33,13 @@ const newRawIDs = `SELECT DISTINCT s.id_number FROM (%s) s
 ANTI JOIN match_ids i ON i.id_raw = s.id_number
 WHERE s.id_number IS NOT NULL`
 
-// registryIndex is each usable ID's active household: the household of
-// the first active registry row holding it.
+// registryIndex is each usable ID's active household: the first (by
+// household id) holding it. An aggregate, not a window, so it spills to
+// disk within DuckDB's memory limit at province scale.
 const registryIndex = `CREATE TEMP TABLE _reg AS
-SELECT p.id_number, p.household_id FROM registry_persons p
+SELECT p.id_number, min(p.household_id) AS household_id FROM registry_persons p
 WHERE p.id_number IS NOT NULL AND p.household_status = 'active'
-QUALIFY row_number() OVER (PARTITION BY p.id_number ORDER BY p.household_id) = 1`
+GROUP BY p.id_number`
 
 // linkAll links the current records of every source in one statement,
 // so DuckDB plans one join over all of them.
