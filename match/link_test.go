@@ -2,60 +2,29 @@ package match
 
 import (
 	"context"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"safetynet/ingest"
-	"safetynet/store"
 )
 
 func TestLinkByNormalisedID(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), ingest.Migrations(), Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	files := map[string]string{
-		"registry/h.csv": "户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\nH2,低保边缘,110105001002,停保\n",
-		"registry/m.csv": "户编号,姓名,身份证号\nH1,王芳,11010519491231002X\nH2,李强,440524188001010014\n",
-		"medins/s.csv": "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\n" +
-			"S1,１１０１０５１９４９１２３１００２ｘ,王芳,,2024-01-01,1\n" + // full-width, lowercase
-			"S2,110105491231002,王芳,,2024-01-01,1\n" + // legacy 15
-			"S3,440524188001010014,李强,,2024-01-01,1\n" + // terminated household
-			"S4,110105194912310021,王芳,,2024-01-01,1\n" + // bad check character, one typo from 王芳's
-			"S6,110105194912310021,赵敏,,2024-01-01,1\n" + // the same typo, another name: not repaired
-			"S7,,王芳,1949-12-31,2024-01-01,1\n" + // no ID: name and birth date
-			"S8,,王芳,1985-06-01,2024-01-01,1\n" + // no ID: a namesake born decades apart
-			"S9,,王芳,,2024-01-01,1\n" + // no ID, no birth date: a name alone never links
-			"O1," + string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7)) + ",欧阳娜娜,,2024-01-01,1\n" + // outside the registry, with an ID
-			"O2,,欧阳娜娜,1970-05-05,2024-01-02,1\n" + // the same person elsewhere without one
-			"O3,,欧阳娜娜,1975-05-05,2024-01-03,1\n" + // a namesake born five years later
-			"S5,,无名,,2024-01-01,1\n",
-	}
-	// Enough other registry members for u (how often strangers agree) to mean something.
-	var hh, mm strings.Builder
-	hh.WriteString("户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\nH2,低保边缘,110105001002,停保\n")
-	mm.WriteString("户编号,姓名,身份证号\nH1,王芳,11010519491231002X\nH2,李强,440524188001010014\n")
-	sur, giv := []rune("张李刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑"), []rune("伟秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚")
-	for i := 0; i < 400; i++ {
-		birth := time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
-		fmt.Fprintf(&hh, "X%d,低保,110105001%03d,在保\n", i, i%50)
-		fmt.Fprintf(&mm, "X%d,%c%c%c,%s\n", i, sur[i%len(sur)], giv[(i/7)%len(giv)], giv[(i*3)%len(giv)], NewID("110105", birth, i%999))
-	}
-	files["registry/h.csv"], files["registry/m.csv"] = hh.String(), mm.String()
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.Base(name))
-		os.WriteFile(p, []byte(body), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, filepath.Dir(name), p, ingest.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	site := newTestSite(t, "H1,低保,110105001001,在保\nH2,低保边缘,110105001002,停保\n",
+		"H1,王芳,11010519491231002X,\nH2,李强,440524188001010014,\n")
+	db := site.db
+	site.ingest("medins", "s.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\n"+
+		"S1,１１０１０５１９４９１２３１００２ｘ,王芳,,2024-01-01,1\n"+ // full-width, lowercase
+		"S2,110105491231002,王芳,,2024-01-01,1\n"+ // legacy 15
+		"S3,440524188001010014,李强,,2024-01-01,1\n"+ // terminated household
+		"S4,110105194912310021,王芳,,2024-01-01,1\n"+ // bad check character, one typo from 王芳's
+		"S6,110105194912310021,赵敏,,2024-01-01,1\n"+ // the same typo, another name: not repaired
+		"S7,,王芳,1949-12-31,2024-01-01,1\n"+ // no ID: name and birth date
+		"S8,,王芳,1985-06-01,2024-01-01,1\n"+ // no ID: a namesake born decades apart
+		"S9,,王芳,,2024-01-01,1\n"+ // no ID, no birth date: a name alone never links
+		"O1,"+string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7))+",欧阳娜娜,,2024-01-01,1\n"+ // outside the registry, with an ID
+		"O2,,欧阳娜娜,1970-05-05,2024-01-02,1\n"+ // the same person elsewhere without one
+		"O3,,欧阳娜娜,1975-05-05,2024-01-03,1\n"+ // a namesake born five years later
+		"S5,,无名,,2024-01-01,1\n")
 	st, err := Link(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -3,45 +3,16 @@ package match
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
-	"time"
-
-	"safetynet/ingest"
-	"safetynet/store"
 )
 
 // With the link threshold out of reach every probabilistic pair waits for
 // review; decisions link or reject, and hold on later runs.
 func TestReviewDecisions(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), ingest.Migrations(), Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	var hh, mm strings.Builder
-	hh.WriteString("户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\n")
-	mm.WriteString("户编号,姓名,身份证号\nH1,王芳,11010519491231002X\n")
-	sur, giv := []rune("张李刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑"), []rune("伟秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚")
-	for i := 0; i < 400; i++ {
-		birth := time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
-		fmt.Fprintf(&hh, "X%d,低保,110105001%03d,在保\n", i, i%50)
-		fmt.Fprintf(&mm, "X%d,%c%c%c,%s\n", i, sur[i%len(sur)], giv[(i/7)%len(giv)], giv[(i*3)%len(giv)], NewID("110105", birth, i%999))
-	}
-	files := map[string]string{"registry/h.csv": hh.String(), "registry/m.csv": mm.String(),
-		"medins/s.csv": "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA1,,王芳,1949-12-31,2024-01-01,1\nA2,,王芳,1949-12-31,2024-02-01,1\n"}
-	for name, body := range files {
-		p := filepath.Join(dir, filepath.Base(name))
-		os.WriteFile(p, []byte(body), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, filepath.Dir(name), p, ingest.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	site := newTestSite(t, "H1,低保,110105001001,在保\n", "H1,王芳,11010519491231002X,\n")
+	db := site.db
+	site.ingest("medins", "s.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA1,,王芳,1949-12-31,2024-01-01,1\nA2,,王芳,1949-12-31,2024-02-01,1\n")
 	unsure := Thresholds{Link: 2, Review: 0.5}
 	if _, err := LinkWith(ctx, db, unsure); err != nil {
 		t.Fatal(err)
@@ -92,31 +63,9 @@ func TestReviewDecisions(t *testing.T) {
 // registry person whose birth date was corrected is linked.
 func TestIncrementalResolution(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	db, err := store.Open(ctx, filepath.Join(dir, "t.duckdb"), ingest.Migrations(), Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	ingestText := func(source, name, body string) {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(body), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, source, p, ingest.Options{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var hh, mm strings.Builder
-	hh.WriteString("户编号,保障类别,行政区划代码,状态\nH1,低保,110105001001,在保\n")
-	mm.WriteString("户编号,姓名,身份证号,出生日期\nH1,钱多多,11010519491231002X,1949-12-30\n") // the registry's birth date is wrong by a day
-	sur, giv := []rune("张李刘陈杨黄赵周吴徐孙马朱胡郭何高林罗郑"), []rune("伟秀英敏静丽强磊军洋勇艳杰娟涛明超霞平刚")
-	for i := 0; i < 400; i++ {
-		birth := time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC)
-		fmt.Fprintf(&hh, "X%d,低保,110105001%03d,在保\n", i, i%50)
-		fmt.Fprintf(&mm, "X%d,%c%c%c,%s,\n", i, sur[i%len(sur)], giv[(i/7)%len(giv)], giv[(i*3)%len(giv)], NewID("110105", birth, i%999))
-	}
-	ingestText("registry", "h.csv", hh.String())
-	ingestText("registry", "m.csv", mm.String())
+	// The registry's birth date of 钱多多 is wrong by a day.
+	site := newTestSite(t, "H1,低保,110105001001,在保\n", "H1,钱多多,11010519491231002X,1949-12-30\n")
+	db, ingestText := site.db, site.ingest
 	ingestText("medins", "s1.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA1,,钱多多,1949-12-31,2024-01-01,1\nA2,,周伟伟,1950-01-01,2024-01-01,1\n")
 	method := func(key string) string {
 		var m string
@@ -138,7 +87,7 @@ func TestIncrementalResolution(t *testing.T) {
 		t.Errorf("after a new record: scored %d reused %d, want 1 and 2", st.Scored, st.Reused)
 	}
 	// The registry corrects 钱多多's birth date: everything is compared again, and A1 links.
-	ingestText("registry", "m2.csv", strings.Replace(mm.String(), "1949-12-30", "1949-12-31", 1))
+	ingestText("registry", "m2.csv", "户编号,姓名,身份证号,出生日期\nH1,钱多多,11010519491231002X,1949-12-31\n")
 	st, err = Link(ctx, db)
 	if err != nil {
 		t.Fatal(err)
