@@ -83,15 +83,11 @@ func Run(ctx context.Context, opt Options) ([]Stage, error) {
 	}
 	var stages []Stage
 	measure := func(name string, fn func() (int, error)) error {
-		runtime.GC()
-		resetPeak()
-		t := time.Now()
-		n, err := fn()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		st, err := measureStage(name, fn)
+		if err == nil {
+			stages = append(stages, st)
 		}
-		stages = append(stages, Stage{Name: name, Rows: n, Elapsed: time.Since(t), PeakRSS: peakRSS()})
-		return nil
+		return err
 	}
 	medins := filepath.Join(cfg.Inbox, synth.MedinsFile)
 	// The baseline is short and the machine shared: take the median of three loads.
@@ -204,6 +200,19 @@ func print(w io.Writer, stages []Stage, deptRows int) {
 	tw.Flush()
 	fmt.Fprintf(w, "\nchain throughput vs the baseline's: %.1f× slower (target ≤ 5×); peak RSS %d MiB (target < 2048)\n",
 		base.rate()/chainRate, peak>>20)
+}
+
+// measureStage runs one stage after a GC, timing it and reading the
+// process's peak memory during it.
+func measureStage(name string, fn func() (int, error)) (Stage, error) {
+	runtime.GC()
+	resetPeak()
+	t := time.Now()
+	n, err := fn()
+	if err != nil {
+		return Stage{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return Stage{Name: name, Rows: n, Elapsed: time.Since(t), PeakRSS: peakRSS()}, nil
 }
 
 // resetPeak resets the process's RSS high-water mark (Linux).

@@ -13,10 +13,8 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"text/tabwriter"
-	"time"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
@@ -61,15 +59,11 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 			return err
 		}
 		defer db.Close()
-		runtime.GC()
-		resetPeak()
-		t := time.Now()
-		n, err := fn(db)
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		st, err := measureStage(name, func() (int, error) { return fn(db) })
+		if err == nil {
+			stages = append(stages, st)
 		}
-		stages = append(stages, Stage{Name: name, Rows: n, Elapsed: time.Since(t), PeakRSS: peakRSS()})
-		return nil
+		return err
 	}
 	file := func(source, path string) func(db *store.DB) (int, error) {
 		return func(db *store.DB) (int, error) {

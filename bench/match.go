@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -59,15 +58,11 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 		opt.Persons, opt.Records, opt.Unusable*100, time.Since(t).Round(time.Second))
 	var stages []Stage
 	measure := func(name string, fn func() (int, error)) error {
-		runtime.GC()
-		resetPeak()
-		t := time.Now()
-		n, err := fn()
-		if err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+		st, err := measureStage(name, fn)
+		if err == nil {
+			stages = append(stages, st)
 		}
-		stages = append(stages, Stage{Name: name, Rows: n, Elapsed: time.Since(t), PeakRSS: peakRSS()})
-		return nil
+		return err
 	}
 	if err := measure("baseline: DuckDB join on the raw ID", func() (int, error) {
 		var n int
