@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +84,30 @@ func TestCommandLine(t *testing.T) {
 	}
 	if table := run(true, "alerts", "list", "--config", cfg); !strings.Contains(table, "temporary_assistance") {
 		t.Errorf("table: %.200s", table)
+	}
+	// The rule pack, and a dry run that agrees with what the run raised and writes nothing.
+	if out := run(true, "rules", "list", "--config", cfg); strings.Count(out, " on ") < 8 || !strings.Contains(out, "temporary_assistance") {
+		t.Errorf("rules list:\n%s", out)
+	}
+	dry := run(true, "rules", "test", "--config", cfg, "--as-of", "2026-06-30", "--sample", "1")
+	perRule := map[string]int{}
+	for _, l := range lines {
+		var a struct {
+			RuleID string `json:"rule_id"`
+		}
+		json.Unmarshal([]byte(l), &a)
+		perRule[a.RuleID]++
+	}
+	for rule, n := range perRule {
+		if !strings.Contains(dry, fmt.Sprintf("%s: %d\n", rule, n)) {
+			t.Errorf("rules test does not find the %d %s alerts the run raised:\n%s", n, rule, dry)
+		}
+	}
+	if again := run(true, "alerts", "list", "--config", cfg, "--format", "jsonl"); strings.Count(again, "\n") != len(lines) {
+		t.Errorf("the dry run changed the alerts")
+	}
+	if out := run(false, "rules", "test", "--config", cfg, "no_such_rule"); !strings.Contains(out, "no rule") {
+		t.Errorf("unknown rule: %s", out)
 	}
 	// Running again adds nothing.
 	if out := run(true, "run", "--config", cfg, "--as-of", "2026-06-30"); !strings.Contains(out, "0 alerts raised") {

@@ -24,6 +24,7 @@ Usage:
   safetynet match review --config FILE [--accept|--reject SOURCE:KEY]   pairs the model was unsure of
   safetynet match eval --left A.csv [--right B.csv] --truth COLUMN [--threshold 0.9]
                                                     precision, recall and F1 of probabilistic linkage on labelled data
+  safetynet rules list|test --config FILE [--as-of D] [RULE...]   the rule pack, and a dry run of it
   safetynet users add|list|disable|passwd --config FILE [--name N] [--role R] [--region P] [--grid G]
                                                     who may log in, and as what
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
@@ -67,6 +68,8 @@ func main() {
 		err = cmdQuarantine(ctx, log, args)
 	case "match":
 		err = cmdMatch(ctx, log, args)
+	case "rules":
+		err = cmdRules(ctx, log, args)
 	case "users":
 		err = cmdUsers(ctx, log, args)
 	case "serve":
