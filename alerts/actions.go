@@ -1,0 +1,168 @@
+package alerts
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"safetynet/store"
+)
+
+// Action is a person's move on an alert.
+type Action string
+
+const (
+	Dispatch Action = "dispatch" // new → dispatched: a visit task for the household's grid
+	Visit    Action = "visit"    // dispatched → visited: the visit's outcome
+	Resolve  Action = "resolve"  // visited → resolved
+	Dismiss  Action = "dismiss"  // open → dismissed, with a reason; quiet for 90 days
+	Reopen   Action = "reopen"   // resolved or dismissed → new
+)
+
+// Outcomes a visit can have.
+var Outcomes = []string{"assisted_application", "already_receiving", "not_eligible", "not_found", "refused", "other"}
+
+// ErrTransition is an action the alert's state does not allow.
+var ErrTransition = errors.New("not allowed from this state")
+
+// from lists the states each action may start from.
+var from = map[Action][]string{
+	Dispatch: {StatusNew},
+	Visit:    {StatusDispatched},
+	Resolve:  {StatusVisited},
+	Dismiss:  {StatusNew, StatusDispatched, StatusVisited},
+	Reopen:   {StatusResolved, StatusDismissed},
+}
+
+var to = map[Action]string{Dispatch: StatusDispatched, Visit: StatusVisited, Resolve: StatusResolved, Dismiss: StatusDismissed, Reopen: StatusNew}
+
+// Allowed lists the actions an alert in this state can take.
+func Allowed(status string) []Action {
+	var out []Action
+	for _, a := range []Action{Dispatch, Visit, Resolve, Dismiss, Reopen} {
+		for _, s := range from[a] {
+			if s == status {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+// Act moves an alert on, in one transaction with its history row (who,
+// when, from what to what, why). Dismissal needs a reason, a visit an
+// outcome (and a note for "other"). Dispatching creates the visit task
+// for the household's grid, or the township queue when it has none.
+func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor, outcome, note string, now time.Time) error {
+	target, ok := to[action]
+	if !ok {
+		return fmt.Errorf("alerts: unknown action %q", action)
+	}
+	note = strings.TrimSpace(note)
+	switch {
+	case action == Dismiss && note == "":
+		return errors.New("alerts: a dismissal needs a reason")
+	case action == Visit && !validOutcome(outcome):
+		return fmt.Errorf("alerts: outcome %q is not one of %s", outcome, strings.Join(Outcomes, ", "))
+	case action == Visit && outcome == "other" && note == "":
+		return errors.New("alerts: the outcome \"other\" needs a note")
+	}
+	return db.Tx(ctx, func(conn *sql.Conn) error {
+		var status, rule, subject string
+		var household sql.NullString
+		var due time.Time
+		err := conn.QueryRowContext(ctx, `SELECT status, rule_id, subject, household_id, due_at FROM alerts WHERE alert_id = ?`, alertID).
+			Scan(&status, &rule, &subject, &household, &due)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("alerts: no alert %d", alertID)
+		}
+		if err != nil {
+			return err
+		}
+		allowed := false
+		for _, s := range from[action] {
+			allowed = allowed || s == status
+		}
+		if !allowed {
+			return fmt.Errorf("alerts: %s alert %d: it is %s: %w", action, alertID, status, ErrTransition)
+		}
+		if action == Reopen {
+			var other int
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM alerts WHERE rule_id = ? AND subject = ? AND alert_id <> ? AND status IN ('new', 'dispatched', 'visited')`,
+				rule, subject, alertID).Scan(&other); err != nil {
+				return err
+			}
+			if other > 0 {
+				return fmt.Errorf("alerts: reopen alert %d: the same rule has an open alert for this subject already: %w", alertID, ErrTransition)
+			}
+		}
+		var closed any
+		if target == StatusResolved || target == StatusDismissed {
+			closed = now
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE alerts SET status = ?, closed_at = ? WHERE alert_id = ?`, target, closed, alertID); err != nil {
+			return err
+		}
+		histNote := note
+		if action == Visit {
+			histNote = strings.TrimSpace(outcome + " " + note)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)`, alertID, now, actor, status, target, nullable(histNote)); err != nil {
+			return err
+		}
+		switch action {
+		case Dispatch:
+			var grid sql.NullString
+			if household.Valid {
+				conn.QueryRowContext(ctx, `SELECT grid_code FROM households WHERE household_id = ?`, household.String).Scan(&grid)
+			}
+			_, err = conn.ExecContext(ctx, `INSERT INTO tasks (task_id, alert_id, grid_code, status, due_at, created_at)
+				VALUES (nextval('task_seq'), ?, ?, 'open', ?, ?)`, alertID, nullable(grid.String), due, now)
+		case Visit:
+			_, err = conn.ExecContext(ctx, `UPDATE tasks SET status = 'done', outcome = ?, note = ?, done_at = ?, assignee = coalesce(assignee, ?)
+				WHERE alert_id = ? AND status = 'open'`, outcome, nullable(note), now, actor, alertID)
+		case Dismiss, Reopen:
+			_, err = conn.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled', done_at = ? WHERE alert_id = ? AND status = 'open'`, now, alertID)
+		}
+		return err
+	})
+}
+
+func validOutcome(o string) bool {
+	for _, x := range Outcomes {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Change is one row of an alert's history.
+type Change struct {
+	At       time.Time
+	Actor    string
+	From, To string
+	Note     string
+}
+
+// History lists an alert's state changes, oldest first.
+func History(ctx context.Context, db *store.DB, alertID int64) ([]Change, error) {
+	rows, err := db.QueryContext(ctx, `SELECT changed_at, actor, coalesce(from_status, ''), to_status, coalesce(note, '') FROM alert_history
+		WHERE alert_id = ? ORDER BY changed_at, to_status`, alertID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Change
+	for rows.Next() {
+		var c Change
+		if err := rows.Scan(&c.At, &c.Actor, &c.From, &c.To, &c.Note); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

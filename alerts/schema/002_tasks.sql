@@ -1,0 +1,1 @@
+CREATE SEQUENCE task_seq START 1;
