@@ -30,7 +30,9 @@ var messages = map[string]map[string]string{
 		"probability": "匹配概率", "registry_person": "低收入人口库人员", "note": "说明", "same_person": "是同一人", "not_same_person": "不是同一人",
 		"nothing_review": "没有待确认的匹配", "form_expired": "表单已过期，请重新提交",
 		"too_many_attempts": "登录失败次数过多，请15分钟后再试",
-		"link":              "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
+		"outcome":           "走访结果", "history": "处理记录", "a.dispatch": "派单走访", "a.visit": "记录走访结果", "a.resolve": "办结", "a.dismiss": "排除", "a.reopen": "重新打开",
+		"o.assisted_application": "已协助申请", "o.already_receiving": "已在享受救助", "o.not_eligible": "不符合条件", "o.not_found": "未找到", "o.refused": "拒绝", "o.other": "其他",
+		"link": "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
 		"m.reviewed": "人工确认", "m.review": "待人工确认", "m.id_outside_registry": "库外人员（身份证号）", "m.unlinked": "未关联",
 	},
 	"en": {
@@ -55,7 +57,9 @@ var messages = map[string]map[string]string{
 		"probability": "match probability", "registry_person": "Registry person", "note": "Note", "same_person": "Same person", "not_same_person": "Not the same person",
 		"nothing_review": "Nothing waits for review", "form_expired": "The form has expired: send it again",
 		"too_many_attempts": "Too many failed attempts: try again in 15 minutes",
-		"link":              "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
+		"outcome":           "Visit outcome", "history": "History", "a.dispatch": "Dispatch a visit", "a.visit": "Record the visit", "a.resolve": "Resolve", "a.dismiss": "Dismiss", "a.reopen": "Reopen",
+		"o.assisted_application": "assisted the application", "o.already_receiving": "already receiving help", "o.not_eligible": "not eligible", "o.not_found": "not found", "o.refused": "refused", "o.other": "other",
+		"link": "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
 		"m.reviewed": "confirmed by a person", "m.review": "waiting for review", "m.id_outside_registry": "outside the registry (ID number)", "m.unlinked": "not linked",
 	},
 }

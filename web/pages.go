@@ -130,6 +130,8 @@ type inboxRow struct {
 }
 
 type inboxData struct {
+	CanAct bool   // bulk actions shown
+	Back   string // where a bulk action returns to: this very filter
 	Filter alerts.Filter
 	Rules  []struct{ ID, Title string }
 	Rows   []inboxRow
@@ -153,7 +155,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	l := lang(w, r)
-	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit}
+	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit, CanAct: canAct(u), Back: r.URL.RequestURI()}
 	for _, id := range s.Pack.IDs() {
 		d.Rules = append(d.Rules, struct{ ID, Title string }{id, s.Pack.Title(id, l)})
 	}
@@ -171,6 +173,9 @@ type evidenceView struct {
 
 type alertData struct {
 	Alert     *alerts.Alert
+	Actions   []alerts.Action // what the user may do now
+	Outcomes  []string
+	History   []alerts.Change
 	Title     string
 	Details   map[string]any
 	Household *match.Household
@@ -198,7 +203,13 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
 		http.Error(w, "could not read the alert, try again", http.StatusInternalServerError)
 		return
 	}
-	d := alertData{Alert: a, Title: s.Pack.Title(a.RuleID, lang(w, r))}
+	d := alertData{Alert: a, Title: s.Pack.Title(a.RuleID, lang(w, r)), Outcomes: alerts.Outcomes}
+	if canAct(u) {
+		d.Actions = alerts.Allowed(a.Status)
+	}
+	if d.History, err = alerts.History(r.Context(), s.DB, id); err != nil {
+		s.Log.Error("history", "err", err)
+	}
 	json.Unmarshal(a.Details, &d.Details)
 	subject := "person:" + match.Mask(a.IDNumber)
 	if a.HouseholdID != "" {

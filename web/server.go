@@ -96,6 +96,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	}))
 	mux.Handle("GET /alerts", s.timed("inbox", s.authed(s.inbox)))
 	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
+	mux.Handle("POST /alerts/act", s.timed("act", s.posted(s.act)))
 	mux.Handle("GET /review", s.timed("review", s.authed(s.reviewPage)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
 	return securityHeaders(mux), nil

@@ -62,7 +62,7 @@ func newSite(t *testing.T) *site {
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}} {
+	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}, {"analyst", "analyst", ""}} {
 		if err := AddUser(ctx, db, u.name, "password-"+u.name, u.role, u.prefix); err != nil {
 			t.Fatal(err)
 		}
