@@ -37,8 +37,8 @@ func artifacts(t *testing.T) string {
 }
 
 // TestBrowserOperatorFlow logs in through the real page in headless
-// Chromium, filters the inbox, opens an alert, and looks at the inbox on a
-// phone-sized screen.
+// Chromium, filters the inbox, opens an alert, dispatches it, and looks at
+// the inbox on a phone-sized screen.
 func TestBrowserOperatorFlow(t *testing.T) {
 	exe := chromium(t)
 	s := newSite(t)
@@ -55,8 +55,8 @@ func TestBrowserOperatorFlow(t *testing.T) {
 	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 
-	var loginURL, shown, reason, title string
-	var inboxPNG, alertPNG, phonePNG []byte
+	var loginURL, shown, reason, title, status string
+	var inboxPNG, alertPNG, dispatchedPNG, phonePNG []byte
 	var rows int
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(s.srv.URL+"/alerts"),
@@ -79,6 +79,12 @@ func TestBrowserOperatorFlow(t *testing.T) {
 		chromedp.WaitVisible(`#reason`),
 		chromedp.Text(`#reason`, &reason),
 		chromedp.FullScreenshot(&alertPNG, 100),
+		// Dispatch it: the page comes back with the alert dispatched and the history.
+		chromedp.Evaluate(`document.body.dataset.before = "dispatch"`, nil),
+		chromedp.Click(`#act-dispatch`),
+		chromedp.WaitVisible(`body:not([data-before]) table.history`),
+		chromedp.Text(`#status`, &status),
+		chromedp.FullScreenshot(&dispatchedPNG, 100),
 		chromedp.EmulateViewport(375, 812),
 		chromedp.Navigate(s.srv.URL+"/alerts"),
 		chromedp.WaitVisible(`table.alerts`),
@@ -102,7 +108,10 @@ func TestBrowserOperatorFlow(t *testing.T) {
 	if !strings.Contains(reason, "临时救助") {
 		t.Errorf("alert page reason: %q", reason)
 	}
-	for name, png := range map[string][]byte{"inbox.png": inboxPNG, "alert.png": alertPNG, "inbox-375px.png": phonePNG} {
+	if status != "已派单" {
+		t.Errorf("after dispatching, the status reads %q", status)
+	}
+	for name, png := range map[string][]byte{"inbox.png": inboxPNG, "alert.png": alertPNG, "alert-dispatched.png": dispatchedPNG, "inbox-375px.png": phonePNG} {
 		if len(png) < 1000 {
 			t.Errorf("%s: empty screenshot", name)
 		}
