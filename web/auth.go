@@ -22,6 +22,7 @@ type User struct {
 	Name         string
 	Role         string // admin, operator, gridworker, analyst
 	RegionPrefix string // operators see alerts of this region-code prefix only
+	Grid         string // grid workers see this grid's tasks only
 	CSRF         string // the token this session's forms carry
 }
 
@@ -122,8 +123,8 @@ func (s *Server) user(r *http.Request) *User {
 		return nil
 	}
 	u := &User{}
-	err = s.DB.QueryRowContext(r.Context(), `SELECT u.username, u.role, u.region_prefix FROM sessions s JOIN users u USING (username)
-		WHERE s.token = ? AND s.expires_at > now() AND NOT u.disabled`, hashToken(c.Value)).Scan(&u.Name, &u.Role, &u.RegionPrefix)
+	err = s.DB.QueryRowContext(r.Context(), `SELECT u.username, u.role, u.region_prefix, coalesce(u.grid, '') FROM sessions s JOIN users u USING (username)
+		WHERE s.token = ? AND s.expires_at > now() AND NOT u.disabled`, hashToken(c.Value)).Scan(&u.Name, &u.Role, &u.RegionPrefix, &u.Grid)
 	if err != nil {
 		return nil
 	}

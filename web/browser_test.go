@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"safetynet/alerts"
 )
 
 // chromium finds Debian's headless browser; `make test` installs it.
@@ -40,20 +42,9 @@ func artifacts(t *testing.T) string {
 // Chromium, filters the inbox, opens an alert, dispatches it, and looks at
 // the inbox on a phone-sized screen.
 func TestBrowserOperatorFlow(t *testing.T) {
-	exe := chromium(t)
+	ctx := browser(t)
 	s := newSite(t)
 	out := artifacts(t)
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
-		chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900))
-	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancel()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
 
 	var loginURL, shown, reason, title, status string
 	var inboxPNG, alertPNG, dispatchedPNG, phonePNG []byte
@@ -118,4 +109,86 @@ func TestBrowserOperatorFlow(t *testing.T) {
 		os.WriteFile(filepath.Join(out, name), png, 0o644)
 	}
 	t.Logf("screenshots in %s (%s)", out, title)
+}
+
+// browser starts headless Debian chromium for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	exe := chromium(t)
+	profile, err := os.MkdirTemp("", "safetynet-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.Flag("disable-quic", true), chromedp.Flag("no-first-run", true),
+		chromedp.UserDataDir(profile), chromedp.WindowSize(1280, 900))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelCtx := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(bctx, 60*time.Second)
+	t.Cleanup(func() {
+		cancelTimeout()
+		cancelCtx()
+		cancelAlloc()
+		os.RemoveAll(profile) // chromium may still be writing its profile: best effort
+	})
+	return ctx
+}
+
+// TestBrowserGridWorker: on a 375 px phone screen a grid worker logs in,
+// sees the visit task, opens the household card and records the outcome;
+// the alert has moved on when the operator looks.
+func TestBrowserGridWorker(t *testing.T) {
+	ctx := browser(t)
+	s := newSite(t)
+	out := artifacts(t)
+	task := dispatchedTask(t, s)
+	id := itoa(task.TaskID)
+	var tasksPNG, cardPNG, donePNG []byte
+	var width int
+	err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
+		chromedp.Navigate(s.srv.URL+"/"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SendKeys(`input[name=username]`, "gw"),
+		chromedp.SendKeys(`input[name=password]`, "password-gw"),
+		chromedp.Click(`#login`),
+		chromedp.WaitVisible(`#task-`+id),
+		chromedp.FullScreenshot(&tasksPNG, 100),
+		chromedp.Click(`#task-`+id),
+		chromedp.WaitVisible(`#why`),
+		chromedp.Evaluate(`document.documentElement.scrollWidth`, &width),
+		chromedp.FullScreenshot(&cardPNG, 100),
+		chromedp.Click(`#o-assisted_application`),
+		chromedp.SendKeys(`#note`, "已协助提交临时救助申请"),
+		chromedp.Click(`#save-outcome`),
+		chromedp.WaitVisible(`p.done`),
+		chromedp.FullScreenshot(&donePNG, 100),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if width > 375 {
+		t.Errorf("the task card is %d px wide on a 375 px screen", width)
+	}
+	a, err := alerts.Get(context.Background(), s.chain.DB, task.AlertID)
+	if err != nil || a.Status != alerts.StatusVisited {
+		t.Errorf("after the outcome the alert is %v (%v)", a, err)
+	}
+	hist, _ := alerts.History(context.Background(), s.chain.DB, task.AlertID)
+	if last := hist[len(hist)-1]; last.Actor != "gw" || !strings.Contains(last.Note, "assisted_application") {
+		t.Errorf("history: %+v", last)
+	}
+	// The operator sees the alert moved on.
+	op := s.login(t, "admin")
+	if _, page := get(t, op, s.srv.URL+"/alerts/"+itoa(task.AlertID)); !strings.Contains(page, "已走访") {
+		t.Error("the operator does not see the alert visited")
+	}
+	for name, png := range map[string][]byte{"tasks-375px.png": tasksPNG, "task-card-375px.png": cardPNG, "task-done-375px.png": donePNG} {
+		if len(png) < 1000 {
+			t.Errorf("%s: empty screenshot", name)
+		}
+		os.WriteFile(filepath.Join(out, name), png, 0o644)
+	}
 }

@@ -32,7 +32,7 @@ func (s *Server) parseTemplates() error {
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
 	}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox", "alert", "review"} {
+	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return err

@@ -92,12 +92,19 @@ func (s *Server) Handler() (http.Handler, error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}))
 	mux.Handle("GET /{$}", s.authed(func(w http.ResponseWriter, r *http.Request, u *User) {
+		if u.Role == "gridworker" {
+			http.Redirect(w, r, "/tasks", http.StatusSeeOther)
+			return
+		}
 		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 	}))
 	mux.Handle("GET /alerts", s.timed("inbox", s.authed(s.inbox)))
 	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
 	mux.Handle("POST /alerts/act", s.timed("act", s.posted(s.act)))
 	mux.Handle("GET /review", s.timed("review", s.authed(s.reviewPage)))
+	mux.Handle("GET /tasks", s.timed("tasks", s.authed(s.myTasks)))
+	mux.Handle("GET /tasks/{id}", s.timed("task", s.authed(s.taskPage)))
+	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", s.posted(s.taskOutcome)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
 	return securityHeaders(mux), nil
 }

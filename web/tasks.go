@@ -1,0 +1,92 @@
+package web
+
+import (
+	"database/sql"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"safetynet/alerts"
+	"safetynet/match"
+)
+
+type tasksData struct {
+	Tasks    []alerts.Task
+	Task     *alerts.Task
+	House    *match.Household
+	Outcomes []string
+	Done     bool
+}
+
+// gridTask returns the task of the path if it is in the grid worker's grid.
+func (s *Server) gridTask(w http.ResponseWriter, r *http.Request, u *User) *alerts.Task {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		http.NotFound(w, r)
+		return nil
+	}
+	t, err := alerts.GetTask(r.Context(), s.DB, id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (u.Role != "gridworker" || t.GridCode != u.Grid)) {
+		http.NotFound(w, r) // another grid's task looks the same as none
+		return nil
+	}
+	if err != nil {
+		s.Log.Error("task", "err", err)
+		http.Error(w, "could not read the task, try again", http.StatusInternalServerError)
+		return nil
+	}
+	return t
+}
+
+// myTasks is the grid worker's list, made for a phone: the most urgent first.
+func (s *Server) myTasks(w http.ResponseWriter, r *http.Request, u *User) {
+	if u.Role != "gridworker" {
+		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+		return
+	}
+	ts, err := alerts.GridTasks(r.Context(), s.DB, u.Grid)
+	if err != nil {
+		s.Log.Error("tasks", "err", err)
+		http.Error(w, "could not read your tasks, try again", http.StatusInternalServerError)
+		return
+	}
+	s.render(w, r, "tasks", u, http.StatusOK, tasksData{Tasks: ts, Done: r.URL.Query().Get("done") != ""})
+}
+
+// taskPage is the household card and the outcome form.
+func (s *Server) taskPage(w http.ResponseWriter, r *http.Request, u *User) {
+	t := s.gridTask(w, r, u)
+	if t == nil {
+		return
+	}
+	d := tasksData{Task: t, Outcomes: alerts.Outcomes}
+	if t.HouseholdID != "" {
+		h, err := match.FindHousehold(r.Context(), s.DB, t.HouseholdID)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			s.Log.Error("household", "err", err)
+		}
+		d.House = h
+	}
+	s.audit(r.Context(), u.Name, "view_task", "household:"+t.HouseholdID, "task:"+strconv.FormatInt(t.TaskID, 10))
+	s.render(w, r, "task", u, http.StatusOK, d)
+}
+
+// taskOutcome records the visit: the alert moves on to visited.
+func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
+	t := s.gridTask(w, r, u)
+	if t == nil {
+		return
+	}
+	if t.Status != "open" {
+		http.Error(w, "this task is closed already", http.StatusConflict)
+		return
+	}
+	outcome, note := r.PostFormValue("outcome"), r.PostFormValue("note")
+	if err := alerts.Act(r.Context(), s.DB, t.AlertID, alerts.Visit, u.Name, outcome, note, time.Now()); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	s.audit(r.Context(), u.Name, "task_outcome", "alert:"+strconv.FormatInt(t.AlertID, 10), outcome+" "+note)
+	http.Redirect(w, r, "/tasks?done=1", http.StatusSeeOther)
+}

@@ -1,0 +1,96 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"safetynet/alerts"
+)
+
+// dispatchedTask dispatches an alert of a household with a grid and adds a
+// grid worker for that grid and one for another; it returns the task.
+func dispatchedTask(t *testing.T, s *site) *alerts.Task {
+	t.Helper()
+	ctx := context.Background()
+	db := s.chain.DB
+	var alertID int64
+	var grid string
+	if err := db.QueryRow(`SELECT a.alert_id, h.grid_code FROM alerts a JOIN households h USING (household_id)
+		WHERE a.status = 'new' AND h.grid_code IS NOT NULL ORDER BY a.alert_id LIMIT 1`).Scan(&alertID, &grid); err != nil {
+		t.Fatal(err)
+	}
+	if err := alerts.Act(ctx, db, alertID, alerts.Dispatch, "admin", "", "", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateUser(ctx, db, "gw", "password-gw", "gridworker", "", grid); err != nil {
+		t.Fatal(err)
+	}
+	if err := CreateUser(ctx, db, "gw-other", "password-gw-other", "gridworker", "", "elsewhere-01"); err != nil {
+		t.Fatal(err)
+	}
+	var taskID int64
+	db.QueryRow(`SELECT task_id FROM tasks WHERE alert_id = ?`, alertID).Scan(&taskID)
+	task, err := alerts.GetTask(ctx, db, taskID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return task
+}
+
+// A grid worker sees their grid's tasks, the household card with masked
+// IDs, and records the outcome, which moves the alert to visited; another
+// grid's worker sees nothing of it; the inbox is not theirs.
+func TestGridWorkerTasks(t *testing.T) {
+	s := newSite(t)
+	task := dispatchedTask(t, s)
+	id := strconv.FormatInt(task.TaskID, 10)
+	gw := s.login(t, "gw")
+	if code, body := get(t, gw, s.srv.URL+"/tasks"); code != http.StatusOK || !strings.Contains(body, `id="task-`+id+`"`) {
+		t.Fatalf("task list: %d", code)
+	}
+	code, card := get(t, gw, s.srv.URL+"/tasks/"+id)
+	if code != http.StatusOK || !strings.Contains(card, task.HouseholdID) || !strings.Contains(card, `id="address"`) {
+		t.Fatalf("task card: %d", code)
+	}
+	if regexp.MustCompile(`\d{17}[\dX]`).MatchString(card) {
+		t.Error("the task card shows an unmasked ID number")
+	}
+	if code, _ := get(t, gw, s.srv.URL+"/alerts"); code != http.StatusForbidden {
+		t.Errorf("a grid worker's inbox: %d", code)
+	}
+	other := s.login(t, "gw-other")
+	if code, _ := get(t, other, s.srv.URL+"/tasks/"+id); code != http.StatusNotFound {
+		t.Errorf("another grid's worker opening the task: %d", code)
+	}
+	if _, body := get(t, other, s.srv.URL+"/tasks"); strings.Contains(body, `id="task-`+id+`"`) {
+		t.Error("another grid's worker sees the task")
+	}
+	post := func(v url.Values) int {
+		resp, err := gw.PostForm(s.srv.URL+"/tasks/"+id+"/outcome", v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	token := csrf(t, card)
+	if code := post(url.Values{"outcome": {"other"}, "csrf": {token}}); code != http.StatusBadRequest {
+		t.Errorf("outcome other without a note: %d", code)
+	}
+	if code := post(url.Values{"outcome": {"not_eligible"}, "note": {"income above the line"}, "csrf": {token}}); code != http.StatusSeeOther {
+		t.Fatalf("outcome: %d", code)
+	}
+	a, _ := alerts.Get(context.Background(), s.chain.DB, task.AlertID)
+	if a.Status != alerts.StatusVisited {
+		t.Errorf("alert after the visit: %s", a.Status)
+	}
+	if code := post(url.Values{"outcome": {"refused"}, "csrf": {token}}); code != http.StatusConflict {
+		t.Errorf("a second outcome for a closed task: %d", code)
+	}
+}
