@@ -87,9 +87,6 @@ func decode(r io.Reader, enc string) io.Reader {
 	return r
 }
 
-// Encodings are the names a source's encoding can be forced to.
-var Encodings = []string{"utf-8", "gb18030", "utf-16le", "utf-16be"}
-
 // Delimiter reads a configured delimiter: one character, or "tab".
 func Delimiter(s string) rune {
 	switch strings.ToLower(s) {
@@ -120,10 +117,9 @@ func sniffDelimiter(head []byte) rune {
 }
 
 type csvSource struct {
-	r        *csv.Reader
-	enc      string
-	line     int
-	replaced bool // the decoder met bytes it could not decode
+	r    *csv.Reader
+	enc  string
+	line int
 }
 
 // newCSVSource reads delimited text. encoding and delimiter force what is

@@ -166,11 +166,7 @@ func Evaluate(left, right *Dataset, threshold float64, seed uint64) *Eval {
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	model := NewModel(Comparisons(latin), people, split, rng)
-	rules := BlockingRules(latin)
-	pairs := Candidates(people, split, rules)
-	model.Compare(people, pairs)
-	model.Train(people, rules, split, pairs)
-	model.Score(people, pairs)
+	pairs := model.Fit(people, split, BlockingRules(latin), 0)
 	ev := &Eval{Records: len(people), Candidates: len(pairs), Threshold: threshold, Model: model, People: people}
 	for _, p := range pairs {
 		if entity[p.A] == entity[p.B] {
@@ -210,10 +206,24 @@ func Evaluate(left, right *Dataset, threshold float64, seed uint64) *Eval {
 
 // bestPerRight keeps, for each right record, its highest-weighted pair.
 func bestPerRight(pairs []Pair) []Pair {
-	best := map[int]int{}
+	best, _ := rankPerRight(pairs)
+	return best
+}
+
+// rankPerRight returns each right record's highest-weighted pair, in
+// record order, and the weight of its runner-up where it has one.
+func rankPerRight(pairs []Pair) ([]Pair, map[int]float64) {
+	best, second := map[int]int{}, map[int]float64{}
 	for i, p := range pairs {
-		if j, ok := best[p.B]; !ok || p.Weight > pairs[j].Weight {
+		j, ok := best[p.B]
+		switch {
+		case !ok:
 			best[p.B] = i
+		case p.Weight > pairs[j].Weight:
+			second[p.B] = pairs[j].Weight
+			best[p.B] = i
+		case !hasKey(second, p.B) || p.Weight > second[p.B]:
+			second[p.B] = p.Weight
 		}
 	}
 	out := make([]Pair, 0, len(best))
@@ -221,7 +231,12 @@ func bestPerRight(pairs []Pair) []Pair {
 		out = append(out, pairs[i])
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].B < out[j].B })
-	return out
+	return out, second
+}
+
+func hasKey(m map[int]float64, k int) bool {
+	_, ok := m[k]
+	return ok
 }
 
 func truePairs(entity []string, split int) int {

@@ -271,6 +271,18 @@ func int8sToBytes(v []int8) []byte {
 	return b
 }
 
+// Fit finds the candidate pairs under the rules, compares them, trains
+// the model on them (when there are at least minTrain) and scores them.
+func (m *Model) Fit(people []Person, left int, rules []BlockingRule, minTrain int) []Pair {
+	pairs := Candidates(people, left, rules)
+	m.Compare(people, pairs)
+	if len(pairs) >= minTrain {
+		m.Train(people, rules, left, pairs)
+	}
+	m.Score(people, pairs)
+	return pairs
+}
+
 // Score sets each pair's match weight.
 func (m *Model) Score(people []Person, pairs []Pair) {
 	prior := math.Log2(m.Lambda / (1 - m.Lambda))

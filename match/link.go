@@ -20,6 +20,16 @@ func Migrations() store.MigrationSet { return store.Migrations("match", schemaFS
 // Sources are the tables whose records are linked to persons.
 var Sources = []string{"members", "education", "health", "medins", "disability"}
 
+// unionSources is the current records of every source as one relation:
+// a source column, then the given columns of each view.
+func unionSources(columns string) string {
+	parts := make([]string, len(Sources))
+	for i, s := range Sources {
+		parts[i] = fmt.Sprintf("SELECT '%s' AS source, %s FROM %s", s, columns, s)
+	}
+	return strings.Join(parts, " UNION ALL ")
+}
+
 // Stats says what a linking run did.
 type Stats struct {
 	NewIDs   int            // raw ID texts normalised for the first time
@@ -67,12 +77,8 @@ func Link(ctx context.Context, db *store.DB) (*Stats, error) {
 func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) {
 	start := time.Now()
 	st := &Stats{Linked: map[string]int{}}
-	var parts []string
-	for _, s := range Sources {
-		parts = append(parts, "SELECT id_number FROM "+s)
-	}
 	err := db.Tx(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, fmt.Sprintf(newRawIDs, strings.Join(parts, " UNION ALL ")))
+		rows, err := conn.QueryContext(ctx, fmt.Sprintf(newRawIDs, unionSources("id_number")))
 		if err != nil {
 			return fmt.Errorf("match: read new IDs: %w", err)
 		}
@@ -118,11 +124,7 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 				return fmt.Errorf("match: %w", err)
 			}
 		}
-		var recs []string
-		for _, s := range Sources {
-			recs = append(recs, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number FROM %[1]s", s))
-		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, strings.Join(recs, " UNION ALL ")), start); err != nil {
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number")), start); err != nil {
 			return fmt.Errorf("match: link: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"safetynet/store"
@@ -99,11 +98,7 @@ const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '')
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
 func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats) (err error) {
-	var parts []string
-	for _, s := range Sources {
-		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date, batch_id FROM %[1]s", s))
-	}
-	sources := strings.Join(parts, " UNION ALL ")
+	sources := unionSources("record_key, id_number, name, sex, birth_date, batch_id")
 	all, err := loadUnlinked(ctx, conn, sources)
 	if err != nil || len(all) == 0 {
 		return err
@@ -315,27 +310,11 @@ func scoreAgainst(persons, sample, records []Person, th Thresholds) []scored {
 		people[i].prepare()
 	}
 	split := len(persons)
-	rules := BlockingRules(false)
-	pairs := Candidates(people, split, rules)
-	model.Compare(people, pairs)
-	if len(pairs) >= minTrainPairs {
-		model.Train(people, rules, split, pairs)
-	}
-	model.Score(people, pairs)
+	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
-	best, second := map[int]float64{}, map[int]float64{}
-	for _, p := range pairs {
-		if w, ok := best[p.B]; !ok || p.Weight > w {
-			if ok {
-				second[p.B] = w
-			}
-			best[p.B] = p.Weight
-		} else if w2, ok := second[p.B]; !ok || p.Weight > w2 {
-			second[p.B] = p.Weight
-		}
-	}
+	best, second := rankPerRight(pairs)
 	var out []scored
-	for _, p := range bestPerRight(pairs) {
+	for _, p := range best {
 		name, birth, id := p.Levels[nameAt], p.Levels[birthAt], p.Levels[idAt]
 		w2, ok := second[p.B]
 		out = append(out, scored{

@@ -38,23 +38,28 @@ const reviewQueue = `SELECT l.source, l.record_key, coalesce(s.name, ''), coales
 		QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY household_id) = 1) p ON p.id_number = l.candidate
 	WHERE l.method = 'review' %s ORDER BY l.score DESC, l.source, l.record_key`
 
-// ReviewQueue lists the pairs waiting for a decision, likeliest first;
-// regionPrefix keeps those whose registry person lives there.
-func ReviewQueue(ctx context.Context, db *store.DB, source string, limit int, regionPrefix ...string) ([]ReviewItem, error) {
-	var parts []string
-	for _, s := range Sources {
-		parts = append(parts, fmt.Sprintf("SELECT '%[1]s' AS source, record_key, id_number, name, sex, birth_date FROM %[1]s", s))
-	}
+// ReviewFilter selects pairs under review; zero fields select all.
+type ReviewFilter struct {
+	Source, Key  string // one source, one record
+	RegionPrefix string // the registry person lives here
+	Limit        int
+}
+
+// ReviewQueue lists the pairs waiting for a decision, likeliest first.
+func ReviewQueue(ctx context.Context, db *store.DB, f ReviewFilter) ([]ReviewItem, error) {
 	where, args := "", []any{}
-	if source != "" {
-		where, args = "AND l.source = ?", append(args, source)
+	if f.Source != "" {
+		where, args = where+" AND l.source = ?", append(args, f.Source)
 	}
-	if len(regionPrefix) > 0 && regionPrefix[0] != "" {
-		where, args = where+" AND starts_with(coalesce(p.region_code, ''), ?)", append(args, regionPrefix[0])
+	if f.Key != "" {
+		where, args = where+" AND l.record_key = ?", append(args, f.Key)
 	}
-	q := fmt.Sprintf(reviewQueue, strings.Join(parts, " UNION ALL "), where)
-	if limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", limit)
+	if f.RegionPrefix != "" {
+		where, args = where+" AND starts_with(coalesce(p.region_code, ''), ?)", append(args, f.RegionPrefix)
+	}
+	q := fmt.Sprintf(reviewQueue, unionSources("record_key, id_number, name, sex, birth_date"), where)
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {

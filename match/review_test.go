@@ -17,7 +17,7 @@ func TestReviewDecisions(t *testing.T) {
 	if _, err := LinkWith(ctx, db, unsure); err != nil {
 		t.Fatal(err)
 	}
-	items, err := ReviewQueue(ctx, db, "", 0)
+	items, err := ReviewQueue(ctx, db, ReviewFilter{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func TestReviewDecisions(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("on the next run")
-	if items, _ := ReviewQueue(ctx, db, "", 0); len(items) != 0 {
+	if items, _ := ReviewQueue(ctx, db, ReviewFilter{}); len(items) != 0 {
 		t.Errorf("decided pairs still queued: %d", len(items))
 	}
 	var by string

@@ -23,7 +23,7 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, u *User) {
 		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
 		return
 	}
-	items, err := match.ReviewQueue(r.Context(), s.DB, "", 200, f.RegionPrefix)
+	items, err := match.ReviewQueue(r.Context(), s.DB, match.ReviewFilter{RegionPrefix: f.RegionPrefix, Limit: 200})
 	if err != nil {
 		s.Log.Error("review queue", "err", err)
 		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
@@ -43,16 +43,12 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request, u *User) {
 	// The pair must be within the user's region, as on the page.
 	f := alerts.Filter{}
 	scope(u, &f)
-	items, err := match.ReviewQueue(r.Context(), s.DB, source, 0, f.RegionPrefix)
+	items, err := match.ReviewQueue(r.Context(), s.DB, match.ReviewFilter{Source: source, Key: key, RegionPrefix: f.RegionPrefix})
 	if err != nil {
 		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
 		return
 	}
-	found := false
-	for _, it := range items {
-		found = found || it.Record.Key == key
-	}
-	if !found {
+	if len(items) == 0 {
 		http.NotFound(w, r)
 		return
 	}

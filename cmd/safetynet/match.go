@@ -108,7 +108,7 @@ func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error 
 		fmt.Printf("%s:%s %s by %s; the decision is kept and applied on every run\n", src, key, verb, *by)
 		return nil
 	}
-	items, err := match.ReviewQueue(ctx, chain.DB, *source, *limit)
+	items, err := match.ReviewQueue(ctx, chain.DB, match.ReviewFilter{Source: *source, Limit: *limit})
 	if err != nil {
 		return err
 	}
