@@ -202,10 +202,22 @@ func TestConfigOverrides(t *testing.T) {
 			t.Error("window_days not overridden")
 		}
 	}
-	if _, err := LoadPack(map[string]config.RuleConf{"no_such_rule": {}}); err == nil || !strings.Contains(err.Error(), "rules.no_such_rule") {
+	broken := func(conf map[string]config.RuleConf, id string) error {
+		p, err := LoadPack(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Rules {
+			if r.ID == id {
+				return r.Err
+			}
+		}
+		return nil
+	}
+	if err := broken(map[string]config.RuleConf{"no_such_rule": {}}, "no_such_rule"); err == nil || !strings.Contains(err.Error(), "rules.no_such_rule") {
 		t.Errorf("unknown rule: %v", err)
 	}
-	if _, err := LoadPack(map[string]config.RuleConf{"discovery": {Params: map[string]any{"nope": 1}}}); err == nil || !strings.Contains(err.Error(), "min_signals") {
+	if err := broken(map[string]config.RuleConf{"discovery": {Params: map[string]any{"nope": 1}}}, "discovery"); err == nil || !strings.Contains(err.Error(), "min_signals") {
 		t.Errorf("unknown parameter: %v", err)
 	}
 }

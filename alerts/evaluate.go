@@ -123,19 +123,66 @@ func (e *Evaluator) prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 	return nil
 }
 
-const caseColumns = `SELECT CAST(household_id AS VARCHAR), CAST(id_number AS VARCHAR), CAST(region_code AS VARCHAR),
-	CAST(severity AS VARCHAR), CAST(reason AS VARCHAR), CAST(details AS VARCHAR), CAST(to_json(evidence) AS VARCHAR)
-	FROM (%s) ORDER BY ALL`
+// caseColumns are what a rule's rows become; a rule may leave out all
+// but household_id or id_number, and the rest fall back to the rule's own
+// severity and title, no details and no evidence.
+var caseColumns = []struct{ name, fallback string }{
+	{"household_id", "NULL"}, {"id_number", "NULL"}, {"region_code", "NULL"},
+	{"severity", ""}, {"reason", ""}, {"details", "NULL"}, {"evidence", "NULL"},
+}
 
 var lineInError = regexp.MustCompile(`\s+`)
 
+// caseQuery wraps a rule's query so that it returns caseColumns in order.
+func caseQuery(ctx context.Context, conn *sql.Conn, r *Rule, q string) (string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT * FROM ("+q+") LIMIT 0")
+	if err != nil {
+		return "", err
+	}
+	names, err := rows.Columns()
+	rows.Close()
+	if err != nil {
+		return "", err
+	}
+	has := map[string]bool{}
+	for _, n := range names {
+		has[strings.ToLower(n)] = true
+	}
+	if !has["household_id"] && !has["id_number"] {
+		return "", fmt.Errorf("the query returns neither household_id nor id_number (it returns %s)", strings.Join(names, ", "))
+	}
+	var cols []string
+	for _, c := range caseColumns {
+		expr := c.fallback
+		switch {
+		case has[c.name] && c.name == "evidence":
+			expr = "to_json(evidence)"
+		case has[c.name]:
+			expr = `"` + c.name + `"`
+		case c.name == "severity":
+			expr = store.Quote(r.Severity)
+		case c.name == "reason":
+			expr = store.Quote(r.Title["zh"])
+		}
+		cols = append(cols, "CAST("+expr+" AS VARCHAR)")
+	}
+	return "SELECT " + strings.Join(cols, ", ") + " FROM (" + q + ") ORDER BY ALL", nil
+}
+
 // cases runs one rule and returns what it found.
 func (e *Evaluator) cases(ctx context.Context, conn *sql.Conn, r *Rule, asOf time.Time) ([]Case, error) {
+	if r.Err != nil {
+		return nil, r.Err
+	}
 	q, err := render(r.SQL, r.Params, asOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(caseColumns, q))
+	q, err = caseQuery(ctx, conn, r, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s", lineInError.ReplaceAllString(err.Error(), " "))
+	}
+	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("%s", lineInError.ReplaceAllString(err.Error(), " "))
 	}
@@ -200,28 +247,33 @@ func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (ma
 // Run evaluates the pack as of a date and records the alerts: new cases
 // raise alerts, cases of an open alert refresh it. at is the time the
 // evaluation counts as (first_seen, last_seen). A rule that fails is
-// reported in the Report and the others still run.
+// reported in the Report and the others still run: the rules run before
+// the transaction that records their cases, so one rule's error cannot
+// abort the others' work.
 func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error) {
-	var rep *Report
-	err := e.DB.Tx(ctx, func(conn *sql.Conn) error {
-		if err := e.prepare(ctx, conn, asOf); err != nil {
-			return err
-		}
-		var found map[string][]Case
-		found, rep = e.all(ctx, conn, asOf)
-		var all []Case
-		for _, id := range e.Pack.IDs() {
-			all = append(all, found[id]...)
-		}
-		return record(ctx, conn, all, at, rep)
-	})
+	conn, err := e.DB.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
+	defer conn.Close()
+	if err := e.prepare(ctx, conn, asOf); err != nil {
+		return nil, err
+	}
+	found, rep := e.all(ctx, conn, asOf)
 	for _, rr := range rep.Rules {
 		if rr.Err != nil {
 			ruleErrors.WithLabelValues(rr.RuleID).Inc()
 		}
+	}
+	var all []Case
+	for _, id := range e.Pack.IDs() {
+		all = append(all, found[id]...)
+	}
+	err = store.InTx(ctx, conn, func(conn *sql.Conn) error {
+		return record(ctx, conn, all, at, rep)
+	})
+	if err != nil {
+		return nil, err
 	}
 	return rep, nil
 }

@@ -25,6 +25,10 @@ type Rule struct {
 	Params   map[string]any    `yaml:"params"`
 	SQL      string            `yaml:"sql"`
 	Enabled  bool              `yaml:"-"`
+	Custom   bool              `yaml:"-"` // added by the config, not shipped
+	// Err is what is wrong with the rule as configured; a broken rule is
+	// reported on every evaluation and the others still run.
+	Err error `yaml:"-"`
 }
 
 // Pack is the rule pack with its shared views.
@@ -44,12 +48,17 @@ var SLA = map[string]time.Duration{
 // SeverityRank orders severities, higher is worse.
 var SeverityRank = map[string]int{"low": 1, "medium": 2, "high": 3, "critical": 4}
 
-// LoadPack reads the built-in pack and applies the config's overrides.
+// LoadPack reads the built-in pack and applies the config's overrides:
+// switching rules off, changing parameters or a query, adding rules. Only
+// a broken built-in pack is an error; a rule the config gets wrong keeps
+// its Err, is reported with its id on every evaluation, and does not stop
+// the others.
 func LoadPack(rules map[string]config.RuleConf) (*Pack, error) {
 	var p Pack
 	if err := yaml.Unmarshal(builtin, &p); err != nil {
 		return nil, fmt.Errorf("alerts: built-in rules: %w", err)
 	}
+	builtinIDs := p.IDs()
 	byID := map[string]*Rule{}
 	for _, r := range p.Rules {
 		r.Enabled = true
@@ -64,22 +73,76 @@ func LoadPack(rules map[string]config.RuleConf) (*Pack, error) {
 		conf := rules[id]
 		r, ok := byID[id]
 		if !ok {
-			return nil, fmt.Errorf("config: rules.%s: no such rule (known: %s)", id, strings.Join(p.IDs(), ", "))
+			r = &Rule{ID: id, Title: conf.Title, Severity: conf.Severity, Params: conf.Params, SQL: conf.SQL, Enabled: true, Custom: true}
+			if r.Params == nil {
+				r.Params = map[string]any{}
+			}
+			p.Rules = append(p.Rules, r)
+			byID[id] = r
+			r.Err = checkCustom(r, builtinIDs)
+		} else {
+			r.Err = override(r, conf)
 		}
 		if conf.Enabled != nil {
 			r.Enabled = *conf.Enabled
 		}
-		for k, v := range conf.Params {
-			if _, ok := r.Params[k]; !ok {
-				return nil, fmt.Errorf("config: rules.%s.params.%s: no such parameter (known: %s)", id, k, strings.Join(keys(r.Params), ", "))
+		if r.Err == nil {
+			if _, err := render(r.SQL, r.Params, time.Time{}); err != nil {
+				r.Err = fmt.Errorf("config: rules.%s.sql: %w", id, err)
 			}
-			if _, err := literal(v); err != nil {
-				return nil, fmt.Errorf("config: rules.%s.params.%s: %v", id, k, err)
-			}
-			r.Params[k] = v
 		}
 	}
 	return &p, nil
+}
+
+var ruleID = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+
+// checkCustom says what is wrong with a rule the config adds.
+func checkCustom(r *Rule, known []string) error {
+	switch {
+	case !ruleID.MatchString(r.ID):
+		return fmt.Errorf("config: rules.%s: a rule id is lower-case letters, digits and _", r.ID)
+	case strings.TrimSpace(r.SQL) == "":
+		return fmt.Errorf("config: rules.%s: no such built-in rule (known: %s); a rule of your own needs sql:", r.ID, strings.Join(known, ", "))
+	}
+	if r.Severity == "" {
+		r.Severity = "medium"
+	}
+	if _, ok := SLA[r.Severity]; !ok {
+		return fmt.Errorf("config: rules.%s.severity: %q is not one of critical, high, medium, low", r.ID, r.Severity)
+	}
+	for _, k := range keys(r.Params) {
+		if _, err := literal(r.Params[k]); err != nil {
+			return fmt.Errorf("config: rules.%s.params.%s: %v", r.ID, k, err)
+		}
+	}
+	return nil
+}
+
+// override applies the config to a built-in rule.
+func override(r *Rule, conf config.RuleConf) error {
+	for k, v := range conf.Params {
+		if _, ok := r.Params[k]; !ok {
+			return fmt.Errorf("config: rules.%s.params.%s: no such parameter (known: %s)", r.ID, k, strings.Join(keys(r.Params), ", "))
+		}
+		if _, err := literal(v); err != nil {
+			return fmt.Errorf("config: rules.%s.params.%s: %v", r.ID, k, err)
+		}
+		r.Params[k] = v
+	}
+	if conf.Severity != "" {
+		if _, ok := SLA[conf.Severity]; !ok {
+			return fmt.Errorf("config: rules.%s.severity: %q is not one of critical, high, medium, low", r.ID, conf.Severity)
+		}
+		r.Severity = conf.Severity
+	}
+	for lang, t := range conf.Title {
+		r.Title[lang] = t
+	}
+	if strings.TrimSpace(conf.SQL) != "" {
+		r.SQL = conf.SQL
+	}
+	return nil
 }
 
 // IDs lists the rule ids in pack order.

@@ -149,10 +149,15 @@ func (p Postgres) WithDefaults() Postgres {
 // On reports whether the source is switched on (the default).
 func (s Source) On() bool { return s.Enabled == nil || *s.Enabled }
 
-// RuleConf switches a built-in rule off or changes its parameters.
+// RuleConf switches a built-in rule off, changes its parameters or its
+// query, or, under an id the pack does not have, adds a rule of one's own
+// (title, severity, params and sql over the views of the rule pack).
 type RuleConf struct {
-	Enabled *bool          `yaml:"enabled"`
-	Params  map[string]any `yaml:"params"`
+	Enabled  *bool             `yaml:"enabled"`
+	Params   map[string]any    `yaml:"params"`
+	Title    map[string]string `yaml:"title"` // zh, en
+	Severity string            `yaml:"severity"`
+	SQL      string            `yaml:"sql"`
 }
 
 // Match sets what a probabilistic match does: at or above LinkThreshold

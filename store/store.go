@@ -63,12 +63,18 @@ func openError(path string, err error) error {
 
 // Tx runs fn in one transaction on one connection: all of it commits, or
 // none of it does. fn may use conn for the driver-level Appender.
-func (db *DB) Tx(ctx context.Context, fn func(conn *sql.Conn) error) (err error) {
+func (db *DB) Tx(ctx context.Context, fn func(conn *sql.Conn) error) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
+	return InTx(ctx, conn, fn)
+}
+
+// InTx is Tx on a connection the caller holds, for work that prepares
+// temporary tables or views on it first.
+func InTx(ctx context.Context, conn *sql.Conn, fn func(conn *sql.Conn) error) (err error) {
 	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
 		return err
 	}

@@ -41,8 +41,13 @@ func cmdRules(ctx context.Context, log *slog.Logger, args []string) error {
 		fmt.Fprintln(tw, "RULE\tSEVERITY\tSTATE\tPARAMETERS\tTITLE")
 		for _, r := range pack.Rules {
 			state := "on"
-			if !r.Enabled {
+			switch {
+			case r.Err != nil:
+				state = "broken: " + r.Err.Error()
+			case !r.Enabled:
 				state = "off"
+			case r.Custom:
+				state = "on (config)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, state, params(r.Params), r.Title["zh"])
 		}
