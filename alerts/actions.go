@@ -106,6 +106,14 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 		if _, err := conn.ExecContext(ctx, `UPDATE alerts SET status = ?, closed_at = ? WHERE alert_id = ?`, target, closed, alertID); err != nil {
 			return err
 		}
+		if action == Reopen {
+			// A reopened alert starts its SLA again, out of the county queue.
+			if _, err := conn.ExecContext(ctx, `UPDATE alerts SET due_at = ?::TIMESTAMPTZ + to_seconds(CASE severity
+				WHEN 'critical' THEN ? WHEN 'high' THEN ? WHEN 'medium' THEN ? ELSE ? END), escalated_at = NULL WHERE alert_id = ?`,
+				now, SLA["critical"].Seconds(), SLA["high"].Seconds(), SLA["medium"].Seconds(), SLA["low"].Seconds(), alertID); err != nil {
+				return err
+			}
+		}
 		histNote := note
 		if action == Visit {
 			histNote = strings.TrimSpace(outcome + " " + note)

@@ -140,7 +140,7 @@ func record(ctx context.Context, conn *sql.Conn, cases []Case, at time.Time, rep
 			details = c.Details
 		}
 		if err := newAlerts.AppendRow(id, c.RuleID, c.Subject(), c.Severity, StatusNew, nullable(c.HouseholdID), nullable(c.IDNumber),
-			nullable(c.RegionCode), at, at, at.Add(SLA[c.Severity]), c.Reason, details, nil); err != nil {
+			nullable(c.RegionCode), at, at, at.Add(SLA[c.Severity]), c.Reason, details, nil, nil); err != nil {
 			return fmt.Errorf("alerts: store %s: %w", key, err)
 		}
 		seen := map[Evidence]bool{}

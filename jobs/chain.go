@@ -50,6 +50,7 @@ type Report struct {
 	Quarantined int
 	Match       *match.Stats
 	Alerts      *alerts.Report
+	Escalated   int // open alerts that passed their due time in this run
 	Stages      map[string]time.Duration
 	// Drift lists the column changes departments made, per batch.
 	Drift []string
@@ -79,11 +80,7 @@ func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*
 func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources ...string) (*Report, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	at := now().In(c.Cfg.Location)
+	at := c.now().In(c.Cfg.Location)
 	if asOf.IsZero() {
 		asOf = at
 	} else if asOf.Format("2006-01-02") != at.Format("2006-01-02") {
@@ -188,7 +185,29 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		}
 	}
 	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept)
-	return nil
+	rep.Escalated, err = c.sla(ctx)
+	return err
+}
+
+// now is the chain's clock.
+func (c *Chain) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+// sla escalates the alerts whose due time has passed. It runs after every
+// evaluation and, from Schedule, every minute.
+func (c *Chain) sla(ctx context.Context) (int, error) {
+	n, err := alerts.Escalate(ctx, c.DB, c.now())
+	if err != nil {
+		return 0, err
+	}
+	if n > 0 {
+		c.Log.Warn("alerts overdue: escalated to the county queue", "alerts", n)
+	}
+	return n, nil
 }
 
 func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

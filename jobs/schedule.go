@@ -46,6 +46,18 @@ func (c *Chain) Schedule(ctx context.Context) (*cron.Cron, error) {
 			return nil, fmt.Errorf("jobs: schedule %s: %w", name, err)
 		}
 	}
+	// The SLA watch: alerts go overdue between runs too.
+	if _, err := cr.AddFunc("@every 1m", func() {
+		if !c.mu.TryLock() {
+			return // a run is on; it escalates when it ends
+		}
+		defer c.mu.Unlock()
+		if _, err := c.sla(ctx); err != nil {
+			c.Log.Error("sla watch failed", "err", err)
+		}
+	}); err != nil {
+		return nil, err
+	}
 	cr.Start()
 	return cr, nil
 }
