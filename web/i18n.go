@@ -36,6 +36,12 @@ var messages = map[string]map[string]string{
 		"o.assisted_application": "已协助申请", "o.already_receiving": "已在享受救助", "o.not_eligible": "不符合条件", "o.not_found": "未找到", "o.refused": "拒绝", "o.other": "其他",
 		"link": "关联依据", "m.id_exact": "身份证号一致", "m.id_repaired": "身份证号纠错后一致", "m.probabilistic": "概率匹配",
 		"m.reviewed": "人工确认", "m.review": "待人工确认", "m.id_outside_registry": "库外人员（身份证号）", "m.unlinked": "未关联",
+		"due.overdue": "已超期", "due.24h": "24小时内到期", "due.7d": "7天内到期", "county_queue": "县级督办队列",
+		"export_xlsx": "导出Excel", "counts": "统计", "total": "合计", "open": "未办结",
+		"audit": "审计日志", "time": "时间", "action": "操作", "from": "起", "to": "止",
+		"task_queue": "走访任务队列", "assigned": "已指派任务", "task_sheet": "离线走访任务表", "township_queue": "乡镇（街道）队列",
+		"upload_sheet": "上传填好的任务表", "download_sheet": "下载任务表（Excel）", "upload": "上传", "task": "任务", "assignee": "指派给", "assign": "指派",
+		"sheet_taken": "已记录", "result": "结果", "r.taken": "已记录", "r.refused": "未记录", "r.skipped": "未填写",
 	},
 	"en": {
 		"app": "safetynet · the policy finds the people", "login": "Log in", "logout": "Log out", "username": "User name", "password": "Password",
@@ -65,6 +71,12 @@ var messages = map[string]map[string]string{
 		"o.assisted_application": "assisted the application", "o.already_receiving": "already receiving help", "o.not_eligible": "not eligible", "o.not_found": "not found", "o.refused": "refused", "o.other": "other",
 		"link": "Linked by", "m.id_exact": "same ID number", "m.id_repaired": "ID number one typo off, same name", "m.probabilistic": "probabilistic match",
 		"m.reviewed": "confirmed by a person", "m.review": "waiting for review", "m.id_outside_registry": "outside the registry (ID number)", "m.unlinked": "not linked",
+		"due.overdue": "overdue", "due.24h": "due within 24 hours", "due.7d": "due within 7 days", "county_queue": "county queue",
+		"export_xlsx": "Export to Excel", "counts": "Counts", "total": "total", "open": "open",
+		"audit": "Audit log", "time": "time", "action": "action", "from": "from", "to": "to",
+		"task_queue": "Visit task queue", "assigned": "Task assigned:", "task_sheet": "Offline task sheet", "township_queue": "township queue",
+		"upload_sheet": "Upload a filled-in task sheet", "download_sheet": "Download the task sheet (Excel)", "upload": "Upload", "task": "task", "assignee": "assigned to", "assign": "Assign",
+		"sheet_taken": "Recorded", "result": "result", "r.taken": "recorded", "r.refused": "refused", "r.skipped": "not filled in",
 	},
 }
 

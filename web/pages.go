@@ -6,6 +6,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func (s *Server) parseTemplates() error {
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
 	}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task"} {
+	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return err
@@ -130,37 +131,90 @@ type inboxRow struct {
 }
 
 type inboxData struct {
-	CanAct bool   // bulk actions shown
-	Back   string // where a bulk action returns to: this very filter
-	Filter alerts.Filter
-	Rules  []struct{ ID, Title string }
-	Rows   []inboxRow
-	Shown  int
-	Limit  int
+	CanAct   bool   // bulk actions shown
+	Back     string // where a bulk action returns to: this very filter
+	Query    string // the filter as a query string, for the export links
+	Filter   alerts.Filter
+	Rules    []struct{ ID, Title string }
+	Rows     []inboxRow
+	Shown    int
+	Limit    int
+	ByRule   []countRow
+	ByRegion []countRow
+}
+
+// countRow is one line of the counts beside the inbox, with the link that
+// narrows the inbox to it.
+type countRow struct {
+	alerts.Count
+	Label, Href string
 }
 
 const inboxLimit = 500
 
-func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
+// filterFrom reads an alert filter from the query string and narrows it
+// to the user's scope. It answers the request itself when it cannot.
+func filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter, bool) {
 	q := r.URL.Query()
-	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: q.Get("status"), RegionPrefix: strings.TrimSpace(q.Get("region")), Limit: inboxLimit}
+	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: q.Get("status"),
+		RegionPrefix: strings.TrimSpace(q.Get("region")), Due: q.Get("due"), Queue: q.Get("queue")}
 	if !scope(u, &f) {
 		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		return f, false
+	}
+	if err := f.Valid(); err != nil {
+		http.Error(w, "bad filter: "+err.Error(), http.StatusBadRequest)
+		return f, false
+	}
+	return f, true
+}
+
+// query is the filter as a query string.
+func query(f alerts.Filter) url.Values {
+	v := url.Values{}
+	for k, x := range map[string]string{"rule": f.Rule, "severity": f.Severity, "status": f.Status, "region": f.RegionPrefix, "due": f.Due, "queue": f.Queue} {
+		if x != "" {
+			v.Set(k, x)
+		}
+	}
+	return v
+}
+
+func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
+	f, ok := filterFrom(w, r, u)
+	if !ok {
 		return
 	}
+	f.Limit = inboxLimit
 	list, err := alerts.List(r.Context(), s.DB, f)
 	if err != nil {
 		s.Log.Error("inbox", "err", err)
 		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
 		return
 	}
+	byRule, byRegion, err := alerts.Counts(r.Context(), s.DB, f)
+	if err != nil {
+		s.Log.Error("inbox counts", "err", err)
+		http.Error(w, "could not count alerts, try again", http.StatusInternalServerError)
+		return
+	}
 	l := lang(w, r)
-	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit, CanAct: canAct(u), Back: r.URL.RequestURI()}
+	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit, CanAct: canAct(u), Back: r.URL.RequestURI(), Query: query(f).Encode()}
 	for _, id := range s.Pack.IDs() {
 		d.Rules = append(d.Rules, struct{ ID, Title string }{id, s.Pack.Title(id, l)})
 	}
 	for _, a := range list {
 		d.Rows = append(d.Rows, inboxRow{Alert: a, Title: s.Pack.Title(a.RuleID, l)})
+	}
+	for _, c := range byRule {
+		v := query(f)
+		v.Set("rule", c.Key)
+		d.ByRule = append(d.ByRule, countRow{Count: c, Label: s.Pack.Title(c.Key, l), Href: "/alerts?" + v.Encode()})
+	}
+	for _, c := range byRegion {
+		v := query(f)
+		v.Set("region", c.Key)
+		d.ByRegion = append(d.ByRegion, countRow{Count: c, Label: c.Key, Href: "/alerts?" + v.Encode()})
 	}
 	s.render(w, r, "inbox", u, http.StatusOK, d)
 }

@@ -19,6 +19,12 @@ type tasksData struct {
 	Done     bool
 }
 
+// mine says whether a task is the grid worker's: their grid's, or
+// assigned to them by name.
+func mine(u *User, t *alerts.Task) bool {
+	return u.Role == "gridworker" && ((t.GridCode != "" && t.GridCode == u.Grid) || t.Assignee == u.Name)
+}
+
 // gridTask returns the task of the path if it is in the grid worker's grid.
 func (s *Server) gridTask(w http.ResponseWriter, r *http.Request, u *User) *alerts.Task {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
@@ -27,7 +33,7 @@ func (s *Server) gridTask(w http.ResponseWriter, r *http.Request, u *User) *aler
 		return nil
 	}
 	t, err := alerts.GetTask(r.Context(), s.DB, id)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (u.Role != "gridworker" || t.GridCode != u.Grid)) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !mine(u, t)) {
 		http.NotFound(w, r) // another grid's task looks the same as none
 		return nil
 	}
@@ -45,7 +51,7 @@ func (s *Server) myTasks(w http.ResponseWriter, r *http.Request, u *User) {
 		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 		return
 	}
-	ts, err := alerts.GridTasks(r.Context(), s.DB, u.Grid)
+	ts, err := alerts.WorkerTasks(r.Context(), s.DB, u.Grid, u.Name)
 	if err != nil {
 		s.Log.Error("tasks", "err", err)
 		http.Error(w, "could not read your tasks, try again", http.StatusInternalServerError)

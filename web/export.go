@@ -1,0 +1,131 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+
+	"safetynet/alerts"
+	"safetynet/match"
+)
+
+// exportLimit caps one export; a filter that finds more says so in the
+// file's last row rather than building a sheet no one can open.
+const exportLimit = 100_000
+
+// masked says whether a user sees resident IDs masked in exports and the
+// API: analysts always do; operators and administrators, who act on the
+// alerts, get them whole (the UI masks them for everyone).
+func masked(u *User) bool { return u.Role != "admin" && u.Role != "operator" }
+
+// exportAlerts writes what the inbox filter shows as an XLSX workbook.
+func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
+	f, ok := filterFrom(w, r, u)
+	if !ok {
+		return
+	}
+	f.Limit = exportLimit + 1
+	list, err := alerts.List(r.Context(), s.DB, f)
+	if err != nil {
+		s.Log.Error("export", "err", err)
+		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		return
+	}
+	l := lang(w, r)
+	t := translator(l)
+	book := excelize.NewFile()
+	defer book.Close()
+	sheet := t("inbox")
+	book.SetSheetName("Sheet1", sheet)
+	sw, err := book.NewStreamWriter(sheet)
+	if err != nil {
+		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
+		return
+	}
+	header := []any{"ID", t("rule"), t("severity"), t("status"), t("household"), t("id_number"), t("region_code"),
+		t("reason"), t("first_seen"), t("due"), t("overdue"), t("county_queue"), t("evidence")}
+	sw.SetRow("A1", header)
+	mask := masked(u)
+	n := 0
+	for i, a := range list {
+		if i == exportLimit {
+			cell, _ := excelize.CoordinatesToCellName(1, i+2)
+			sw.SetRow(cell, []any{fmt.Sprintf("… more than %d alerts: narrow the filter", exportLimit)})
+			break
+		}
+		id := a.IDNumber
+		if mask {
+			id = match.Mask(id)
+		}
+		ev := ""
+		for j, e := range a.Evidence {
+			if j > 0 {
+				ev += "; "
+			}
+			ev += e.Source + ":" + e.RecordID
+		}
+		queue := ""
+		if a.EscalatedAt != nil {
+			queue = a.EscalatedAt.In(shanghai).Format("2006-01-02 15:04")
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		if err := sw.SetRow(cell, []any{a.AlertID, s.Pack.Title(a.RuleID, l), t(a.Severity), t(a.Status), a.HouseholdID, id, a.RegionCode,
+			a.Reason, a.FirstSeen.In(shanghai).Format("2006-01-02 15:04"), a.DueAt.In(shanghai).Format("2006-01-02 15:04"),
+			a.Overdue, queue, ev}); err != nil {
+			http.Error(w, "could not write the workbook", http.StatusInternalServerError)
+			return
+		}
+		n++
+	}
+	if err := sw.Flush(); err != nil {
+		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
+		return
+	}
+	s.audit(r.Context(), u.Name, "export_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", n, query(f).Encode(), mask))
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="alerts-%s.xlsx"`, time.Now().In(shanghai).Format("20060102-1504")))
+	if err := book.Write(w); err != nil {
+		s.Log.Error("export write", "err", err)
+	}
+}
+
+// apiAlerts is the inbox as JSON, for analysts' tools and scripts: the
+// same filter, scope and masking as the export. ?limit= caps it (1,000 by
+// default, at most the export's cap).
+func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request, u *User) {
+	f, ok := filterFrom(w, r, u)
+	if !ok {
+		return
+	}
+	f.Limit = 1000
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > exportLimit {
+			http.Error(w, fmt.Sprintf("bad limit %q: want 1 to %d", v, exportLimit), http.StatusBadRequest)
+			return
+		}
+		f.Limit = n
+	}
+	list, err := alerts.List(r.Context(), s.DB, f)
+	if err != nil {
+		s.Log.Error("api alerts", "err", err)
+		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		return
+	}
+	mask := masked(u)
+	if list == nil {
+		list = []alerts.Alert{}
+	}
+	for i := range list {
+		if mask {
+			list[i].IDNumber = match.Mask(list[i].IDNumber)
+		}
+	}
+	s.audit(r.Context(), u.Name, "api_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", len(list), query(f).Encode(), mask))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(map[string]any{"alerts": list, "count": len(list), "limit": f.Limit})
+}

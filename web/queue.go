@@ -1,0 +1,197 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"safetynet/alerts"
+)
+
+type queueData struct {
+	Tasks    []alerts.Task
+	Workers  []UserInfo
+	Grids    []string
+	Assigned string
+}
+
+// regionOf is the region a user's tasks come from: an operator's prefix,
+// everything for an administrator.
+func regionOf(u *User) (string, bool) {
+	switch u.Role {
+	case "admin":
+		return "", true
+	case "operator":
+		return u.RegionPrefix, true
+	}
+	return "", false
+}
+
+// queuePage is the open visit tasks of the operator's region: the
+// township queue (tasks of households without a grid) first, to assign to
+// a named grid worker, then each grid's, with its offline task sheet.
+func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, u *User) {
+	region, ok := regionOf(u)
+	if !ok {
+		http.Error(w, "the task queue is for operators and administrators", http.StatusForbidden)
+		return
+	}
+	ts, err := alerts.QueueTasks(r.Context(), s.DB, region)
+	if err != nil {
+		s.Log.Error("queue", "err", err)
+		http.Error(w, "could not read the tasks, try again", http.StatusInternalServerError)
+		return
+	}
+	users, err := ListUsers(r.Context(), s.DB)
+	if err != nil {
+		s.Log.Error("queue users", "err", err)
+	}
+	d := queueData{Tasks: ts, Assigned: r.URL.Query().Get("assigned")}
+	for _, x := range users {
+		if x.Role == "gridworker" && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region) {
+			d.Workers = append(d.Workers, x)
+		}
+	}
+	seen := map[string]bool{}
+	for _, t := range ts {
+		if t.GridCode != "" && !seen[t.GridCode] {
+			seen[t.GridCode] = true
+			d.Grids = append(d.Grids, t.GridCode)
+		}
+	}
+	s.render(w, r, "queue", u, http.StatusOK, d)
+}
+
+// inRegion says whether a task belongs to the operator's region.
+func inRegion(u *User, t *alerts.Task) bool {
+	region, ok := regionOf(u)
+	return ok && strings.HasPrefix(t.RegionCode, region)
+}
+
+// assign gives a township-queue task to a grid worker of the region.
+func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
+	id, err := strconv.ParseInt(r.PostFormValue("task"), 10, 64)
+	if err != nil {
+		http.Error(w, "no task given", http.StatusBadRequest)
+		return
+	}
+	t, err := alerts.GetTask(r.Context(), s.DB, id)
+	if err != nil || !inRegion(u, t) {
+		http.NotFound(w, r)
+		return
+	}
+	worker := r.PostFormValue("worker")
+	region, _ := regionOf(u)
+	users, _ := ListUsers(r.Context(), s.DB)
+	ok := false
+	for _, x := range users {
+		ok = ok || (x.Name == worker && x.Role == "gridworker" && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region))
+	}
+	if !ok {
+		http.Error(w, fmt.Sprintf("%q is not a grid worker of your region", worker), http.StatusBadRequest)
+		return
+	}
+	if err := alerts.Assign(r.Context(), s.DB, id, worker, u.Name, time.Now()); err != nil {
+		http.Error(w, err.Error(), http.StatusConflict)
+		return
+	}
+	s.audit(r.Context(), u.Name, "assign_task", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("task %d to %s", id, worker))
+	http.Redirect(w, r, "/queue?assigned="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+}
+
+// taskSheet downloads the offline task sheet: a grid worker's own tasks,
+// or for an operator one grid's (?grid=) or the township queue's
+// (?grid=-) open tasks in their region.
+func (s *Server) taskSheet(w http.ResponseWriter, r *http.Request, u *User) {
+	var ts []alerts.Task
+	var err error
+	name := u.Grid
+	switch u.Role {
+	case "gridworker":
+		ts, err = alerts.WorkerTasks(r.Context(), s.DB, u.Grid, u.Name)
+	case "admin", "operator":
+		region, _ := regionOf(u)
+		grid := r.URL.Query().Get("grid")
+		var all []alerts.Task
+		all, err = alerts.QueueTasks(r.Context(), s.DB, region)
+		for _, t := range all {
+			if grid == "" || t.GridCode == grid || (grid == "-" && t.GridCode == "") {
+				ts = append(ts, t)
+			}
+		}
+		name = strings.NewReplacer("-", "township", "", "all").Replace(grid)
+	default:
+		http.Error(w, "task sheets are for grid workers and operators", http.StatusForbidden)
+		return
+	}
+	if err != nil {
+		s.Log.Error("task sheet", "err", err)
+		http.Error(w, "could not read the tasks, try again", http.StatusInternalServerError)
+		return
+	}
+	var buf bytes.Buffer
+	if err := alerts.WriteTaskSheet(r.Context(), s.DB, ts, &buf); err != nil {
+		s.Log.Error("task sheet", "err", err)
+		http.Error(w, "could not write the task sheet, try again", http.StatusInternalServerError)
+		return
+	}
+	s.audit(r.Context(), u.Name, "export_task_sheet", "grid:"+name, fmt.Sprintf("%d tasks", len(ts)))
+	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="tasks-%s-%s.xlsx"`, name, time.Now().In(shanghai).Format("20060102")))
+	w.Write(buf.Bytes())
+}
+
+type sheetData struct {
+	File    string
+	Results []alerts.SheetResult
+	Taken   int
+	Error   string
+}
+
+// maxSheet is the largest task sheet accepted (a grid's sheet is a few
+// hundred kilobytes).
+const maxSheet = 20 << 20
+
+// uploadSheet records a filled-in task sheet and shows what became of
+// each row. A grid worker records their own tasks; an operator those of
+// their region.
+func (s *Server) uploadSheet(w http.ResponseWriter, r *http.Request, u *User) {
+	var allowed func(*alerts.Task) bool
+	switch u.Role {
+	case "gridworker":
+		allowed = func(t *alerts.Task) bool { return mine(u, t) }
+	case "admin", "operator":
+		allowed = func(t *alerts.Task) bool { return inRegion(u, t) }
+	default:
+		http.Error(w, "task sheets are for grid workers and operators", http.StatusForbidden)
+		return
+	}
+	file, hdr, err := r.FormFile("sheet")
+	if err != nil {
+		s.render(w, r, "sheet", u, http.StatusBadRequest, sheetData{Error: "no file: choose the filled-in task sheet (.xlsx)"})
+		return
+	}
+	defer file.Close()
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, file, maxSheet)); err != nil {
+		s.render(w, r, "sheet", u, http.StatusBadRequest, sheetData{File: hdr.Filename, Error: "the file is too large or was cut off: send the task sheet again"})
+		return
+	}
+	rows, err := alerts.ReadTaskSheet(&buf)
+	if err != nil {
+		s.render(w, r, "sheet", u, http.StatusBadRequest, sheetData{File: hdr.Filename, Error: err.Error()})
+		return
+	}
+	res := alerts.RecordTaskSheet(r.Context(), s.DB, rows, u.Name, allowed, time.Now())
+	d := sheetData{File: hdr.Filename, Results: res}
+	for _, x := range res {
+		if x.Result == "taken" {
+			d.Taken++
+		}
+	}
+	s.audit(r.Context(), u.Name, "import_task_sheet", "", fmt.Sprintf("%s: %d rows, %d taken", hdr.Filename, len(res), d.Taken))
+	s.render(w, r, "sheet", u, http.StatusOK, d)
+}
