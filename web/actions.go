@@ -37,13 +37,17 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *User) {
 	f := alerts.Filter{}
 	scope(u, &f)
 	var failed []string
+	// All of them in scope first: a bulk action with one alert outside
+	// the user's region does nothing at all.
 	for _, id := range ids {
 		a, err := alerts.Get(r.Context(), s.DB, id)
 		if err != nil || !strings.HasPrefix(a.RegionCode, f.RegionPrefix) {
 			http.NotFound(w, r) // out of scope looks the same as missing
 			return
 		}
-		err = alerts.Act(r.Context(), s.DB, id, action, u.Name, r.PostFormValue("outcome"), r.PostFormValue("note"), time.Now())
+	}
+	for _, id := range ids {
+		err := alerts.Act(r.Context(), s.DB, id, action, u.Name, r.PostFormValue("outcome"), r.PostFormValue("note"), time.Now())
 		if err != nil {
 			failed = append(failed, strconv.FormatInt(id, 10)+": "+strings.TrimPrefix(err.Error(), "alerts: "))
 			continue
