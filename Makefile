@@ -20,8 +20,9 @@ demo-reset: build
 
 ## deps: the system tools the tests use, from Debian: promtool (prometheus),
 ## headless chromium and a CJK font for the browser tests, and a PostgreSQL
-## server the connector tests start on a loopback port
-DEBS := prometheus chromium fonts-wqy-zenhei postgresql
+## server the connector tests start on a loopback port, and an Alertmanager
+## the notification test starts on another
+DEBS := prometheus prometheus-alertmanager chromium fonts-wqy-zenhei postgresql
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

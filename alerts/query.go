@@ -39,7 +39,10 @@ type Filter struct {
 	Due string
 	// Queue: "county" for the open alerts escalated to the county queue.
 	Queue string
-	Limit int // 0: no limit
+	// Notable: only the open alerts worth pushing to people's phones and
+	// pagers, the critical ones and those past due.
+	Notable bool
+	Limit   int // 0: no limit
 }
 
 // Dues and Queues are the values Filter.Due and Filter.Queue accept.
@@ -56,11 +59,12 @@ const where = `(? = '' OR a.rule_id = ?) AND (? = '' OR a.severity = ?) AND (? =
         WHEN 'overdue' THEN a.due_at < ?::TIMESTAMPTZ
         WHEN '24h' THEN a.due_at < ?::TIMESTAMPTZ + INTERVAL 1 DAY
         WHEN '7d' THEN a.due_at < ?::TIMESTAMPTZ + INTERVAL 7 DAY END))
-  AND (? = '' OR (a.status IN ('new', 'dispatched', 'visited') AND a.escalated_at IS NOT NULL))`
+  AND (? = '' OR (a.status IN ('new', 'dispatched', 'visited') AND a.escalated_at IS NOT NULL))
+  AND (NOT ? OR (a.status IN ('new', 'dispatched', 'visited') AND (a.severity = 'critical' OR a.due_at < ?::TIMESTAMPTZ)))`
 
 func (f Filter) args(id int64, now time.Time) []any {
 	return []any{f.Rule, f.Rule, f.Severity, f.Severity, f.Status, f.Status, f.RegionPrefix, f.RegionPrefix, id, id,
-		f.Due, f.Due, now, now, now, f.Queue}
+		f.Due, f.Due, now, now, now, f.Queue, f.Notable, now}
 }
 
 // Valid says what is wrong with a filter a person typed, if anything.

@@ -40,6 +40,7 @@ type Config struct {
 	Rules          map[string]RuleConf `yaml:"rules"`
 	Match          Match               `yaml:"match"`
 	Web            Web                 `yaml:"web"`
+	Alertmanager   Alertmanager        `yaml:"alertmanager"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -167,6 +168,19 @@ type Match struct {
 	ReviewThreshold float64 `yaml:"review_threshold"`
 }
 
+// Alertmanager is where new critical and overdue alerts are pushed
+// (a Prometheus Alertmanager's v2 API), so offices reuse its routing,
+// grouping and silences. No URL: nothing is pushed.
+type Alertmanager struct {
+	URL string `yaml:"url"` // e.g. http://127.0.0.1:9093
+	// ExternalURL is where the alerts' links point: this server as people
+	// reach it.
+	ExternalURL string `yaml:"external_url"`
+	// Resend is how often open alerts are sent again; Alertmanager
+	// resolves an alert not heard of for 4 times this.
+	Resend time.Duration `yaml:"resend"`
+}
+
 // Web configures the server.
 type Web struct {
 	Addr string `yaml:"addr"`
@@ -187,6 +201,7 @@ func Default() Config {
 		Rules:          map[string]RuleConf{},
 		Web:            Web{Addr: ":8080"},
 		Match:          Match{LinkThreshold: 0.95, ReviewThreshold: 0.5},
+		Alertmanager:   Alertmanager{ExternalURL: "http://localhost:8080", Resend: time.Minute},
 	}
 	for _, s := range Sources {
 		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
@@ -293,6 +308,14 @@ func (c *Config) validate(root *yaml.Node) error {
 		return fail(fmt.Sprintf("%q is not a time zone (want an IANA name such as Asia/Shanghai)", c.Timezone), "timezone")
 	}
 	c.Location = loc
+	if am := c.Alertmanager; am.URL != "" {
+		if u, err := url.Parse(am.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail(fmt.Sprintf("%q is not an http(s) URL (want e.g. http://127.0.0.1:9093)", am.URL), "alertmanager", "url")
+		}
+		if am.Resend < 10*time.Second {
+			return fail("must be at least 10s (e.g. 1m)", "alertmanager", "resend")
+		}
+	}
 	if c.Standards.DefaultMonthly <= 0 {
 		return fail("must be a positive amount in yuan per person per month (e.g. 480)", "standards", "default_monthly")
 	}

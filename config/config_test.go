@@ -58,6 +58,8 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"sources:\n  medins:\n    encoding: latin1\n", "x.yaml:3: sources.medins.encoding:"},
 		{"sources:\n  medins:\n    http:\n      url: https://x/api\n", "need kind: http"},
 		{"match:\n  link_threshold: 0.4\n  review_threshold: 0.6\n", "x.yaml:1: match: want 0 ≤ review_threshold ≤ link_threshold ≤ 1"},
+		{"alertmanager:\n  url: 127.0.0.1:9093\n", "x.yaml:2: alertmanager.url: \"127.0.0.1:9093\" is not an http(s) URL"},
+		{"alertmanager:\n  url: http://127.0.0.1:9093\n  resend: 1s\n", "x.yaml:3: alertmanager.resend: must be at least 10s"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")

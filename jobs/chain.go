@@ -18,6 +18,7 @@ import (
 	"safetynet/config"
 	"safetynet/ingest"
 	"safetynet/match"
+	"safetynet/notify"
 	"safetynet/store"
 )
 
@@ -197,8 +198,11 @@ func (c *Chain) now() time.Time {
 	return time.Now()
 }
 
-// sla escalates the alerts whose due time has passed. It runs after every
-// evaluation and, from Schedule, every minute.
+// sla escalates the alerts whose due time has passed and pushes the
+// critical and overdue ones to Alertmanager when one is configured. It
+// runs after every evaluation and, from Schedule, every minute. A push
+// that fails is logged and counted, and sent whole again next time: it
+// does not fail the run.
 func (c *Chain) sla(ctx context.Context) (int, error) {
 	n, err := alerts.Escalate(ctx, c.DB, c.now())
 	if err != nil {
@@ -206,6 +210,15 @@ func (c *Chain) sla(ctx context.Context) (int, error) {
 	}
 	if n > 0 {
 		c.Log.Warn("alerts overdue: escalated to the county queue", "alerts", n)
+	}
+	if c.Cfg.Alertmanager.URL != "" {
+		am := notify.Alertmanager{Conf: c.Cfg.Alertmanager, DB: c.DB, Pack: c.Pack}
+		res, err := am.Push(ctx, time.Now())
+		if err != nil {
+			c.Log.Error("alertmanager push failed; will send again", "err", err)
+		} else if res.Firing+res.Resolved > 0 {
+			c.Log.Info("pushed to alertmanager", "firing", res.Firing, "resolved", res.Resolved)
+		}
 	}
 	return n, nil
 }
@@ -215,6 +228,6 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 // OpenStore opens the database with the schema of every pipeline stage,
 // plus any extra (the web server's).
 func OpenStore(ctx context.Context, path string, extra ...store.MigrationSet) (*store.DB, error) {
-	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), Migrations()}
+	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), Migrations()}
 	return store.Open(ctx, path, append(sets, extra...)...)
 }

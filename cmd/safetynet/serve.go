@@ -15,6 +15,7 @@ import (
 	"safetynet/alerts"
 	"safetynet/ingest"
 	"safetynet/jobs"
+	"safetynet/notify"
 	"safetynet/store"
 	"safetynet/web"
 )
@@ -61,6 +62,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	cs = append(cs, ingest.Collectors(chain.DB)...)
 	cs = append(cs, alerts.Collectors(chain.DB)...)
 	cs = append(cs, jobs.Collectors()...)
+	cs = append(cs, notify.Collectors()...)
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
 	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg}
