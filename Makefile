@@ -52,10 +52,12 @@ fuzz:
 	@for f in $(FUZZ_TARGETS); do 	  echo "fuzz $$f for $(FUZZTIME)"; 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./ingest >/tmp/safetynet-fuzz.log 2>&1 || { cat /tmp/safetynet-fuzz.log; exit 1; }; 	done
 
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load,
-## each connector, and the match stage at province scale (3M persons, 1M records)
+## each connector, the match stage at province scale (3M persons, 1M records),
+## and the inbox page's latency with 1M alerts in the store
 bench: build
 	./$(BIN) bench
 	./$(BIN) bench --match
+	./$(BIN) bench --inbox
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 

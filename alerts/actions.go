@@ -70,6 +70,7 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 	case action == Visit && outcome == "other" && note == "":
 		return errors.New("alerts: the outcome \"other\" needs a note")
 	}
+	defer changed()
 	return db.Tx(ctx, func(conn *sql.Conn) error {
 		var status, rule, subject string
 		var household sql.NullString

@@ -28,6 +28,7 @@ RETURNING alert_id, rule_id, status`
 // The chain calls it after each evaluation and the server every minute,
 // so an alert is escalated within a minute of its SLA running out.
 func Escalate(ctx context.Context, db *store.DB, now time.Time) (int, error) {
+	defer changed()
 	byRule := map[string]int{}
 	n := 0
 	err := db.Tx(ctx, func(conn *sql.Conn) error {

@@ -116,3 +116,36 @@ func TestFilterDueAndCounts(t *testing.T) {
 		t.Errorf("counts below 330110: %+v", byTownship)
 	}
 }
+
+// Cached counts follow every change this process makes at once.
+func TestCachedCountsFollowChanges(t *testing.T) {
+	ctx := context.Background()
+	db := fixture(t, map[string]string{"registry1": households, "registry2": members,
+		"medins": "结算编号,身份证号,结算日期,个人自付\nS1,11010519491231002X,2026-06-20,10000\n"})
+	pack, _ := LoadPack(nil)
+	if _, err := evaluator(db, pack).Run(ctx, asOf, asOf); err != nil {
+		t.Fatal(err)
+	}
+	open := func() int {
+		byRule, _, err := CachedCounts(ctx, db, Filter{Status: StatusOpen})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range byRule {
+			n += c.Open
+		}
+		return n
+	}
+	before := open()
+	if before == 0 {
+		t.Fatal("no open alerts")
+	}
+	a := mustOne(t, db)
+	if err := Act(ctx, db, a.AlertID, Dismiss, "op1", "", "not needed", asOf.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if after := open(); after != before-1 {
+		t.Errorf("open alerts after a dismissal: %d, want %d", after, before-1)
+	}
+}

@@ -272,6 +272,7 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 	err = store.InTx(ctx, conn, func(conn *sql.Conn) error {
 		return record(ctx, conn, all, at, rep)
 	})
+	changed()
 	if err != nil {
 		return nil, err
 	}

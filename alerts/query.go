@@ -30,6 +30,9 @@ type Alert struct {
 	Evidence    []Evidence      `json:"evidence"`
 }
 
+// StatusOpen in a filter stands for the three open states.
+const StatusOpen = "open"
+
 // Filter narrows a listing; empty fields match everything.
 type Filter struct {
 	Rule, Severity, Status string
@@ -43,6 +46,7 @@ type Filter struct {
 	// pagers, the critical ones and those past due.
 	Notable bool
 	Limit   int // 0: no limit
+	Offset  int // alerts skipped first, for paging
 }
 
 // Dues and Queues are the values Filter.Due and Filter.Queue accept.
@@ -51,20 +55,51 @@ var (
 	Queues = []string{"county"}
 )
 
-// where is the filter as SQL over alerts a; now is the time "overdue" is
-// counted from.
-const where = `(? = '' OR a.rule_id = ?) AND (? = '' OR a.severity = ?) AND (? = '' OR a.status = ?)
-  AND (? = '' OR starts_with(coalesce(a.region_code, ''), ?)) AND (? = 0 OR a.alert_id = ?)
-  AND (? = '' OR (a.status IN ('new', 'dispatched', 'visited') AND CASE ?
-        WHEN 'overdue' THEN a.due_at < ?::TIMESTAMPTZ
-        WHEN '24h' THEN a.due_at < ?::TIMESTAMPTZ + INTERVAL 1 DAY
-        WHEN '7d' THEN a.due_at < ?::TIMESTAMPTZ + INTERVAL 7 DAY END))
-  AND (? = '' OR (a.status IN ('new', 'dispatched', 'visited') AND a.escalated_at IS NOT NULL))
-  AND (NOT ? OR (a.status IN ('new', 'dispatched', 'visited') AND (a.severity = 'critical' OR a.due_at < ?::TIMESTAMPTZ)))`
-
-func (f Filter) args(id int64, now time.Time) []any {
-	return []any{f.Rule, f.Rule, f.Severity, f.Severity, f.Status, f.Status, f.RegionPrefix, f.RegionPrefix, id, id,
-		f.Due, f.Due, now, now, now, f.Queue, f.Notable, now}
+// where is the filter as SQL over alerts a, with only the conditions the
+// filter sets (so DuckDB can push them into the scan); now is the time
+// "overdue" is counted from.
+func (f Filter) where(id int64, now time.Time) (string, []any) {
+	conds := []string{"true"}
+	var args []any
+	add := func(cond string, a ...any) {
+		conds = append(conds, cond)
+		args = append(args, a...)
+	}
+	const open = "a.status IN ('new', 'dispatched', 'visited')"
+	if f.Rule != "" {
+		add("a.rule_id = ?", f.Rule)
+	}
+	if f.Severity != "" {
+		add("a.severity = ?", f.Severity)
+	}
+	switch f.Status {
+	case "":
+	case StatusOpen:
+		add(open)
+	default:
+		add("a.status = ?", f.Status)
+	}
+	if f.RegionPrefix != "" {
+		add("starts_with(coalesce(a.region_code, ''), ?)", f.RegionPrefix)
+	}
+	if id != 0 {
+		add("a.alert_id = ?", id)
+	}
+	switch f.Due {
+	case "overdue":
+		add(open+" AND a.due_at < ?::TIMESTAMPTZ", now)
+	case "24h":
+		add(open+" AND a.due_at < ?::TIMESTAMPTZ + INTERVAL 1 DAY", now)
+	case "7d":
+		add(open+" AND a.due_at < ?::TIMESTAMPTZ + INTERVAL 7 DAY", now)
+	}
+	if f.Queue != "" {
+		add(open + " AND a.escalated_at IS NOT NULL")
+	}
+	if f.Notable {
+		add(open+" AND (a.severity = 'critical' OR a.due_at < ?::TIMESTAMPTZ)", now)
+	}
+	return strings.Join(conds, " AND "), args
 }
 
 // Valid says what is wrong with a filter a person typed, if anything.
@@ -86,14 +121,27 @@ func (f Filter) Valid() error {
 	return nil
 }
 
-const listAlerts = `SELECT a.alert_id, a.rule_id, a.severity, a.status, coalesce(a.household_id, ''), coalesce(a.id_number, ''),
-	coalesce(a.region_code, ''), a.first_seen, a.last_seen, a.due_at,
-	a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ AS overdue, a.escalated_at, a.reason, coalesce(a.details, 'null'),
-	coalesce((SELECT CAST(to_json(list({'source': e.source, 'record_id': e.record_id} ORDER BY e.source, e.record_id)) AS VARCHAR)
-	          FROM alert_evidence e WHERE e.alert_id = a.alert_id), '[]')
-FROM alerts a
-WHERE ` + where + `
-ORDER BY overdue DESC, CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END, a.due_at, a.alert_id`
+// listAlerts picks the alerts first (top-N by the inbox order, on the
+// sort keys only) and only then reads their text and gathers their
+// evidence: doing that for every alert before the limit took seconds with
+// a million alerts in the store.
+const listAlerts = `WITH top AS (
+	SELECT a.alert_id, a.rule_id, a.severity, a.status, coalesce(a.household_id, '') AS household_id, coalesce(a.id_number, '') AS id_number,
+		coalesce(a.region_code, '') AS region_code, a.first_seen, a.last_seen, a.due_at,
+		a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ AS overdue, a.escalated_at, a.reason,
+		coalesce(a.details, 'null') AS details,
+		CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END AS sev_order
+	FROM alerts a
+	WHERE %s
+	ORDER BY overdue DESC, sev_order, a.due_at, a.alert_id
+	%s),
+ev AS (
+	SELECT alert_id, CAST(to_json(list({'source': e.source, 'record_id': e.record_id} ORDER BY e.source, e.record_id)) AS VARCHAR) AS evidence
+	FROM alert_evidence e WHERE alert_id IN (SELECT alert_id FROM top) GROUP BY alert_id)
+SELECT top.alert_id, rule_id, severity, status, household_id, id_number, region_code, first_seen, last_seen, due_at, overdue,
+	escalated_at, reason, details, coalesce(ev.evidence, '[]')
+FROM top LEFT JOIN ev USING (alert_id)
+ORDER BY overdue DESC, sev_order, due_at, top.alert_id`
 
 // List returns alerts, overdue first, then by severity and due time.
 func List(ctx context.Context, db *store.DB, f Filter) ([]Alert, error) {
@@ -113,12 +161,14 @@ func Get(ctx context.Context, db *store.DB, id int64) (*Alert, error) {
 }
 
 func list(ctx context.Context, db *store.DB, f Filter, id int64) ([]Alert, error) {
-	q := listAlerts
+	limit := ""
 	if f.Limit > 0 {
-		q += fmt.Sprintf(" LIMIT %d", f.Limit)
+		limit = fmt.Sprintf("LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
 	}
 	now := time.Now()
-	rows, err := db.QueryContext(ctx, q, append([]any{now}, f.args(id, now)...)...)
+	where, args := f.where(id, now)
+	q := fmt.Sprintf(listAlerts, where, limit)
+	rows, err := db.QueryContext(ctx, q, append([]any{now}, args...)...)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: list: %w", err)
 	}
@@ -154,7 +204,7 @@ type Count struct {
 
 // Counts groups what a filter finds by rule and by region: the region
 // one level below the filter's prefix (county, township, village), so an
-// office sees where its alerts are.
+// office sees where its alerts are. One scan, two groupings.
 func Counts(ctx context.Context, db *store.DB, f Filter) (byRule, byRegion []Count, err error) {
 	level := 6
 	switch n := len(f.RegionPrefix); {
@@ -164,31 +214,32 @@ func Counts(ctx context.Context, db *store.DB, f Filter) (byRule, byRegion []Cou
 		level = 9
 	}
 	now := time.Now()
-	for _, g := range []struct {
-		key string
-		out *[]Count
-	}{{"a.rule_id", &byRule}, {fmt.Sprintf("left(coalesce(a.region_code, ''), %d)", level), &byRegion}} {
-		q := `SELECT ` + g.key + ` AS k, count(*), count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited')),
-			count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ)
-			FROM alerts a WHERE ` + where + ` GROUP BY k ORDER BY 4 DESC, 3 DESC, k`
-		rows, err := db.QueryContext(ctx, q, append([]any{now}, f.args(0, now)...)...)
-		if err != nil {
-			return nil, nil, fmt.Errorf("alerts: counts: %w", err)
-		}
-		for rows.Next() {
-			var c Count
-			if err := rows.Scan(&c.Key, &c.Total, &c.Open, &c.Overdue); err != nil {
-				rows.Close()
-				return nil, nil, err
-			}
-			*g.out = append(*g.out, c)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+	where, args := f.where(0, now)
+	q := fmt.Sprintf(`SELECT a.rule_id IS NOT NULL AND GROUPING(a.rule_id) = 0 AS by_rule,
+		CASE WHEN GROUPING(a.rule_id) = 0 THEN a.rule_id ELSE left(coalesce(a.region_code, ''), %d) END AS k,
+		count(*), count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited')),
+		count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ)
+		FROM alerts a WHERE %s
+		GROUP BY GROUPING SETS ((a.rule_id), (left(coalesce(a.region_code, ''), %d)))
+		ORDER BY 1, 5 DESC, 4 DESC, 2`, level, where, level)
+	rows, err := db.QueryContext(ctx, q, append([]any{now}, args...)...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("alerts: counts: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c Count
+		var isRule bool
+		if err := rows.Scan(&isRule, &c.Key, &c.Total, &c.Open, &c.Overdue); err != nil {
 			return nil, nil, err
 		}
+		if isRule {
+			byRule = append(byRule, c)
+		} else {
+			byRegion = append(byRegion, c)
+		}
 	}
-	return byRule, byRegion, nil
+	return byRule, byRegion, rows.Err()
 }
 
 // Title is a rule's title in a language ("zh" or "en"), or its id.

@@ -64,6 +64,7 @@ func queryTasks(ctx context.Context, db *store.DB, q string, args ...any) ([]Tas
 // Assign gives an open task to a named grid worker, with a history row on
 // its alert.
 func Assign(ctx context.Context, db *store.DB, taskID int64, worker, actor string, now time.Time) error {
+	defer changed()
 	return db.Tx(ctx, func(conn *sql.Conn) error {
 		var alertID int64
 		var status string

@@ -63,7 +63,7 @@ func TestBrowserOperatorFlow(t *testing.T) {
 		chromedp.Evaluate(`document.body.dataset.before = "filter"`, nil),
 		chromedp.Click(`#filter`),
 		chromedp.WaitVisible(`body:not([data-before]) tr[data-rule="temporary_assistance"]`),
-		chromedp.Text(`#shown`, &shown),
+		chromedp.Text(`#total`, &shown),
 		chromedp.Evaluate(`document.querySelectorAll('tr[data-rule]').length`, &rows),
 		chromedp.FullScreenshot(&inboxPNG, 100),
 		chromedp.Click(`table.alerts tbody tr a`),

@@ -30,6 +30,7 @@ func (s *Server) parseTemplates() error {
 		"yuan":  func(v float64) string { return strconv.FormatFloat(v, 'f', 2, 64) },
 		"base":  filepath.Base,
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
+		"add":   func(a, b, c int) int { return a + b + c },
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
 	}
 	s.pages = map[string]*template.Template{}
@@ -141,6 +142,10 @@ type inboxData struct {
 	Limit    int
 	ByRule   []countRow
 	ByRegion []countRow
+	Total    int    // what the filter finds in all
+	From     int    // the first row shown, counting from 1
+	Prev     string // links to the neighbouring pages, if any
+	Next     string
 }
 
 // countRow is one line of the counts beside the inbox, with the link that
@@ -150,13 +155,19 @@ type countRow struct {
 	Label, Href string
 }
 
-const inboxLimit = 500
+// inboxLimit is one page of the inbox: enough to work through, small
+// enough to render fast with a million alerts in the store.
+const inboxLimit = 100
 
 // filterFrom reads an alert filter from the query string and narrows it
 // to the user's scope. It answers the request itself when it cannot.
 func filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter, bool) {
 	q := r.URL.Query()
-	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: q.Get("status"),
+	status := alerts.StatusOpen // the work to do, unless the filter says otherwise
+	if q.Has("status") {
+		status = q.Get("status")
+	}
+	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: status,
 		RegionPrefix: strings.TrimSpace(q.Get("region")), Due: q.Get("due"), Queue: q.Get("queue")}
 	if !scope(u, &f) {
 		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
@@ -172,11 +183,12 @@ func filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter,
 // query is the filter as a query string.
 func query(f alerts.Filter) url.Values {
 	v := url.Values{}
-	for k, x := range map[string]string{"rule": f.Rule, "severity": f.Severity, "status": f.Status, "region": f.RegionPrefix, "due": f.Due, "queue": f.Queue} {
+	for k, x := range map[string]string{"rule": f.Rule, "severity": f.Severity, "region": f.RegionPrefix, "due": f.Due, "queue": f.Queue} {
 		if x != "" {
 			v.Set(k, x)
 		}
 	}
+	v.Set("status", f.Status) // empty is "all", which is not the default
 	return v
 }
 
@@ -186,20 +198,42 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	f.Limit = inboxLimit
+	page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+	page = max(page, 1)
+	f.Offset = (page - 1) * inboxLimit
+	// The page and the counts are two queries; run them side by side.
+	var byRule, byRegion []alerts.Count
+	var countErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		byRule, byRegion, countErr = alerts.CachedCounts(r.Context(), s.DB, f)
+	}()
 	list, err := alerts.List(r.Context(), s.DB, f)
+	<-done
+	if err == nil {
+		err = countErr
+	}
 	if err != nil {
 		s.Log.Error("inbox", "err", err)
 		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
 		return
 	}
-	byRule, byRegion, err := alerts.Counts(r.Context(), s.DB, f)
-	if err != nil {
-		s.Log.Error("inbox counts", "err", err)
-		http.Error(w, "could not count alerts, try again", http.StatusInternalServerError)
-		return
-	}
 	l := lang(w, r)
-	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit, CanAct: canAct(u), Back: r.URL.RequestURI(), Query: query(f).Encode()}
+	d := inboxData{Filter: f, Shown: len(list), Limit: inboxLimit, CanAct: canAct(u), Back: r.URL.RequestURI(), Query: query(f).Encode(), From: f.Offset + 1}
+	for _, c := range byRule {
+		d.Total += c.Total
+	}
+	if page > 1 {
+		v := query(f)
+		v.Set("page", strconv.Itoa(page-1))
+		d.Prev = "/alerts?" + v.Encode()
+	}
+	if f.Offset+len(list) < d.Total {
+		v := query(f)
+		v.Set("page", strconv.Itoa(page+1))
+		d.Next = "/alerts?" + v.Encode()
+	}
 	for _, id := range s.Pack.IDs() {
 		d.Rules = append(d.Rules, struct{ ID, Title string }{id, s.Pack.Title(id, l)})
 	}

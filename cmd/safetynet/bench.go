@@ -21,7 +21,12 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	matchOnly := fs.Bool("match", false, "only the match benchmark at scale")
 	matchPersons := fs.Int("match-persons", 3_000_000, "registry persons for --match")
 	matchRecords := fs.Int("match-records", 1_000_000, "department records for --match")
+	inbox := fs.Bool("inbox", false, "only the inbox benchmark: the page's latency with --alerts alerts in the store")
+	inboxAlerts := fs.Int("alerts", 1_000_000, "alerts for --inbox")
 	fs.Parse(args)
+	if *inbox {
+		return bench.RunInbox(ctx, bench.InboxOptions{Dir: opt.Dir, Alerts: *inboxAlerts, Requests: 100, Out: os.Stdout})
+	}
 	if *matchOnly {
 		_, err := bench.RunMatch(ctx, bench.MatchOptions{Dir: opt.Dir, Persons: *matchPersons, Records: *matchRecords, Unusable: 0.05, Out: os.Stdout})
 		return err
