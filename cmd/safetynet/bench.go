@@ -23,7 +23,14 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	matchRecords := fs.Int("match-records", 1_000_000, "department records for --match")
 	inbox := fs.Bool("inbox", false, "only the inbox benchmark: the page's latency with --alerts alerts in the store")
 	inboxAlerts := fs.Int("alerts", 1_000_000, "alerts for --inbox")
+	rules := fs.Bool("rules", false, "only the rule-pack benchmark at scale")
+	rulesRows := fs.Int("rules-rows", 10_000_000, "department rows for --rules")
+	rulesMemory := fs.String("rules-memory", "2GB", "DuckDB memory_limit for --rules")
 	fs.Parse(args)
+	if *rules {
+		_, err := bench.RunRules(ctx, bench.RulesOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, MemoryLimit: *rulesMemory, Out: os.Stdout})
+		return err
+	}
 	if *inbox {
 		return bench.RunInbox(ctx, bench.InboxOptions{Dir: opt.Dir, Alerts: *inboxAlerts, Requests: 100, Out: os.Stdout})
 	}
