@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/xuri/excelize/v2"
-
 	"safetynet/store"
 )
 
@@ -113,29 +111,10 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	t := translator(lang(w, r))
-	book := excelize.NewFile()
-	defer book.Close()
-	sheet := t("audit")
-	book.SetSheetName("Sheet1", sheet)
-	sw, err := book.NewStreamWriter(sheet)
-	if err != nil {
-		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
-		return
-	}
-	sw.SetRow("A1", []any{t("time"), t("username"), t("action"), t("subject"), t("details")})
-	for i, e := range es {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, []any{e.At.In(shanghai).Format("2006-01-02 15:04:05"), e.User, e.Action, e.Subject, e.Detail}); err != nil {
-			http.Error(w, "could not write the workbook", http.StatusInternalServerError)
-			return
-		}
-	}
-	if err := sw.Flush(); err != nil {
-		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
-		return
+	rows := make([][]any, 0, len(es))
+	for _, e := range es {
+		rows = append(rows, []any{e.At.In(shanghai).Format("2006-01-02 15:04:05"), e.User, e.Action, e.Subject, e.Detail})
 	}
 	s.audit(r.Context(), u.Name, "export_audit", "", fmt.Sprintf("%d entries, filter %s", len(es), f.query()))
-	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="audit-%s.xlsx"`, time.Now().In(shanghai).Format("20060102-1504")))
-	book.Write(w)
+	s.sendXLSX(w, "audit", t("audit"), []any{t("time"), t("username"), t("action"), t("subject"), t("details")}, rows)
 }

@@ -37,24 +37,13 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	l := lang(w, r)
 	t := translator(l)
-	book := excelize.NewFile()
-	defer book.Close()
-	sheet := t("inbox")
-	book.SetSheetName("Sheet1", sheet)
-	sw, err := book.NewStreamWriter(sheet)
-	if err != nil {
-		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
-		return
-	}
+	mask := masked(u)
 	header := []any{"ID", t("rule"), t("severity"), t("status"), t("household"), t("id_number"), t("region_code"),
 		t("reason"), t("first_seen"), t("due"), t("overdue"), t("county_queue"), t("evidence")}
-	sw.SetRow("A1", header)
-	mask := masked(u)
-	n := 0
+	rows := make([][]any, 0, len(list))
 	for i, a := range list {
 		if i == exportLimit {
-			cell, _ := excelize.CoordinatesToCellName(1, i+2)
-			sw.SetRow(cell, []any{fmt.Sprintf("… more than %d alerts: narrow the filter", exportLimit)})
+			rows = append(rows, []any{fmt.Sprintf("… more than %d alerts: narrow the filter", exportLimit)})
 			break
 		}
 		id := a.IDNumber
@@ -72,24 +61,39 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 		if a.EscalatedAt != nil {
 			queue = a.EscalatedAt.In(shanghai).Format("2006-01-02 15:04")
 		}
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, []any{a.AlertID, s.Pack.Title(a.RuleID, l), t(a.Severity), t(a.Status), a.HouseholdID, id, a.RegionCode,
+		rows = append(rows, []any{a.AlertID, s.Pack.Title(a.RuleID, l), t(a.Severity), t(a.Status), a.HouseholdID, id, a.RegionCode,
 			a.Reason, a.FirstSeen.In(shanghai).Format("2006-01-02 15:04"), a.DueAt.In(shanghai).Format("2006-01-02 15:04"),
-			a.Overdue, queue, ev}); err != nil {
-			http.Error(w, "could not write the workbook", http.StatusInternalServerError)
-			return
-		}
-		n++
+			a.Overdue, queue, ev})
 	}
-	if err := sw.Flush(); err != nil {
-		http.Error(w, "could not write the workbook", http.StatusInternalServerError)
+	s.audit(r.Context(), u.Name, "export_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", min(len(list), exportLimit), query(f).Encode(), mask))
+	s.sendXLSX(w, "alerts", t("inbox"), header, rows)
+}
+
+// sendXLSX answers with a one-sheet workbook, streamed row by row.
+func (s *Server) sendXLSX(w http.ResponseWriter, name, sheet string, header []any, rows [][]any) {
+	book := excelize.NewFile()
+	defer book.Close()
+	book.SetSheetName("Sheet1", sheet)
+	sw, err := book.NewStreamWriter(sheet)
+	if err == nil {
+		err = sw.SetRow("A1", header)
+	}
+	for i := 0; err == nil && i < len(rows); i++ {
+		cell, _ := excelize.CoordinatesToCellName(1, i+2)
+		err = sw.SetRow(cell, rows[i])
+	}
+	if err == nil {
+		err = sw.Flush()
+	}
+	if err != nil {
+		s.Log.Error("xlsx", "name", name, "err", err)
+		http.Error(w, "could not write the workbook, try again", http.StatusInternalServerError)
 		return
 	}
-	s.audit(r.Context(), u.Name, "export_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", n, query(f).Encode(), mask))
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="alerts-%s.xlsx"`, time.Now().In(shanghai).Format("20060102-1504")))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.xlsx"`, name, time.Now().In(shanghai).Format("20060102-1504")))
 	if err := book.Write(w); err != nil {
-		s.Log.Error("export write", "err", err)
+		s.Log.Error("xlsx write", "name", name, "err", err)
 	}
 }
 

@@ -60,19 +60,12 @@ func TestEveryRoleStaysInScope(t *testing.T) {
 	clients := map[string]*http.Client{}
 	tokens := map[string]string{}
 	for _, u := range []string{"admin", "op-yuhang", "op-elsewhere", "analyst", "gw", "gw-other"} {
-		c := s.client(t)
-		_, page := get(t, c, s.srv.URL+"/login")
-		resp, err := c.PostForm(s.srv.URL+"/login", url.Values{"username": {u}, "password": {"password-" + u}, "next": {"/alerts"}, "csrf": {csrf(t, page)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		clients[u] = c
+		clients[u] = s.login(t, u)
 		home := "/alerts"
 		if strings.HasPrefix(u, "gw") {
 			home = "/tasks"
 		}
-		_, body := get(t, c, s.srv.URL+home)
+		_, body := get(t, clients[u], s.srv.URL+home)
 		tokens[u] = csrf(t, body)
 	}
 
