@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"safetynet/alerts"
 	"safetynet/config"
+	"safetynet/jobs"
 	"safetynet/synth"
 	"safetynet/web"
 )
@@ -70,9 +72,15 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := web.AddUser(ctx, chain.DB, demoUser, demoPassword, "admin", ""); err != nil {
 		return err
 	}
+	grid, err := demoRoles(ctx, chain)
+	if err != nil {
+		return err
+	}
 	abs, _ := filepath.Abs(*dir)
 	return serve(ctx, log, chain, *addr, func(url string) {
-		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n  data and config: %s (Ctrl-C to stop)\n\n", url, demoUser, demoPassword, abs)
+		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n", url, demoUser, demoPassword)
+		fmt.Printf("  the other roles, same password: operator (region 330110), analyst (IDs masked), gridworker (grid %s, on a phone)\n", grid)
+		fmt.Printf("  data and config: %s (Ctrl-C to stop)\n\n", abs)
 	})
 }
 
@@ -106,4 +114,48 @@ func cmdSynth(args []string) error {
 	fmt.Printf("wrote %d households, %d people, %d department rows and %d expected alerts to %s\n",
 		len(county.Households), county.Persons(), county.Rows(), len(county.Expected), *dir)
 	return nil
+}
+
+// demoRoles adds a user of every other role, once: an operator of the
+// county, an analyst, and a grid worker of the grid with the most alerts,
+// three of whose alerts are dispatched so that their phone has visits.
+func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
+	var grid string
+	err := chain.DB.QueryRowContext(ctx, `SELECT h.grid_code FROM alerts a JOIN households h USING (household_id)
+		WHERE h.grid_code IS NOT NULL AND a.status = 'new' GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 1`).Scan(&grid)
+	if err != nil {
+		return "", fmt.Errorf("demo: no grid with alerts: %w", err)
+	}
+	users, err := web.ListUsers(ctx, chain.DB)
+	if err != nil {
+		return "", err
+	}
+	for _, u := range users {
+		if u.Name == "gridworker" {
+			return u.Grid, nil // made by an earlier demo
+		}
+	}
+	for _, u := range [][4]string{{"operator", "operator", "330110", ""}, {"analyst", "analyst", "", ""}, {"gridworker", "gridworker", "", grid}} {
+		if err := web.CreateUser(ctx, chain.DB, u[0], demoPassword, u[1], u[2], u[3]); err != nil {
+			return "", err
+		}
+	}
+	rows, err := chain.DB.QueryContext(ctx, `SELECT a.alert_id FROM alerts a JOIN households h USING (household_id)
+		WHERE h.grid_code = ? AND a.status = 'new' ORDER BY a.alert_id LIMIT 3`, grid)
+	if err != nil {
+		return "", err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := alerts.Act(ctx, chain.DB, id, alerts.Dispatch, demoUser, "", "", time.Now()); err != nil {
+			return "", err
+		}
+	}
+	return grid, nil
 }
