@@ -87,6 +87,15 @@ func TestFilterDueAndCounts(t *testing.T) {
 	if len(overdue) != len(all) || len(all) == 0 {
 		t.Errorf("overdue %d of %d", len(overdue), len(all))
 	}
+	if len(all) > 1 {
+		second, _ := List(ctx, db, Filter{Limit: 1, Offset: 1})
+		if len(second) != 1 || second[0].AlertID != all[1].AlertID {
+			t.Errorf("page 2 of 1 alert: %+v, want alert %d", second, all[1].AlertID)
+		}
+	}
+	if open, _ := List(ctx, db, Filter{Status: StatusOpen}); len(open) != len(all) {
+		t.Errorf("open: %d of %d new alerts", len(open), len(all))
+	}
 	if err := (Filter{Due: "tomorrow"}).Valid(); err == nil {
 		t.Error("due=tomorrow accepted")
 	}
