@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -140,14 +141,7 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 	})
 }
 
-func validOutcome(o string) bool {
-	for _, x := range Outcomes {
-		if x == o {
-			return true
-		}
-	}
-	return false
-}
+func validOutcome(o string) bool { return slices.Contains(Outcomes, o) }
 
 // Change is one row of an alert's history.
 type Change struct {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ type Alert struct {
 
 // StatusOpen in a filter stands for the three open states.
 const StatusOpen = "open"
+
+// open is an alert a being in one of them, in SQL.
+const open = "a.status IN ('new', 'dispatched', 'visited')"
 
 // Filter narrows a listing; empty fields match everything.
 type Filter struct {
@@ -65,7 +69,6 @@ func (f Filter) where(id int64, now time.Time) (string, []any) {
 		conds = append(conds, cond)
 		args = append(args, a...)
 	}
-	const open = "a.status IN ('new', 'dispatched', 'visited')"
 	if f.Rule != "" {
 		add("a.rule_id = ?", f.Rule)
 	}
@@ -104,18 +107,10 @@ func (f Filter) where(id int64, now time.Time) (string, []any) {
 
 // Valid says what is wrong with a filter a person typed, if anything.
 func (f Filter) Valid() error {
-	in := func(v string, vs []string) bool {
-		for _, x := range vs {
-			if v == x {
-				return true
-			}
-		}
-		return v == ""
-	}
 	switch {
-	case !in(f.Due, Dues):
+	case f.Due != "" && !slices.Contains(Dues, f.Due):
 		return fmt.Errorf("due %q is not one of %s", f.Due, strings.Join(Dues, ", "))
-	case !in(f.Queue, Queues):
+	case f.Queue != "" && !slices.Contains(Queues, f.Queue):
 		return fmt.Errorf("queue %q is not one of %s", f.Queue, strings.Join(Queues, ", "))
 	}
 	return nil
@@ -128,7 +123,7 @@ func (f Filter) Valid() error {
 const listAlerts = `WITH top AS (
 	SELECT a.alert_id, a.rule_id, a.severity, a.status, coalesce(a.household_id, '') AS household_id, coalesce(a.id_number, '') AS id_number,
 		coalesce(a.region_code, '') AS region_code, a.first_seen, a.last_seen, a.due_at,
-		a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ AS overdue, a.escalated_at, a.reason,
+		` + open + ` AND a.due_at < ?::TIMESTAMPTZ AS overdue, a.escalated_at, a.reason,
 		coalesce(a.details, 'null') AS details,
 		CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END AS sev_order
 	FROM alerts a
@@ -217,8 +212,8 @@ func Counts(ctx context.Context, db *store.DB, f Filter) (byRule, byRegion []Cou
 	where, args := f.where(0, now)
 	q := fmt.Sprintf(`SELECT a.rule_id IS NOT NULL AND GROUPING(a.rule_id) = 0 AS by_rule,
 		CASE WHEN GROUPING(a.rule_id) = 0 THEN a.rule_id ELSE left(coalesce(a.region_code, ''), %d) END AS k,
-		count(*), count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited')),
-		count(*) FILTER (WHERE a.status IN ('new', 'dispatched', 'visited') AND a.due_at < ?::TIMESTAMPTZ)
+		count(*), count(*) FILTER (WHERE `+open+`),
+		count(*) FILTER (WHERE `+open+` AND a.due_at < ?::TIMESTAMPTZ)
 		FROM alerts a WHERE %s
 		GROUP BY GROUPING SETS ((a.rule_id), (left(coalesce(a.region_code, ''), %d)))
 		ORDER BY 1, 5 DESC, 4 DESC, 2`, level, where, level)
