@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -39,6 +41,7 @@ type Result struct {
 	New, Changed    int
 	Unchanged       int
 	Quarantined     int
+	Noted           int // values of stored rows left unknown or kept with a warning, listed with the quarantine
 	Skipped         int // blank, totals and exact duplicate rows
 	Released        int // quarantined rows of an earlier delivery of the same file, now settled
 	Drift           []Drift
@@ -120,6 +123,9 @@ func fileHash(path string) (string, int64, error) {
 // returned func closes what the readers hold open.
 func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt Options) ([]sheet, string, func(), error) {
 	noop := func() {}
+	if oleWorkbook(f) { // an Excel 97–2003 or WPS binary workbook, whatever its name says
+		return nil, "", noop, errors.New(oldExcel)
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
 		wb, err := openXLSX(f)
@@ -159,8 +165,22 @@ func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt 
 			return nil, "", noop, err
 		}
 		return []sheet{{src: s}}, s.enc, noop, nil
+	case ".xls", ".et":
+		return nil, "", noop, errors.New(oldExcel)
 	}
 	return nil, "", noop, fmt.Errorf("%s files are not read (send .csv, .txt, .xlsx, .json, .jsonl or .parquet)", filepath.Ext(path))
+}
+
+// oldExcel is why an Excel 97–2003 (.xls) workbook is refused: no Go
+// reader of that format is maintained well enough to trust with IDs.
+const oldExcel = "this is an Excel 97–2003 workbook (.xls), which safetynet does not read: open it in Excel or WPS, save it as .xlsx (or CSV UTF-8) and send it again"
+
+// oleWorkbook says whether a file starts with the OLE2 compound-document
+// signature of .xls (and .et, .doc) files.
+func oleWorkbook(f *os.File) bool {
+	head := make([]byte, 8)
+	n, _ := f.ReadAt(head, 0)
+	return n == 8 && bytes.Equal(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1})
 }
 
 // textEncoding is the configured encoding of a JSON file, or what its

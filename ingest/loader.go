@@ -157,6 +157,11 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		row := r.row
+		for _, n := range row.notes {
+			if err := l.noteValue(sh.name, r.line, n); err != nil {
+				return err
+			}
+		}
 		st.repeats.add(row.key)
 		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheetName)...); err != nil {
 			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
@@ -233,22 +238,32 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 }
 
 func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow, reason string) error {
+	l.res.Quarantined++
+	return l.appendQuarantine(sheet, line, col, raw, rawRow, reason, false)
+}
+
+// noteValue lists a value of a stored row that the department should fix.
+func (l *loader) noteValue(sheet string, line int, n fieldNote) error {
+	l.res.Noted++
+	return l.appendQuarantine(sheet, line, n.col, n.raw, "", n.reason, true)
+}
+
+func (l *loader) appendQuarantine(sheet string, line int, col, raw, rawRow, reason string, kept bool) error {
 	if l.quarantine == nil {
 		app, err := store.NewColumnAppender(l.conn, "ingest_quarantine",
-			[]string{"batch_id", "source", "file_name", "sheet", "line", "col", "raw_value", "raw_row", "reason"})
+			[]string{"batch_id", "source", "file_name", "sheet", "line", "col", "raw_value", "raw_row", "reason", "kept"})
 		if err != nil {
 			return err
 		}
 		l.quarantine = app
 	}
-	l.res.Quarantined++
 	if len(rawRow) > 4000 {
 		rawRow = rawRow[:4000] + "…"
 	}
 	if len(raw) > 1000 {
 		raw = raw[:1000] + "…"
 	}
-	return l.quarantine.AppendRow(l.batch, l.source, l.file, nullable(sheet), int64(line), nullable(col), nullable(raw), nullable(rawRow), reason)
+	return l.quarantine.AppendRow(l.batch, l.source, l.file, nullable(sheet), int64(line), nullable(col), nullable(raw), nullable(rawRow), reason, kept)
 }
 
 func nullable(s string) driverValue {

@@ -28,7 +28,8 @@ type QuarantinedFile struct {
 	Source     string
 	File       string
 	At         time.Time
-	Rows       int
+	Rows       int // rows not stored
+	Kept       int // values of stored rows that could not be read
 	Released   int
 	TopReasons []string // the commonest reasons, with counts
 }
@@ -44,6 +45,9 @@ type QuarantinedRow struct {
 	Raw    string
 	RawRow string
 	Reason string
+	// Kept: the row was stored with this value unknown (or kept as sent,
+	// with a warning); otherwise the row is in quarantine.
+	Kept bool
 	// ReleasedBy is the batch of the fixed file that settled the row, or 0.
 	ReleasedBy int64
 }
@@ -75,7 +79,8 @@ func (f QuarantineFilter) where() (string, []any) {
 // QuarantinedFiles lists the deliveries with quarantined rows, newest first.
 func QuarantinedFiles(ctx context.Context, db *store.DB, f QuarantineFilter) ([]QuarantinedFile, error) {
 	where, args := f.where()
-	rows, err := db.QueryContext(ctx, `SELECT q.batch_id, q.source, parse_filename(q.file_name), b.finished_at, count(*), count(q.released_by)
+	rows, err := db.QueryContext(ctx, `SELECT q.batch_id, q.source, parse_filename(q.file_name), b.finished_at,
+		count(*) FILTER (NOT coalesce(q.kept, false)), count(*) FILTER (q.kept), count(q.released_by)
 		FROM ingest_quarantine q JOIN ingest_batches b USING (batch_id)`+where+` GROUP BY ALL ORDER BY q.batch_id DESC`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: list quarantine: %w", err)
@@ -84,7 +89,7 @@ func QuarantinedFiles(ctx context.Context, db *store.DB, f QuarantineFilter) ([]
 	at := map[int64]int{}
 	for rows.Next() {
 		var q QuarantinedFile
-		if err := rows.Scan(&q.Batch, &q.Source, &q.File, &q.At, &q.Rows, &q.Released); err != nil {
+		if err := rows.Scan(&q.Batch, &q.Source, &q.File, &q.At, &q.Rows, &q.Kept, &q.Released); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -117,7 +122,7 @@ func QuarantinedFiles(ctx context.Context, db *store.DB, f QuarantineFilter) ([]
 func QuarantinedRows(ctx context.Context, db *store.DB, f QuarantineFilter) ([]QuarantinedRow, error) {
 	where, args := f.where()
 	q := `SELECT batch_id, source, parse_filename(file_name), coalesce(sheet, ''), line, coalesce(col, ''), coalesce(raw_value, ''),
-		coalesce(raw_row, ''), reason, coalesce(released_by, 0) FROM ingest_quarantine q` + where + ` ORDER BY batch_id, sheet, line`
+		coalesce(raw_row, ''), reason, coalesce(kept, false), coalesce(released_by, 0) FROM ingest_quarantine q` + where + ` ORDER BY batch_id, sheet, line, col`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -129,7 +134,7 @@ func QuarantinedRows(ctx context.Context, db *store.DB, f QuarantineFilter) ([]Q
 	var out []QuarantinedRow
 	for rows.Next() {
 		var r QuarantinedRow
-		if err := rows.Scan(&r.Batch, &r.Source, &r.File, &r.Sheet, &r.Line, &r.Col, &r.Raw, &r.RawRow, &r.Reason, &r.ReleasedBy); err != nil {
+		if err := rows.Scan(&r.Batch, &r.Source, &r.File, &r.Sheet, &r.Line, &r.Col, &r.Raw, &r.RawRow, &r.Reason, &r.Kept, &r.ReleasedBy); err != nil {
 			return nil, err
 		}
 		out = append(out, r)
@@ -139,7 +144,15 @@ func QuarantinedRows(ctx context.Context, db *store.DB, f QuarantineFilter) ([]Q
 
 // quarantineHeader is the export's header, in Chinese for the department
 // that fixes the rows.
-var quarantineHeader = []any{"文件 file", "工作表 sheet", "行号 line", "列 column", "原值 value", "问题 reason", "原始行 row as sent", "批次 batch"}
+var quarantineHeader = []any{"文件 file", "工作表 sheet", "行号 line", "列 column", "原值 value", "问题 reason", "处理 outcome", "原始行 row as sent", "批次 batch"}
+
+// Outcome says what became of a listed row: not stored, or stored with the value unknown.
+func (r QuarantinedRow) Outcome() string {
+	if r.Kept {
+		return "行已入库，此值未知 row stored, value unknown"
+	}
+	return "行未入库 row not stored"
+}
 
 // WriteQuarantineXLSX writes rows as a workbook a department can fix its
 // file from: where each row was, which value, why, and the row as sent.
@@ -155,14 +168,15 @@ func WriteQuarantineXLSX(w io.Writer, rows []QuarantinedRow) error {
 	sw.SetColWidth(1, 1, 28)
 	sw.SetColWidth(5, 5, 24)
 	sw.SetColWidth(6, 6, 60)
-	sw.SetColWidth(7, 7, 80)
+	sw.SetColWidth(7, 7, 24)
+	sw.SetColWidth(8, 8, 80)
 	if err := sw.SetRow("A1", quarantineHeader); err != nil {
 		return err
 	}
 	for i, r := range rows {
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		// Values are written as text: an ID must not become a number.
-		if err := sw.SetRow(cell, []any{r.File, r.Sheet, r.Line, r.Col, r.Raw, r.Reason, r.RawRow, r.Batch}); err != nil {
+		if err := sw.SetRow(cell, []any{r.File, r.Sheet, r.Line, r.Col, r.Raw, r.Reason, r.Outcome(), r.RawRow, r.Batch}); err != nil {
 			return err
 		}
 	}

@@ -162,14 +162,114 @@ type xlsxSheet struct {
 	line int
 	done bool
 	buf  []byte
+	// merged are the ranges merged down over several rows: a 户编号
+	// merged over a household's members is read on every member's row.
+	merged []mergedRange
+}
+
+// mergedRange is a merged cell range: its first column (0-based) and its
+// rows (1-based), with the value its top cell holds once that row is read.
+type mergedRange struct {
+	col, top, bottom int
+	value            string
 }
 
 func (wb *workbook) sheet(ref sheetRef) (*xlsxSheet, error) {
+	merged, err := wb.mergedDown(ref.part)
+	if err != nil {
+		return nil, fmt.Errorf("sheet %q: %v", ref.name, err)
+	}
 	rc, err := wb.open(ref.part)
 	if err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", ref.name, err)
 	}
-	return &xlsxSheet{wb: wb, name: ref.name, rc: rc, br: bufio.NewReaderSize(rc, 1<<16)}, nil
+	return &xlsxSheet{wb: wb, name: ref.name, rc: rc, br: bufio.NewReaderSize(rc, 1<<16), merged: merged}, nil
+}
+
+// mergedDown lists a sheet's ranges merged over more than one row. They
+// are written after the rows, so the sheet is read once for them first,
+// in large chunks searched for the element.
+func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
+	rc, err := wb.open(part)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	tag := []byte("<mergeCell ")
+	var out []mergedRange
+	buf := make([]byte, 1<<20)
+	keep := 0 // bytes carried over from the last chunk: a tag cut by the chunk's end
+	for {
+		n, err := io.ReadFull(rc, buf[keep:])
+		chunk := buf[:keep+n]
+		last := 0
+		for {
+			i := bytes.Index(chunk[last:], tag)
+			if i < 0 {
+				break
+			}
+			start := last + i
+			end := bytes.IndexByte(chunk[start:], '>')
+			if end < 0 {
+				break // cut: take it with the next chunk
+			}
+			if r, ok := parseRange(attr(chunk[start+len(tag)-1:start+end], "ref")); ok && r.bottom > r.top {
+				out = append(out, r)
+			}
+			last = start + end
+		}
+		if err != nil { // io.EOF or io.ErrUnexpectedEOF: the part is read
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return out, nil
+			}
+			return nil, err
+		}
+		// Carry over the tail that may hold the start of a cut tag.
+		tail := max(last, len(chunk)-256)
+		keep = copy(buf, chunk[tail:])
+	}
+}
+
+// parseRange reads "A3:A5" as its first column and its rows.
+func parseRange(ref string) (mergedRange, bool) {
+	a, b, ok := strings.Cut(ref, ":")
+	if !ok {
+		return mergedRange{}, false
+	}
+	top, ok1 := rowOf(a)
+	bottom, ok2 := rowOf(b)
+	return mergedRange{col: column(a), top: top, bottom: bottom}, ok1 && ok2 && column(a) >= 0
+}
+
+func rowOf(ref string) (int, bool) {
+	i := strings.IndexAny(ref, "0123456789")
+	if i < 0 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(ref[i:])
+	return n, err == nil
+}
+
+// fillMerged gives the cells of a row inside a range merged down the
+// value of the range's top cell (Excel keeps it there only).
+func (s *xlsxSheet) fillMerged(cells []string) []string {
+	for i := range s.merged {
+		m := &s.merged[i]
+		switch {
+		case s.line == m.top:
+			if m.col < len(cells) {
+				m.value = cells[m.col]
+			}
+		case s.line > m.top && s.line <= m.bottom && m.value != "":
+			if m.col >= len(cells) || strings.TrimSpace(cells[m.col]) == "" {
+				for len(cells) <= m.col {
+					cells = append(cells, "")
+				}
+				cells[m.col] = m.value
+			}
+		}
+	}
+	return cells
 }
 
 func (s *xlsxSheet) Line() int { return s.line }
@@ -310,10 +410,10 @@ func (s *xlsxSheet) Next() ([]string, error) {
 				s.line++
 			}
 			if self {
-				return cells, nil
+				return s.fillMerged(cells), nil
 			}
 		case "/row":
-			return cells, nil
+			return s.fillMerged(cells), nil
 		case "c":
 			ref, typ, value, inline = attr(attrs, "r"), attr(attrs, "t"), "", ""
 			if self {
@@ -354,6 +454,8 @@ func (s *xlsxSheet) Next() ([]string, error) {
 				v = s.wb.shared[i]
 			case "inlineStr":
 				v = inline
+			case "", "n":
+				v = excelShown(v)
 			}
 			cells = s.put(cells, ref, v)
 		case "/sheetData":
@@ -362,6 +464,20 @@ func (s *xlsxSheet) Next() ([]string, error) {
 			return nil, io.EOF
 		}
 	}
+}
+
+// excelShown turns a number cell too long for a double's 15 significant
+// digits into the form Excel shows (3.20812197503151E+17): an ID typed
+// into a number cell has lost its last digits, and the ID reader says so.
+func excelShown(v string) string {
+	if len(v) < 16 {
+		return v
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 1e15 {
+		return v
+	}
+	return strconv.FormatFloat(f, 'E', 14, 64)
 }
 
 // put stores a value at its cell reference's column, filling gaps.

@@ -23,10 +23,21 @@ type parsedRow struct {
 	hash   uint64
 	line   int
 	values []driverValue // record_key, row_hash, line, then Table.Columns in order; nil for absent
+	// notes are the values of a stored row that could not be read (left
+	// unknown) or were kept with a warning, for the department to fix.
+	notes []fieldNote
+}
+
+// fieldNote is one value of a stored row the department should look at.
+type fieldNote struct {
+	col, raw, reason string
 }
 
 // parseRow maps cells through m and parses each value by its column's kind.
-// It returns the first bad column and every problem found, for quarantine.
+// A required value that cannot be read sends the row to quarantine: it
+// returns the first bad column and every problem found. Any other value
+// that cannot be read is left unknown and noted, and the row is kept: a
+// household is not dropped from the registry for its income's spelling.
 func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string, string, error) {
 	// Three spare places at the end for the batch id, valid_from and sheet the loader adds.
 	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns), 6+len(t.Columns))}
@@ -42,19 +53,32 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 			raw = cells[ci]
 		}
 		v, err := parseValue(c, raw)
-		if errors.Is(err, errBlank) {
+		var kept *notice
+		switch {
+		case errors.Is(err, errBlank):
 			if c.Required {
 				err = fmt.Errorf("is empty but required")
 			} else {
 				err = nil
 			}
 			v = nil
+		case errors.As(err, &kept):
+			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, reason: c.Name + ": " + kept.msg})
+			err = nil
+		case err != nil && !c.Required:
+			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, reason: c.Name + ": " + err.Error()})
+			err, v = nil, nil
 		}
 		if err != nil {
 			if badCol == "" {
 				badCol, badRaw = c.Name, raw
 			}
 			problems = append(problems, c.Name+": "+err.Error())
+			continue
+		}
+		if v == nil {
+			buf = append(buf[:0], 0x1f)
+			h.Write(buf)
 			continue
 		}
 		buf = appendValue(buf[:0], v)
@@ -66,6 +90,9 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 		vals[i] = v
 	}
 	if len(problems) > 0 {
+		for _, n := range row.notes { // the row is not stored: say all that is wrong with it
+			problems = append(problems, n.reason)
+		}
 		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))
 	}
 	row.hash = h.Sum64()

@@ -14,8 +14,79 @@ import (
 
 var (
 	cjkDate    = strings.NewReplacer("年", "-", "月", "-", "日", "")
-	moneyNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", " ", "")
+	moneyNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", "人民币", "", " ", "")
 )
+
+// emptyMarks are what offices write in a cell that has nothing to say.
+var emptyMarks = map[string]bool{"-": true, "--": true, "—": true, "——": true, "/": true, "无": true, "空": true, "null": true, "NULL": true, "N/A": true, "n/a": true}
+
+// invisible are characters Excel, WPS and web forms leave in cells that
+// no reader can see: zero-width spaces and joiners, the byte-order mark,
+// soft hyphens. They are dropped; no-break and other spaces become plain ones.
+func invisible(r rune) bool {
+	switch r {
+	case '\u200b', '\u200c', '\u200d', '\u2060', '\ufeff', '\u00ad', '\u200e', '\u200f':
+		return true
+	}
+	return false
+}
+
+// tidy is what every value goes through before its kind reads it: full-width
+// forms folded, invisible characters dropped, odd spaces made plain, and the
+// escapes Excel users type so that Excel keeps a value as text (="…", a
+// leading apostrophe, quotes around it) taken off. An empty mark ("-", "无")
+// reads as empty. Plain ASCII values pass through without a copy.
+func tidy(s string) string {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c == '\t' || c == '"' || c == '\'' || c == '=' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		s = strings.TrimSpace(s)
+	} else {
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case invisible(r):
+				return -1
+			case r == '\u00a0' || r == '\t' || r == '\u2002' || r == '\u2003' || r == '\u2009' || r == '\u202f':
+				return ' '
+			}
+			return r
+		}, fold(s))
+		s = strings.TrimSpace(s)
+		s = unescapeExcel(s)
+	}
+	if emptyMarks[s] {
+		return ""
+	}
+	return s
+}
+
+// unescapeExcel takes off ="…", a leading apostrophe and quotes around a
+// value (straight or curly), as often as they are nested.
+func unescapeExcel(s string) string {
+	for {
+		t := s
+		switch {
+		case strings.HasPrefix(t, "=\"") && strings.HasSuffix(t, "\"") && len(t) >= 3:
+			t = t[2 : len(t)-1]
+		case strings.HasPrefix(t, "'"):
+			t = t[1:]
+		case len(t) >= 2 && t[0] == '"' && t[len(t)-1] == '"':
+			t = t[1 : len(t)-1]
+		case strings.HasPrefix(t, "“") && strings.HasSuffix(t, "”") && len(t) > len("“”"):
+			t = t[len("“") : len(t)-len("”")]
+		}
+		t = strings.TrimSpace(t)
+		if t == s {
+			return s
+		}
+		s = t
+	}
+}
 
 // fold turns full-width forms into ASCII. Most values (ASCII, or Chinese
 // text without full-width letters) pass through without a copy.
@@ -36,12 +107,15 @@ func fold(s string) string {
 
 // parseDate reads the date forms of SOURCES.md; a date-time gives its date.
 func parseDate(s string) (time.Time, error) {
-	s = strings.TrimSpace(fold(s))
+	s = tidy(s)
 	if s == "" {
 		return time.Time{}, errBlank
 	}
 	if i := strings.IndexAny(s, " T"); i > 0 {
 		s = s[:i]
+	}
+	if (len(s) == 14 || len(s) == 12) && allDigits(s) { // yyyymmddHHMMSS, yyyymmddHHMM from exchange systems
+		s = s[:8]
 	}
 	var y, m, d int
 	var err error
@@ -71,7 +145,7 @@ func parseDate(s string) (time.Time, error) {
 		err = errors.New("unknown form")
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date (use 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日)", s)
+		return time.Time{}, fmt.Errorf("%q is not a date: write it as 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日", s)
 	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
@@ -128,19 +202,25 @@ func allDigits(s string) bool {
 
 var errBlank = errors.New("blank")
 
-// parseMoney reads yuan: 1234.5, 1,234.50, ¥1234, 1234元.
+// parseMoney reads yuan: 1234.5, 1,234.50, ¥1234, 1234元, and ten
+// thousands: 6万, 1.2万元.
 func parseMoney(s string) (float64, error) {
-	t := strings.TrimSpace(fold(s))
+	t := tidy(s)
 	if t == "" {
 		return 0, errBlank
 	}
+	scale := 1.0
 	if !plainNumber(t) {
 		t = moneyNoise.Replace(t)
+		if w, ok := strings.CutSuffix(t, "万"); ok {
+			t, scale = w, 10_000
+		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not an amount in yuan (use 1234.50)", s)
+		return 0, fmt.Errorf("%q is not an amount in yuan: write it as 1234.50, 1,234.50元 or 1.2万", s)
 	}
+	v *= scale
 	if v < 0 {
 		return 0, fmt.Errorf("%q is a negative amount", s)
 	}
@@ -151,7 +231,7 @@ func parseMoney(s string) (float64, error) {
 }
 
 func parseInt(s string) (int32, error) {
-	t := strings.TrimSpace(fold(s))
+	t := tidy(s)
 	if t == "" {
 		return 0, errBlank
 	}
@@ -166,7 +246,7 @@ var chineseLevels = map[string]int32{"一": 1, "二": 2, "三": 3, "四": 4, "1"
 
 // parseLevel reads a disability level: 1–4, 一级…四级, 1级.
 func parseLevel(s string) (int32, error) {
-	t := strings.TrimSpace(fold(s))
+	t := tidy(s)
 	if t == "" {
 		return 0, errBlank
 	}
@@ -179,7 +259,7 @@ func parseLevel(s string) (int32, error) {
 
 // parseSex reads 男/女, M/F, 1/2 (GB/T 2261.1); 0 and 9 mean unknown.
 func parseSex(s string) (string, error) {
-	switch strings.ToLower(strings.TrimSpace(fold(s))) {
+	switch strings.ToLower(tidy(s)) {
 	case "":
 		return "", errBlank
 	case "男", "m", "1", "male", "男性":
@@ -193,7 +273,7 @@ func parseSex(s string) (string, error) {
 }
 
 func parseEnum(c *Column, s string) (string, error) {
-	t := strings.TrimSpace(fold(s))
+	t := tidy(s)
 	if t == "" {
 		return "", errBlank
 	}
@@ -219,31 +299,56 @@ func canonicalValues(c *Column) []string {
 	return out
 }
 
+// A notice is a problem with a value that is kept anyway: the row is
+// stored, and the department hears of it as of a quarantined value.
+type notice struct{ msg string }
+
+func (n *notice) Error() string { return n.msg }
+
+// ExcelNumberID is the reason given for an ID that Excel turned into a number.
+const ExcelNumberID = "Excel stored this ID as a number and dropped its last digits: format the column as text and send the file again"
+
 // checkID lets through what could be an ID in any form departments send;
-// whether it is a valid one is match's question.
+// whether it is a valid one is match's question. An ID in Excel's number
+// form (3.20812197503151E+17) is kept as sent, with a notice: its first
+// digits still place the person, but it can never link by itself.
 func checkID(s string) (string, error) {
-	t := strings.TrimSpace(s)
+	t := tidy(s)
 	if t == "" {
 		return "", errBlank
+	}
+	if excelNumber(t) {
+		return strings.ToUpper(t), &notice{ExcelNumberID}
 	}
 	digits := 0
 	for _, r := range t {
 		switch {
-		case r >= '0' && r <= '9', r >= '０' && r <= '９':
+		case r >= '0' && r <= '9':
 			digits++
-		case r == 'x', r == 'X', r == 'ｘ', r == 'Ｘ', r == ' ', r == '-', r == '\u3000', r == '\'', r == '－':
+		case r == 'x', r == 'X', r == ' ', r == '-', r == '_':
 		default:
-			return "", fmt.Errorf("%q has characters an ID number cannot have", s)
+			return "", fmt.Errorf("%q has characters an ID number cannot have: send the 18-character ID, or leave the cell empty", s)
 		}
 	}
 	if digits < 14 || digits > 18 {
-		return "", fmt.Errorf("%q has %d digits; an ID number has 18 (or 15 for old ones)", s, digits)
+		return "", fmt.Errorf("%q has %d digits; an ID number has 18 (or 15 for old ones): check the number", s, digits)
 	}
 	return t, nil
 }
 
+// excelNumber: a mantissa and an exponent, the form Excel shows (and
+// writes to CSV) for an ID kept in a number cell: 3.20812197503151E+17.
+func excelNumber(s string) bool {
+	mant, exp, ok := strings.Cut(strings.ToUpper(s), "E+")
+	if !ok || len(exp) == 0 || len(exp) > 2 || !allDigits(exp) {
+		return false
+	}
+	whole, frac, _ := strings.Cut(mant, ".")
+	return len(whole) == 1 && allDigits(whole) && (frac == "" || allDigits(frac))
+}
+
 func parsePhone(s string) (string, error) {
-	t := strings.TrimSpace(fold(s))
+	t := tidy(s)
 	if t == "" {
 		return "", errBlank
 	}
@@ -264,6 +369,4 @@ func parsePhone(s string) (string, error) {
 	return p, nil
 }
 
-func cleanText(s string) string {
-	return strings.TrimSpace(fold(s)) // fold turns the ideographic space into a plain one
-}
+func cleanText(s string) string { return tidy(s) }

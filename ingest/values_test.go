@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -84,5 +85,50 @@ func TestHeaderMatching(t *testing.T) {
 	}
 	if !isTotalsRow([]string{"合 计", "", "1234"}) || isTotalsRow([]string{"S1", "合计", "1"}) {
 		t.Error("totals row detection")
+	}
+}
+
+func TestValueFormsOfficesSend(t *testing.T) {
+	for in, want := range map[string]string{
+		`="11010519491231002X"`: "11010519491231002X", "'11010519491231002X": "11010519491231002X", "\t11010519491231002X": "11010519491231002X",
+		"\u00a011010519491231002X\u00a0": "11010519491231002X", "\u300011010519491231002X": "11010519491231002X",
+		"110105\u200b19491231\u200d002X\ufeff": "11010519491231002X", `"11010519491231002X"`: "11010519491231002X",
+		"１１０１０５１９４９１２３１００２Ｘ": "11010519491231002X", "“11010519491231002X”": "11010519491231002X", `'="11010519491231002X"`: "11010519491231002X",
+	} {
+		if got, err := checkID(in); err != nil || got != want {
+			t.Errorf("checkID(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"3.20812197503151E+17", "3.20812E+17", "3.20812197503151e+17", "'3.20812197503151E+17"} {
+		got, err := checkID(in)
+		var n *notice
+		if !errors.As(err, &n) || !strings.Contains(n.msg, "Excel stored this ID as a number") || !strings.HasPrefix(got, "3.20812") {
+			t.Errorf("checkID(%q) = %q, %v; want it kept as sent with the Excel notice", in, got, err)
+		}
+	}
+	for in, want := range map[string]float64{"6万": 60000, "1.2万元": 12000, "６万": 60000, "¥3,000元": 3000, "人民币500元": 500, "１，２３４．５": 1234.5, "0.5万": 5000} {
+		if got, err := parseMoney(in); err != nil || got != want {
+			t.Errorf("parseMoney(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"-", "—", "/", "无", " — ", "——"} {
+		if _, err := parseMoney(in); err != errBlank {
+			t.Errorf("parseMoney(%q) = %v; want it read as empty", in, err)
+		}
+	}
+	for _, in := range []string{"约6万", "6万多", "万"} {
+		if _, err := parseMoney(in); err == nil || errors.Is(err, errBlank) {
+			t.Errorf("parseMoney(%q) accepted", in)
+		}
+	}
+	for in, want := range map[string]string{"20240305143000": "2024-03-05", "2024-03-05 14:30:59": "2024-03-05", "202403051430": "2024-03-05",
+		"2024/3/5 8:00:00": "2024-03-05", "'2024-03-05": "2024-03-05", "2024年3月5日 14时30分": "2024-03-05"} {
+		got, err := parseDate(in)
+		if err != nil || got.Format("2006-01-02") != want {
+			t.Errorf("parseDate(%q) = %v, %v; want %s", in, got, err, want)
+		}
+	}
+	if got := cleanText("\u200b王\u00a0芳\u3000"); got != "王 芳" {
+		t.Errorf("cleanText = %q", got)
 	}
 }

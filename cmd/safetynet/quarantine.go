@@ -49,10 +49,10 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 			return nil
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BATCH\tSOURCE\tFILE\tINGESTED\tROWS\tRELEASED\tCOMMONEST REASONS")
+		fmt.Fprintln(tw, "BATCH\tSOURCE\tFILE\tINGESTED\tROWS\tKEPT\tRELEASED\tCOMMONEST REASONS")
 		for _, q := range files {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%s\n", q.Batch, q.Source, q.File, q.At.In(chain.Cfg.Location).Format("2006-01-02 15:04"),
-				q.Rows, q.Released, strings.Join(q.TopReasons, " | "))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", q.Batch, q.Source, q.File, q.At.In(chain.Cfg.Location).Format("2006-01-02 15:04"),
+				q.Rows, q.Kept, q.Released, strings.Join(q.TopReasons, " | "))
 		}
 		tw.Flush()
 		fmt.Println("\nSee the rows with `safetynet quarantine show --batch N`; hand them to the department with `safetynet quarantine export --batch N --out fix.xlsx`.")
@@ -63,9 +63,13 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BATCH\tFILE\tSHEET\tLINE\tCOLUMN\tVALUE\tREASON")
+		fmt.Fprintln(tw, "BATCH\tFILE\tSHEET\tLINE\tCOLUMN\tVALUE\tROW\tREASON")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\n", r.Batch, r.File, r.Sheet, r.Line, r.Col, clip(r.Raw, 40), r.Reason)
+			state := "not stored"
+			if r.Kept {
+				state = "stored"
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", r.Batch, r.File, r.Sheet, r.Line, r.Col, clip(r.Raw, 40), state, r.Reason)
 		}
 		tw.Flush()
 		if f.Limit > 0 && len(rows) == f.Limit {
