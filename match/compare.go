@@ -22,12 +22,16 @@ type Person struct {
 	Locality string // suburb or city
 	Address  string
 	IDNumber string
+	// IDPrefix is what is left of an ID Excel stored as a number: its
+	// region and birth-date digits (IDNumber is then empty).
+	IDPrefix string
 	Email    string
 
-	pinyin   string // Name in toneless pinyin, filled by prepare
-	surname  string // Family, or Name's surname
-	tokens   []string
-	prepared bool
+	pinyin    string // Name in toneless pinyin, filled by prepare
+	surname   string // Family, or Name's surname
+	surnamePY string // the surname's pinyin
+	tokens    []string
+	prepared  bool
 }
 
 // compoundSurnames are the two-character surnames (复姓) in common use.
@@ -50,17 +54,14 @@ func (p *Person) prepare() {
 	p.IDNumber = strings.ToUpper(strings.TrimSpace(p.IDNumber))
 	p.surname = p.Family
 	if p.Name != "" && p.Given == "" {
-		r := []rune(p.Name)
-		if len(r) > 2 && compoundSurnames[string(r[:2])] {
-			p.surname = string(r[:2])
-		} else if len(r) > 0 {
-			p.surname = string(r[:1])
-		}
+		p.Name = FoldName(p.Name)
+		p.pinyin = namePinyin(p.Name)
 		if hasHan(p.Name) {
-			p.pinyin = strings.Join(pinyin.LazyPinyin(p.Name, pinyinArgs), "")
-		} else {
-			p.pinyin = strings.ReplaceAll(p.Name, " ", "")
+			p.surname = surnameOf(p.Name)
+		} else if f := strings.Fields(p.Name); len(f) > 0 {
+			p.surname = f[0]
 		}
+		p.surnamePY = namePinyin(p.surname)
 	}
 	p.tokens = strings.FieldsFunc(p.Address, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '，' })
 }
@@ -242,22 +243,45 @@ var addressComparison = Comparison{
 	},
 }
 
-// idComparison: the same number, one substitution or transposition apart, else.
+// idComparison: the same number, one substitution or transposition
+// apart, the same region and birth date where Excel lost the rest of
+// one of them, else.
 var idComparison = Comparison{
 	Name:   "id_number",
-	Levels: []string{"exact", "one character off", "different"},
+	Levels: []string{"exact", "one character off", "same region and birth date (Excel lost the rest)", "different"},
 	Compare: func(a, b *Person) int {
 		x, y := a.IDNumber, b.IDNumber
 		switch {
-		case x == "" || y == "":
-			return missing
-		case x == y:
+		case x != "" && y != "" && x == y:
 			return 0
-		case oneEdit(x, y):
+		case x != "" && y != "" && oneEdit(x, y):
 			return 1
+		case x != "" && y != "":
+			return 3
+		case a.IDPrefix == "" && b.IDPrefix == "":
+			return missing
 		}
-		return 2
+		hx, hy := idHead(a), idHead(b)
+		switch {
+		case hx == "" || hy == "":
+			return missing
+		case hx == hy:
+			return 2
+		}
+		return 3
 	},
+}
+
+// idHead is an ID's region and birth-date digits: what survives of one
+// that Excel stored as a number, or the first 14 characters of a whole one.
+func idHead(p *Person) string {
+	if p.IDPrefix != "" {
+		return p.IDPrefix
+	}
+	if len(p.IDNumber) == 18 {
+		return p.IDNumber[:14]
+	}
+	return ""
 }
 
 // Comparisons picks the comparisons for data of this shape: given and

@@ -332,13 +332,13 @@ type BlockingRule struct {
 func BlockingRules(latin bool) []BlockingRule {
 	birth := BlockingRule{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}}
 	if !latin {
-		// In a province, hundreds share a birth date: add the name's first character.
+		// In a province, hundreds share a birth date: add the surname, by
+		// its sound, so 陳/陈 and 张/章 still meet.
 		birth = BlockingRule{"birth date and surname", func(p *Person) string {
-			if p.Birth == "" || p.Name == "" {
+			if p.Birth == "" || p.surnamePY == "" {
 				return ""
 			}
-			r := []rune(p.Name)
-			return p.Birth + "|" + string(r[0])
+			return p.Birth + "|" + p.surnamePY
 		}, []string{"birth_date"}}
 	}
 	rules := []BlockingRule{
@@ -351,9 +351,9 @@ func BlockingRules(latin bool) []BlockingRule {
 				return ""
 			}
 			if p.Name != "" && p.Given == "" {
-				// Chinese: the whole name (a surname and a year would pair
-				// hundreds of 王 born in 1960 in a province).
-				return p.Name + "|" + p.Birth[:4]
+				// Chinese: the whole name by its sound (a surname and a
+				// year would pair hundreds of 王 born in 1960 in a province).
+				return p.pinyin + "|" + p.Birth[:4]
 			}
 			return surnameKey(p) + "|" + p.Birth[:4]
 		}, []string{"family_name", "name", "birth_date"}},
@@ -397,7 +397,9 @@ func BlockingRules(latin bool) []BlockingRule {
 				return ""
 			}
 			return p.pinyin + "|" + p.Region[:6]
-		}, []string{"name", "region"}})
+		}, []string{"name", "region"}},
+			// An ID Excel stored as a number still holds region and birth date.
+			BlockingRule{"ID region and birth date", func(p *Person) string { return idHead(p) }, []string{"id_number"}})
 	}
 	return rules
 }

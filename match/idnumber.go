@@ -22,7 +22,43 @@ var (
 	ErrLength    = errors.New("ID number is neither 18 nor 15 characters")
 	ErrCheck     = errors.New("ID number check character does not match (a typo?)")
 	ErrBirthDate = errors.New("ID number holds an impossible birth date")
+	// ErrExcelNumber: the ID went through a number cell, which keeps 15
+	// significant digits; the rest are gone and no one can tell them.
+	ErrExcelNumber = errors.New("Excel stored this ID as a number and dropped its last digits: format the column as text and send the file again")
 )
+
+// ExcelPrefix says whether raw is an ID that Excel turned into a number
+// (3.20812197503151E+17, or 18 digits ending in 000 whose check fails)
+// and returns what survives of it that can be trusted: the 6-digit region
+// and the 8-digit birth date. The 15th digit Excel shows is rounded.
+func ExcelPrefix(raw string) (string, bool) {
+	s := strings.ToUpper(strings.TrimSpace(raw))
+	if mant, exp, ok := strings.Cut(s, "E+"); ok {
+		whole, frac, _ := strings.Cut(mant, ".")
+		digits := whole + frac
+		if len(whole) != 1 || !allDigits(digits) || !allDigits(exp) || exp != "17" {
+			return "", false
+		}
+		if len(digits) < 14 {
+			return "", true // a number, but too little of it is left to place anyone
+		}
+		return digits[:14], true
+	}
+	c := Clean(s)
+	if len(c) == 18 && allDigits(c) && strings.HasSuffix(c, "000") && CheckChar(c) != c[17] {
+		return c[:14], true
+	}
+	return "", false
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
 
 // CheckChar computes the ISO 7064 MOD 11-2 check character of the first
 // 17 digits of an ID.
@@ -62,6 +98,9 @@ func ParseID(raw string) (IDNumber, error) {
 	s := Clean(raw)
 	if s == "" {
 		return "", ErrEmpty
+	}
+	if _, ok := ExcelPrefix(s); ok {
+		return "", ErrExcelNumber
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]

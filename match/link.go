@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -78,47 +79,14 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 	start := time.Now()
 	st := &Stats{Linked: map[string]int{}}
 	err := db.Tx(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, fmt.Sprintf(newRawIDs, unionSources("id_number")))
-		if err != nil {
-			return fmt.Errorf("match: read new IDs: %w", err)
-		}
-		var raws []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				rows.Close()
-				return err
-			}
-			raws = append(raws, s)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		app, err := store.NewAppender(conn, "match_ids")
+		n, err := normaliseNewIDs(ctx, conn)
 		if err != nil {
 			return err
 		}
-		for _, raw := range raws {
-			id, perr := ParseID(raw)
-			var idv, problem, birth, sex, warning any
-			if perr == nil {
-				idv, birth, sex = string(id), id.BirthDate(), id.Sex()
-				if !id.RegionKnown() {
-					warning = "region " + string(id[:6]) + " is not a current division code (GB/T 2260): a historical code, or a typo"
-				}
-			} else {
-				problem = perr.Error()
-			}
-			if err := app.AppendRow(raw, idv, problem, birth, sex, warning); err != nil {
-				app.Close()
-				return fmt.Errorf("match: store ID %q: %w", Mask(raw), err)
-			}
-		}
-		if err := app.Close(); err != nil {
+		st.NewIDs = n
+		if err := foldNewNames(ctx, conn); err != nil {
 			return err
 		}
-		st.NewIDs = len(raws)
 		for _, q := range []string{"DROP TABLE IF EXISTS _reg", registryIndex, "DELETE FROM match_links"} {
 			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("match: %w", err)
@@ -133,10 +101,13 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 		if err := resolve(ctx, conn, th, start, st); err != nil {
 			return err
 		}
+		if err := holdContradictedIDs(ctx, conn); err != nil {
+			return err
+		}
 		if err := applyDecisions(ctx, conn, start); err != nil {
 			return err
 		}
-		rows, err = conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
+		rows, err := conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
 		if err != nil {
 			return err
 		}
@@ -156,4 +127,81 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 	}
 	st.Duration = time.Since(start)
 	return st, nil
+}
+
+// normaliseNewIDs parses the raw ID texts not seen before into match_ids.
+func normaliseNewIDs(ctx context.Context, conn *sql.Conn) (int, error) {
+	raws, err := queryStrings(ctx, conn, fmt.Sprintf(newRawIDs, unionSources("id_number")))
+	if err != nil {
+		return 0, fmt.Errorf("match: read new IDs: %w", err)
+	}
+	app, err := store.NewColumnAppender(conn, "match_ids", []string{"id_raw", "id_number", "problem", "birth_date", "sex", "warning", "id_prefix"})
+	if err != nil {
+		return 0, err
+	}
+	for _, raw := range raws {
+		id, perr := ParseID(raw)
+		var idv, problem, birth, sex, warning, prefix any
+		switch {
+		case perr == nil:
+			idv, birth, sex = string(id), id.BirthDate(), id.Sex()
+			if !id.RegionKnown() {
+				warning = "region " + string(id[:6]) + " is not a current division code (GB/T 2260): a historical code, or a typo"
+			}
+		case errors.Is(perr, ErrExcelNumber):
+			problem = perr.Error()
+			if p, _ := ExcelPrefix(raw); p != "" {
+				prefix = p
+				if t, ok := birthDate(p + "0000"); ok {
+					birth = t
+				}
+			}
+		default:
+			problem = perr.Error()
+		}
+		if err := app.AppendRow(raw, idv, problem, birth, sex, warning, prefix); err != nil {
+			app.Close()
+			return 0, fmt.Errorf("match: store ID %q: %w", Mask(raw), err)
+		}
+	}
+	return len(raws), app.Close()
+}
+
+const newNames = `SELECT DISTINCT s.name FROM (%s) s ANTI JOIN match_names n ON n.name = s.name WHERE s.name IS NOT NULL`
+
+// foldNewNames folds the name texts not seen before into match_names.
+func foldNewNames(ctx context.Context, conn *sql.Conn) error {
+	names, err := queryStrings(ctx, conn, fmt.Sprintf(newNames, unionSources("name")))
+	if err != nil {
+		return fmt.Errorf("match: read new names: %w", err)
+	}
+	app, err := store.NewColumnAppender(conn, "match_names", []string{"name", "folded", "pinyin", "surname_pinyin"})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		folded := FoldName(n)
+		if err := app.AppendRow(n, folded, namePinyin(folded), namePinyin(surnameOf(folded))); err != nil {
+			app.Close()
+			return fmt.Errorf("match: store name: %w", err)
+		}
+	}
+	return app.Close()
+}
+
+func queryStrings(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
 }

@@ -85,13 +85,24 @@ func sameName(a, b *Person) bool {
 	return a.Name != "" && (a.Name == b.Name || (a.pinyin != "" && a.pinyin == b.pinyin))
 }
 
+// unlinkedRecords: a record's birth date is its own, else what its ID
+// (or what Excel left of it) says.
 const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''), coalesce(s.name, ''), coalesce(s.sex, ''),
-	coalesce(strftime(s.birth_date, '%%Y%%m%%d'), ''), s.batch_id FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	coalesce(strftime(coalesce(s.birth_date, i.birth_date), '%%Y%%m%%d'), ''), s.batch_id, coalesce(i.id_prefix, '')
+	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	LEFT JOIN match_ids i ON i.id_raw = s.id_number
 	WHERE l.method = 'unlinked' AND l.source <> 'members'`
 
-const registryPeople = `SELECT p.id_number, p.household_id, coalesce(p.name, '') AS name, coalesce(p.sex, '') AS sex,
-	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region, coalesce(p.address, '') AS address
-	FROM registry_persons p WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
+// registryPeople are the active registry members with a usable ID, their
+// names folded, with the keys SQL blocks on.
+const registryPeople = `SELECT p.id_number, p.household_id, coalesce(n.folded, p.name, '') AS name, coalesce(p.sex, '') AS sex,
+	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region,
+	coalesce(p.address, '') AS address, coalesce(n.pinyin, '') AS pinyin, coalesce(n.surname_pinyin, '') AS surname_py
+	FROM registry_persons p LEFT JOIN match_names n ON n.name = p.name
+	WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
+
+// registryColumns are what scanRegistry reads of registryPeople.
+const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address`
 
 // resolve links the records the IDs could not: an ID one typo away from a
 // registry person's that agrees on the name is repaired (id_repaired);
@@ -428,10 +439,13 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 	var out []unlinkedRecord
 	for rows.Next() {
 		var r unlinkedRecord
-		if err := rows.Scan(&r.source, &r.key, &r.rawID, &r.Name, &r.Sex, &r.Birth, &r.version); err != nil {
+		if err := rows.Scan(&r.source, &r.key, &r.rawID, &r.Name, &r.Sex, &r.Birth, &r.version, &r.IDPrefix); err != nil {
 			return nil, err
 		}
 		r.Key, r.IDNumber = r.source+":"+r.key, r.rawID
+		if _, excel := ExcelPrefix(r.rawID); excel {
+			r.IDNumber = "" // what is left of it is IDPrefix
+		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
@@ -441,7 +455,7 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 // key with some record (or an ID a record's typo could be), filtered in
 // DuckDB.
 func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([]registryPerson, error) {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, first VARCHAR, name VARCHAR, year VARCHAR, id VARCHAR)`); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, surname_py VARCHAR, pinyin VARCHAR, year VARCHAR, id VARCHAR, head VARCHAR)`); err != nil {
 		return nil, err
 	}
 	app, err := store.NewAppender(conn, "_rk")
@@ -450,20 +464,18 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 	}
 	for i := range recs {
 		r := &recs[i]
-		var first, year any
-		if rs := []rune(r.Name); len(rs) > 0 {
-			first = string(rs[0])
-		}
+		r.prepare()
+		var year any
 		if len(r.Birth) == 8 {
 			year = r.Birth[:4]
 		}
-		if err := app.AppendRow(nullIf(r.Birth), first, nullIf(r.Name), year, nil); err != nil {
+		if err := app.AppendRow(nullIf(r.Birth), nullIf(r.surnamePY), nullIf(r.pinyin), year, nil, nullIf(idHead(&r.Person))); err != nil {
 			app.Close()
 			return nil, err
 		}
 		if repairable(r.rawID) {
 			for _, c := range repairCandidates(Clean(r.rawID)) {
-				if err := app.AppendRow(nil, nil, nil, nil, c); err != nil {
+				if err := app.AppendRow(nil, nil, nil, nil, c, nil); err != nil {
 					app.Close()
 					return nil, err
 				}
@@ -475,14 +487,15 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
 	return scanRegistry(ctx, conn, `WITH reg AS (`+registryPeople+`)
-		SELECT * FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND left(reg.name, 1) = k.first
-		UNION SELECT * FROM reg SEMI JOIN _rk k ON reg.name = k.name AND left(reg.birth, 4) = k.year
-		UNION SELECT * FROM reg SEMI JOIN _rk k ON reg.id_number = k.id`)
+		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND left(reg.birth, 4) = k.year
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON left(reg.id_number, 14) = k.head`)
 }
 
 // registrySample is a random sample of registry persons, for u.
 func registrySample(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
-	return scanRegistry(ctx, conn, `SELECT * FROM (`+registryPeople+`) USING SAMPLE 20000 ROWS`)
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM (`+registryPeople+`) USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
 }
 
 func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {

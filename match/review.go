@@ -28,11 +28,15 @@ type ReviewItem struct {
 	Record, Candidate Side
 	Score             float64
 	Terms             []Term
+	// Reason says why a pair waits when the model did not send it: the
+	// record's ID is the candidate's, but its name or sex is someone else's.
+	Reason string
 }
 
 const reviewQueue = `SELECT l.source, l.record_key, coalesce(s.name, ''), coalesce(s.sex, ''), coalesce(CAST(s.birth_date AS VARCHAR), ''),
 	coalesce(s.id_number, ''), l.candidate, coalesce(p.name, ''), coalesce(p.sex, ''), coalesce(CAST(p.birth_date AS VARCHAR), ''),
-	coalesce(p.household_id, ''), coalesce(p.region_code, ''), l.score, coalesce(l.weights, '[]')
+	coalesce(p.household_id, ''), coalesce(p.region_code, ''), coalesce(l.score, 0), coalesce(l.weights, '[]'),
+	CASE WHEN l.weights IS NULL THEN coalesce(l.problem, '') ELSE '' END
 	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	LEFT JOIN (SELECT * FROM registry_persons WHERE id_number IN (SELECT candidate FROM match_links WHERE method = 'review')
 		QUALIFY row_number() OVER (PARTITION BY id_number ORDER BY household_id) = 1) p ON p.id_number = l.candidate
@@ -72,7 +76,7 @@ func ReviewQueue(ctx context.Context, db *store.DB, f ReviewFilter) ([]ReviewIte
 		var weights string
 		r, c := &it.Record, &it.Candidate
 		if err := rows.Scan(&r.Source, &r.Key, &r.Name, &r.Sex, &r.Birth, &r.IDNumber, &c.IDNumber, &c.Name, &c.Sex, &c.Birth,
-			&c.Household, &c.Region, &it.Score, &weights); err != nil {
+			&c.Household, &c.Region, &it.Score, &weights, &it.Reason); err != nil {
 			return nil, err
 		}
 		r.IDNumber, c.IDNumber = Mask(Clean(r.IDNumber)), Mask(c.IDNumber)
