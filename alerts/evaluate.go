@@ -270,7 +270,7 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 		all = append(all, found[id]...)
 	}
 	err = store.InTx(ctx, conn, func(conn *sql.Conn) error {
-		return record(ctx, conn, all, at, rep)
+		return record(ctx, conn, all, asOf, at, rep)
 	})
 	changed()
 	if err != nil {

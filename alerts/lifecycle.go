@@ -41,10 +41,12 @@ func isOpen(status string) bool {
 	return status == StatusNew || status == StatusDispatched || status == StatusVisited
 }
 
-// record applies the lifecycle to the cases found: one open alert per
-// rule and subject; refiring adds evidence and moves last_seen; a closed
-// alert's evidence does not raise it again; a dismissal keeps it quiet.
-func record(ctx context.Context, conn *sql.Conn, cases []Case, at time.Time, rep *Report) error {
+// record applies the lifecycle to the cases found as of asOf, at the time
+// at: one open alert per rule and subject; refiring adds evidence and
+// moves last_seen; a closed alert's evidence does not raise it again; a
+// dismissal keeps it quiet. The SLA runs from at, when safetynet raised
+// the alert, whatever day a back-filled run's evidence is as of.
+func record(ctx context.Context, conn *sql.Conn, cases []Case, asOf, at time.Time, rep *Report) error {
 	state := map[string]*known{}
 	rows, err := conn.QueryContext(ctx, loadKnown)
 	if err != nil {
@@ -90,7 +92,8 @@ func record(ctx context.Context, conn *sql.Conn, cases []Case, at time.Time, rep
 		return err
 	}
 
-	newAlerts, err := store.NewAppender(conn, "alerts")
+	newAlerts, err := store.NewColumnAppender(conn, "alerts", []string{"alert_id", "rule_id", "subject", "severity", "status", "household_id",
+		"id_number", "region_code", "first_seen", "last_seen", "due_at", "reason", "details", "evidence_as_of"})
 	if err != nil {
 		return err
 	}
@@ -140,7 +143,7 @@ func record(ctx context.Context, conn *sql.Conn, cases []Case, at time.Time, rep
 			details = c.Details
 		}
 		if err := newAlerts.AppendRow(id, c.RuleID, c.Subject(), c.Severity, StatusNew, nullable(c.HouseholdID), nullable(c.IDNumber),
-			nullable(c.RegionCode), at, at, at.Add(SLA[c.Severity]), c.Reason, details, nil, nil); err != nil {
+			nullable(c.RegionCode), at, at, at.Add(SLA[c.Severity]), c.Reason, details, asOfDate(asOf)); err != nil {
 			return fmt.Errorf("alerts: store %s: %w", key, err)
 		}
 		seen := map[Evidence]bool{}
@@ -186,8 +189,8 @@ func record(ctx context.Context, conn *sql.Conn, cases []Case, at time.Time, rep
 	if err := app.Close(); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, `UPDATE alerts SET last_seen = ?, severity = r.severity, due_at = least(alerts.due_at, r.due_at)
-		FROM _refresh r WHERE alerts.alert_id = r.alert_id`, at)
+	_, err = conn.ExecContext(ctx, `UPDATE alerts SET last_seen = ?, severity = r.severity, due_at = least(alerts.due_at, r.due_at),
+		evidence_as_of = greatest(alerts.evidence_as_of, ?::DATE) FROM _refresh r WHERE alerts.alert_id = r.alert_id`, at, asOfDate(asOf))
 	if err != nil {
 		return fmt.Errorf("alerts: refresh: %w", err)
 	}
@@ -215,6 +218,12 @@ func quiet(k *known, c *Case, at time.Time) bool {
 		return !newKind && SeverityRank[c.Severity] <= SeverityRank[k.dismissSev]
 	}
 	return false
+}
+
+// asOfDate is the calendar day of an as-of time, as DuckDB stores a DATE.
+func asOfDate(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
 func nullable(s string) any {

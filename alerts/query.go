@@ -14,21 +14,24 @@ import (
 
 // Alert is an alert as operators, tasks and exports see it.
 type Alert struct {
-	AlertID     int64           `json:"alert_id"`
-	RuleID      string          `json:"rule_id"`
-	Severity    string          `json:"severity"`
-	Status      string          `json:"status"`
-	HouseholdID string          `json:"household_id"`
-	IDNumber    string          `json:"id_number"`
-	RegionCode  string          `json:"region_code"`
-	FirstSeen   time.Time       `json:"first_seen"`
-	LastSeen    time.Time       `json:"last_seen"`
-	DueAt       time.Time       `json:"due_at"`
-	Overdue     bool            `json:"overdue"`
-	EscalatedAt *time.Time      `json:"escalated_at,omitempty"` // to the county queue`
-	Reason      string          `json:"reason"`
-	Details     json.RawMessage `json:"details"`
-	Evidence    []Evidence      `json:"evidence"`
+	AlertID     int64     `json:"alert_id"`
+	RuleID      string    `json:"rule_id"`
+	Severity    string    `json:"severity"`
+	Status      string    `json:"status"`
+	HouseholdID string    `json:"household_id"`
+	IDNumber    string    `json:"id_number"`
+	RegionCode  string    `json:"region_code"`
+	FirstSeen   time.Time `json:"first_seen"`
+	// EvidenceAsOf is the day the alert's evidence counts up to: the run's
+	// as-of date, earlier than FirstSeen for a back-filled run.
+	EvidenceAsOf string          `json:"evidence_as_of,omitempty"`
+	LastSeen     time.Time       `json:"last_seen"`
+	DueAt        time.Time       `json:"due_at"`
+	Overdue      bool            `json:"overdue"`
+	EscalatedAt  *time.Time      `json:"escalated_at,omitempty"` // to the county queue`
+	Reason       string          `json:"reason"`
+	Details      json.RawMessage `json:"details"`
+	Evidence     []Evidence      `json:"evidence"`
 }
 
 // StatusOpen in a filter stands for the three open states.
@@ -122,7 +125,7 @@ func (f Filter) Valid() error {
 // a million alerts in the store.
 const listAlerts = `WITH top AS (
 	SELECT a.alert_id, a.rule_id, a.severity, a.status, coalesce(a.household_id, '') AS household_id, coalesce(a.id_number, '') AS id_number,
-		coalesce(a.region_code, '') AS region_code, a.first_seen, a.last_seen, a.due_at,
+		coalesce(a.region_code, '') AS region_code, a.first_seen, a.last_seen, a.due_at, a.evidence_as_of,
 		` + open + ` AND a.due_at < ?::TIMESTAMPTZ AS overdue, a.escalated_at, a.reason,
 		coalesce(a.details, 'null') AS details,
 		CASE a.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END AS sev_order
@@ -133,7 +136,7 @@ const listAlerts = `WITH top AS (
 ev AS (
 	SELECT alert_id, CAST(to_json(list({'source': e.source, 'record_id': e.record_id} ORDER BY e.source, e.record_id)) AS VARCHAR) AS evidence
 	FROM alert_evidence e WHERE alert_id IN (SELECT alert_id FROM top) GROUP BY alert_id)
-SELECT top.alert_id, rule_id, severity, status, household_id, id_number, region_code, first_seen, last_seen, due_at, overdue,
+SELECT top.alert_id, rule_id, severity, status, household_id, id_number, region_code, first_seen, last_seen, due_at, evidence_as_of, overdue,
 	escalated_at, reason, details, coalesce(ev.evidence, '[]')
 FROM top LEFT JOIN ev USING (alert_id)
 ORDER BY overdue DESC, sev_order, due_at, top.alert_id`
@@ -172,13 +175,16 @@ func list(ctx context.Context, db *store.DB, f Filter, id int64) ([]Alert, error
 	for rows.Next() {
 		var a Alert
 		var details, ev string
-		var esc sql.NullTime
+		var esc, asOf sql.NullTime
 		if err := rows.Scan(&a.AlertID, &a.RuleID, &a.Severity, &a.Status, &a.HouseholdID, &a.IDNumber, &a.RegionCode,
-			&a.FirstSeen, &a.LastSeen, &a.DueAt, &a.Overdue, &esc, &a.Reason, &details, &ev); err != nil {
+			&a.FirstSeen, &a.LastSeen, &a.DueAt, &asOf, &a.Overdue, &esc, &a.Reason, &details, &ev); err != nil {
 			return nil, err
 		}
 		if esc.Valid {
 			a.EscalatedAt = &esc.Time
+		}
+		if asOf.Valid {
+			a.EvidenceAsOf = asOf.Time.Format("2006-01-02")
 		}
 		a.Details = json.RawMessage(details)
 		if err := json.Unmarshal([]byte(ev), &a.Evidence); err != nil {

@@ -81,13 +81,11 @@ func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*
 func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources ...string) (*Report, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	// Alerts are raised now, with their SLA from now; a back-fill's as-of
+	// day only bounds which records count (and is kept on each alert).
 	at := c.now().In(c.Cfg.Location)
 	if asOf.IsZero() {
 		asOf = at
-	} else if asOf.Format("2006-01-02") != at.Format("2006-01-02") {
-		// A back-fill counts as the end of its day.
-		y, m, d := asOf.Date()
-		at = time.Date(y, m, d, 23, 59, 59, 0, c.Cfg.Location)
 	}
 	job := "run"
 	if len(sources) == 0 {
