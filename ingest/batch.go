@@ -43,7 +43,8 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 			return err
 		}
 		res.BatchID = batch
-		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started}
+		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started,
+			keepLatest: d.connector != "file"}
 		var headerErrs []string
 		for _, sh := range d.sheets {
 			if err := l.loadSheet(tables, sh); err != nil {

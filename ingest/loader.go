@@ -32,6 +32,10 @@ type loader struct {
 	headers    map[*Table][]headerCell // the header each table was first read under
 	headerLine int
 	now        time.Time // valid_from of this batch's rows
+	// keepLatest: a record repeated within the delivery keeps its last
+	// version (an API sends a record again when it changed during the
+	// pull); in a file a person must say which of two is right.
+	keepLatest bool
 }
 
 // progressEvery is how often Options.Progress hears of a file's progress.
@@ -290,6 +294,11 @@ func (l *loader) merge() error {
 		if err := l.settleDuplicates(t, st); err != nil {
 			return err
 		}
+		if t.SnapshotBy != "" {
+			if err := l.noteSnapshot(t); err != nil {
+				return err
+			}
+		}
 		var earlier bool
 		if err := l.conn.QueryRowContext(l.ctx, fmt.Sprintf(`SELECT EXISTS (SELECT 1 FROM %s WHERE valid_to IS NULL AND batch_id <> %d)`, canon, l.batch)).Scan(&earlier); err != nil {
 			return err
@@ -315,8 +324,42 @@ func (l *loader) merge() error {
 		l.res.Unchanged += int(unchanged)
 		l.res.Changed += int(changed)
 		l.res.New += st.rows - int(unchanged) - int(changed)
+		if t.SnapshotBy != "" {
+			if err := l.closeLeftOut(t); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// noteSnapshot keeps the keys a snapshot delivery holds, before its
+// unchanged rows are dropped again.
+func (l *loader) noteSnapshot(t *Table) error {
+	_, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _snapshot AS
+		SELECT DISTINCT %s AS part, record_key FROM %s WHERE batch_id = %d`, t.SnapshotBy, t.CanonTable(), l.batch))
+	if err != nil {
+		return fmt.Errorf("ingest %s: note what the delivery lists: %w", l.file, err)
+	}
+	return nil
+}
+
+// closeLeftOut closes the current records of the parts a snapshot
+// delivery lists (the households) that it does not list.
+func (l *loader) closeLeftOut(t *Table) error {
+	res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s SET valid_to = ?
+		WHERE valid_to IS NULL AND batch_id <> %[2]d AND %[3]s IN (SELECT part FROM _snapshot)
+		AND record_key NOT IN (SELECT record_key FROM _snapshot)`, t.CanonTable(), l.batch, t.SnapshotBy), l.now)
+	if err != nil {
+		return fmt.Errorf("ingest %s: close records the delivery leaves out: %w", l.file, err)
+	}
+	n, _ := res.RowsAffected()
+	l.res.Removed += int(n)
+	if n > 0 {
+		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: %d earlier records of the listed %s are not in this delivery and were closed", t.Name, n, t.SnapshotBy))
+	}
+	_, err = l.conn.ExecContext(l.ctx, `DROP TABLE _snapshot`)
+	return err
 }
 
 // settleDuplicates handles a record that comes more than once in one
@@ -333,12 +376,16 @@ func (l *loader) settleDuplicates(t *Table, st *stage) error {
 	for _, c := range t.Columns {
 		cols = append(cols, fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), '')", c.Name))
 	}
+	order := "rowid" // the first occurrence stays
+	if l.keepLatest {
+		order = "rowid DESC" // the latest stays
+	}
 	_, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _dups AS
 		SELECT rowid AS rid, record_key, row_hash, line, sheet, concat_ws(',', %[3]s) AS raw_row,
 			first_value(row_hash) OVER w AS first_hash, first_value(line) OVER w AS first_line, row_number() OVER w AS k
 		FROM %[1]s WHERE batch_id = %[2]d
-		WINDOW w AS (PARTITION BY record_key ORDER BY rowid)
-		QUALIFY count(*) OVER (PARTITION BY record_key) > 1`, canon, l.batch, strings.Join(cols, ", ")))
+		WINDOW w AS (PARTITION BY record_key ORDER BY %[4]s)
+		QUALIFY count(*) OVER (PARTITION BY record_key) > 1`, canon, l.batch, strings.Join(cols, ", "), order))
 	if err != nil {
 		return fmt.Errorf("ingest %s: find repeated records: %w", l.file, err)
 	}
@@ -351,11 +398,16 @@ func (l *loader) settleDuplicates(t *Table, st *stage) error {
 	if same+differ == 0 {
 		return nil
 	}
-	if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_quarantine (batch_id, source, file_name, sheet, line, col, raw_value, raw_row, reason)
+	if l.keepLatest { // earlier versions within the pull are superseded, not in doubt
+		same, differ = same+differ, 0
+	}
+	if differ > 0 {
+		if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_quarantine (batch_id, source, file_name, sheet, line, col, raw_value, raw_row, reason)
 		SELECT ?, ?, ?, sheet, line, 'record_id', record_key, raw_row,
 			'record ' || record_key || ' appears again with other values (first on line ' || first_line || '): keep one and send it again'
 		FROM _dups WHERE k > 1 AND row_hash <> first_hash ORDER BY rid`, l.batch, l.source, l.file); err != nil {
-		return fmt.Errorf("ingest %s: quarantine repeated records: %w", l.file, err)
+			return fmt.Errorf("ingest %s: quarantine repeated records: %w", l.file, err)
+		}
 	}
 	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %s WHERE rowid IN (SELECT rid FROM _dups WHERE k > 1)`, canon)); err != nil {
 		return fmt.Errorf("ingest %s: drop repeated records: %w", l.file, err)

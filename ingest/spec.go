@@ -32,6 +32,11 @@ type Table struct {
 	// Key lists the columns that identify a record; empty means record_id,
 	// and a row with no key is keyed by its content.
 	Key []string
+	// SnapshotBy names a column whose every value in a delivery comes with
+	// all its rows: the registry lists each household's members whole, so
+	// a current member of a household in the delivery that it leaves out
+	// has left (or was corrected: a new ID is a new key) and is closed.
+	SnapshotBy string
 }
 
 // CanonTable is the table holding every version of the records.
@@ -98,7 +103,7 @@ var Tables = []*Table{
 		},
 	},
 	{
-		Name: "members", Source: "registry", Key: []string{"household_id", "id_number", "name"},
+		Name: "members", Source: "registry", Key: []string{"household_id", "id_number", "name"}, SnapshotBy: "household_id",
 		Columns: append(append([]Column{householdID}, required(person, "name")...),
 			Column{Name: "relation", Kind: Text, Aliases: []string{"与户主关系"}},
 			Column{Name: "phone", Kind: Phone, Aliases: []string{"联系电话", "手机号", "电话"}}),
