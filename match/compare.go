@@ -1,7 +1,9 @@
 package match
 
 import (
+	"sort"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/mozillazg/go-pinyin"
@@ -31,7 +33,9 @@ type Person struct {
 	surname   string // Family, or Name's surname
 	surnamePY string // the surname's pinyin
 	tokens    []string
-	prepared  bool
+	// sortedAddress is the address tokens sorted and joined.
+	sortedAddress string
+	prepared      bool
 }
 
 // compoundSurnames are the two-character surnames (复姓) in common use.
@@ -64,6 +68,9 @@ func (p *Person) prepare() {
 		p.surnamePY = namePinyin(p.surname)
 	}
 	p.tokens = strings.FieldsFunc(p.Address, func(r rune) bool { return unicode.IsSpace(r) || r == ',' || r == '，' })
+	sorted := append([]string(nil), p.tokens...)
+	sort.Strings(sorted)
+	p.sortedAddress = strings.Join(sorted, " ")
 }
 
 func hasHan(s string) bool {
@@ -145,10 +152,29 @@ func stringLevels(name string, field func(*Person) string) Comparison {
 	}
 }
 
-// birthComparison: exact, year and month, day and month swapped, year ±1 (same month and day), else.
+// swappable adds a level to a name comparison: the name equals the other
+// record's other name (given and family names entered the wrong way round).
+func swappable(c Comparison, other func(*Person) string) Comparison {
+	inner := c.Compare
+	last := len(c.Levels) - 1
+	c.Levels = append(append(append([]string(nil), c.Levels[:last]...), "the other's other name"), c.Levels[last])
+	c.Compare = func(a, b *Person) int {
+		l := inner(a, b)
+		switch {
+		case l != last:
+			return l
+		case c.TF != nil && c.TF(a) != "" && (c.TF(a) == other(b) || c.TF(b) == other(a)):
+			return last
+		}
+		return last + 1
+	}
+	return c
+}
+
+// birthComparison: exact, year and month, day and month swapped, year ±1 (same month and day), one digit off, within a year, else.
 var birthComparison = Comparison{
 	Name:   "birth_date",
-	Levels: []string{"exact", "same year and month", "day and month swapped", "year ±1", "one digit off", "different"},
+	Levels: []string{"exact", "same year and month", "day and month swapped", "year ±1", "one digit off", "within a year", "different"},
 	Compare: func(a, b *Person) int {
 		x, y := a.Birth, b.Birth
 		switch {
@@ -164,9 +190,22 @@ var birthComparison = Comparison{
 			return 3
 		case oneEdit(x, y):
 			return 4
+		case withinDays(x, y, 366):
+			return 5
 		}
-		return 5
+		return 6
 	},
+}
+
+// withinDays says whether two YYYYMMDD dates are at most n days apart.
+func withinDays(x, y string, n int) bool {
+	a, err1 := time.Parse("20060102", x)
+	b, err2 := time.Parse("20060102", y)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	d := a.Sub(b)
+	return d <= time.Duration(n)*24*time.Hour && d >= -time.Duration(n)*24*time.Hour
 }
 
 func exactComparison(name string, field func(*Person) string) Comparison {
@@ -220,15 +259,21 @@ var regionComparison = Comparison{
 			return 1
 		case len(x) == 12 && len(y) == 12 && x[:6] == y[:6]:
 			return 2
+		case len(x) == 12 && len(y) == 6 && x[:6] == y, len(y) == 12 && len(x) == 6 && y[:6] == x:
+			return 2 // a county code (from an ID) beside a village code
+		case len(x) < 12 && oneEdit(x, y):
+			return 1 // a postcode one digit off
 		}
 		return 3
 	},
 }
 
-// addressComparison: share of address tokens in common (Jaccard).
+// addressComparison: share of address tokens in common (Jaccard), or the
+// sorted tokens alike letter by letter (a typo inside a word, words in
+// another order).
 var addressComparison = Comparison{
 	Name:   "address",
-	Levels: []string{"tokens ≥ 80% alike", "tokens ≥ 50% alike", "different"},
+	Levels: []string{"tokens ≥ 80% alike", "tokens ≥ 50% alike", "Jaro-Winkler ≥ 0.9", "different"},
 	Compare: func(a, b *Person) int {
 		if len(a.tokens) == 0 || len(b.tokens) == 0 {
 			return missing
@@ -239,7 +284,10 @@ var addressComparison = Comparison{
 		case j >= 0.5:
 			return 1
 		}
-		return 2
+		if jaroWinkler(a.sortedAddress, b.sortedAddress) >= 0.9 {
+			return 2
+		}
+		return 3
 	},
 }
 
@@ -248,7 +296,7 @@ var addressComparison = Comparison{
 // one of them, else.
 var idComparison = Comparison{
 	Name:   "id_number",
-	Levels: []string{"exact", "one character off", "same region and birth date (Excel lost the rest)", "different"},
+	Levels: []string{"exact", "one character off", "two characters off", "same region and birth date (Excel lost the rest)", "different"},
 	Compare: func(a, b *Person) int {
 		x, y := a.IDNumber, b.IDNumber
 		switch {
@@ -256,8 +304,10 @@ var idComparison = Comparison{
 			return 0
 		case x != "" && y != "" && oneEdit(x, y):
 			return 1
+		case x != "" && y != "" && hamming(x, y) == 2:
+			return 2
 		case x != "" && y != "":
-			return 3
+			return 4
 		case a.IDPrefix == "" && b.IDPrefix == "":
 			return missing
 		}
@@ -266,10 +316,25 @@ var idComparison = Comparison{
 		case hx == "" || hy == "":
 			return missing
 		case hx == hy:
-			return 2
+			return 3
 		}
-		return 3
+		return 4
 	},
+}
+
+// hamming is the number of positions at which two strings of one length
+// differ (-1 for lengths that differ).
+func hamming(a, b string) int {
+	if len(a) != len(b) {
+		return -1
+	}
+	n := 0
+	for i := 0; i < len(a); i++ {
+		if a[i] != b[i] {
+			n++
+		}
+	}
+	return n
 }
 
 // idHead is an ID's region and birth-date digits: what survives of one
@@ -290,13 +355,13 @@ func idHead(p *Person) string {
 func Comparisons(latin bool) []Comparison {
 	cs := []Comparison{}
 	if latin {
-		cs = append(cs, stringLevels("given_name", func(p *Person) string { return p.Given }),
-			stringLevels("family_name", func(p *Person) string { return p.Family }))
+		cs = append(cs, swappable(stringLevels("given_name", func(p *Person) string { return p.Given }), func(p *Person) string { return p.Family }),
+			swappable(stringLevels("family_name", func(p *Person) string { return p.Family }), func(p *Person) string { return p.Given }))
 	} else {
 		cs = append(cs, nameComparison, exactComparison("sex", func(p *Person) string { return p.Sex }))
 	}
 	cs = append(cs, birthComparison, phoneComparison, regionComparison,
-		exactComparison("locality", func(p *Person) string { return p.Locality }),
+		stringLevels("locality", func(p *Person) string { return p.Locality }),
 		addressComparison, idComparison, stringLevels("email", func(p *Person) string { return p.Email }))
 	return cs
 }

@@ -166,6 +166,10 @@ func Evaluate(left, right *Dataset, threshold float64, seed uint64) *Eval {
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	model := NewModel(Comparisons(latin), people, split, rng)
+	model.Universe = float64(len(people)) * float64(len(people)-1) / 2
+	if split > 0 {
+		model.Universe = float64(split) * float64(len(people)-split)
+	}
 	pairs := model.Fit(people, split, BlockingRules(latin), 0)
 	ev := &Eval{Records: len(people), Candidates: len(pairs), Threshold: threshold, Model: model, People: people}
 	for _, p := range pairs {

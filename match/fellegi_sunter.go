@@ -18,7 +18,13 @@ type Model struct {
 	Comparisons []Comparison
 	M, U        [][]float64
 	Lambda      float64
-	tf          []map[string]float64 // per comparison with TF: value → share of records
+	// Universe, when set, is the number of all possible pairs: the score's
+	// prior is then the chance that two records taken at random match
+	// (Splink's), not the share of matches among the candidate pairs,
+	// whose agreement on the blocked fields the weights already count.
+	Universe   float64
+	candidates float64              // the pairs the last Fit scored
+	tf         []map[string]float64 // per comparison with TF: value → share of records
 }
 
 // Pair is a candidate pair of records (indexes) with its comparison levels.
@@ -279,13 +285,23 @@ func (m *Model) Fit(people []Person, left int, rules []BlockingRule, minTrain in
 	if len(pairs) >= minTrain {
 		m.Train(people, rules, left, pairs)
 	}
+	m.candidates = float64(len(pairs))
 	m.Score(people, pairs)
 	return pairs
 }
 
+// Prior is the match weight before any comparison, in bits.
+func (m *Model) Prior() float64 {
+	l := m.Lambda
+	if m.Universe > 0 && m.candidates > 0 {
+		l = math.Min(l*m.candidates/m.Universe, 1-minProb)
+	}
+	return math.Log2(l / (1 - l))
+}
+
 // Score sets each pair's match weight.
 func (m *Model) Score(people []Person, pairs []Pair) {
-	prior := math.Log2(m.Lambda / (1 - m.Lambda))
+	prior := m.Prior()
 	for i := range pairs {
 		w := prior
 		for _, t := range m.Explain(people, &pairs[i]) {
@@ -390,6 +406,27 @@ func BlockingRules(latin bool) []BlockingRule {
 				}
 				return p.Locality + "|" + p.Given
 			}, []string{"locality", "given_name"}},
+			// Heavily corrupted data (Splink's fake people): a name missing,
+			// given and family swapped, every other field with a typo.
+			BlockingRule{"family name", func(p *Person) string { return p.Family }, []string{"family_name"}},
+			BlockingRule{"given name", func(p *Person) string { return p.Given }, []string{"given_name"}},
+			BlockingRule{"names in either order", func(p *Person) string {
+				if p.Given == "" || p.Family == "" {
+					return ""
+				}
+				return min(p.Given, p.Family) + "|" + max(p.Given, p.Family)
+			}, []string{"given_name", "family_name"}},
+			// A name in either column: the alphabetically first and last of
+			// the names a record has (one, when the other is missing).
+			BlockingRule{"first of the names", func(p *Person) string { return nameEnd(p, minString) }, []string{"given_name", "family_name"}},
+			BlockingRule{"last of the names", func(p *Person) string { return nameEnd(p, maxString) }, []string{"given_name", "family_name"}},
+			BlockingRule{"e-mail user", func(p *Person) string {
+				user, _, ok := strings.Cut(p.Email, "@")
+				if !ok || len(user) < 3 {
+					return ""
+				}
+				return user
+			}, []string{"email"}},
 		)
 	} else {
 		rules = append(rules, BlockingRule{"name and region", func(p *Person) string {
@@ -402,6 +439,18 @@ func BlockingRules(latin bool) []BlockingRule {
 			BlockingRule{"ID region and birth date", func(p *Person) string { return idHead(p) }, []string{"id_number"}})
 	}
 	return rules
+}
+
+// nameEnd is pick (min or max) of a record's given and family names,
+// whichever it has.
+func nameEnd(p *Person, pick func(x, y string) string) string {
+	switch {
+	case p.Given == "":
+		return p.Family
+	case p.Family == "":
+		return p.Given
+	}
+	return pick(p.Given, p.Family)
 }
 
 func prefix(s string, n int) string {
@@ -470,3 +519,6 @@ func Candidates(people []Person, left int, rules []BlockingRule) []Pair {
 	}
 	return pairs
 }
+
+func minString(x, y string) string { return min(x, y) }
+func maxString(x, y string) string { return max(x, y) }

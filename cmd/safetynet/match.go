@@ -16,8 +16,8 @@ import (
 const matchUsage = `usage:
   safetynet match review --config FILE [--source S] [--limit N]                 pairs waiting for a decision, side by side
   safetynet match review --config FILE --accept SOURCE:KEY|--reject SOURCE:KEY [--by NAME] [--note TEXT]
-  safetynet match eval --left A.csv --right B.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]   linkage
-  safetynet match eval --left A.csv --truth COLUMN [--id COLUMN] [--threshold 0.9]                 deduplication
+  safetynet match eval --left A.csv --right B.csv --truth COLUMN [--id COLUMN] [--threshold 0.95]   linkage
+  safetynet match eval --left A.csv --truth COLUMN [--id COLUMN] [--threshold 0.95]                 deduplication
 The truth column holds the entity each record belongs to (FEBRL's rec-N-org/rec-N-dup-K give N).`
 
 func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
@@ -32,7 +32,7 @@ func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
 	rightFile := fs.String("right", "", "CSV of the right records (a department's); empty to deduplicate --left")
 	truth := fs.String("truth", "", "column holding the true entity of each record")
 	id := fs.String("id", "", "column holding each record's id (default: the truth column)")
-	threshold := fs.Float64("threshold", 0.9, "match probability at or above which a pair is linked")
+	threshold := fs.Float64("threshold", match.DefaultThresholds.Link, "match probability at or above which a pair is linked (the pipeline's match.link_threshold by default)")
 	seed := fs.Uint64("seed", 1, "seed of the random pairs u is estimated from")
 	fs.Parse(args[1:])
 	if *leftFile == "" || *truth == "" {
