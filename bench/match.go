@@ -12,6 +12,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/longbridgeapp/opencc"
+
 	"safetynet/config"
 	"safetynet/ingest"
 	"safetynet/jobs"
@@ -54,7 +56,8 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 			return nil, err
 		}
 	}
-	fmt.Fprintf(opt.Out, "\nmatch at scale: %d registry persons, %d department records (%.0f%% without a usable ID), generated and ingested in %s\n",
+	fmt.Fprintf(opt.Out, "\nmatch at scale: %d registry persons, %d department records (%.0f%% without a usable ID: missing, a digit wrong or in Excel's number form;"+
+		" 2%% escaped as Excel text, 0.1%% with another registry person's ID, 3%% of names in traditional characters), generated and ingested in %s\n",
 		opt.Persons, opt.Records, opt.Unusable*100, time.Since(t).Round(time.Second))
 	var stages []Stage
 	measure := func(name string, fn func() (int, error)) error {
@@ -90,7 +93,7 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT l.method, count(*), count(*) FILTER (l.id_number = t.person),
 		count(*) FILTER (t.person IS NOT NULL) FROM match_links l
 		JOIN read_csv(%s, header = false, columns = {'record_key': 'VARCHAR', 'person': 'VARCHAR'}) t USING (record_key)
-		WHERE l.source = 'medins' AND l.method IN ('id_repaired', 'probabilistic') GROUP BY ALL ORDER BY 1`, "'"+filepath.Join(dir, "truth.csv")+"'"))
+		WHERE l.source = 'medins' AND l.method IN ('id_exact', 'id_repaired', 'probabilistic') GROUP BY ALL ORDER BY 1`, "'"+filepath.Join(dir, "truth.csv")+"'"))
 	if err != nil {
 		return nil, err
 	}
@@ -105,6 +108,13 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 		precision = append(precision, fmt.Sprintf("%s: %d links, %d to the right person (precision %.4f)", method, n, right, float64(right)/float64(max(n, 1))))
 	}
 	rows.Close()
+	var review, contradicted int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (weights IS NULL) FROM match_links WHERE source = 'medins' AND method = 'review'`).
+		Scan(&review, &contradicted); err != nil {
+		return nil, err
+	}
+	precision = append(precision, fmt.Sprintf("sent to review: %d records (%.2f%%), of which %d because the record contradicts its exact ID (name or sex of someone else)",
+		review, 100*float64(review)/float64(opt.Records), contradicted))
 	if err := measure("match again, nothing new (incremental)", func() (int, error) {
 		again, err := match.Link(ctx, db)
 		if err != nil {
@@ -178,6 +188,10 @@ func writeMatchFiles(dir string, opt MatchOptions) ([][2]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	trad, err := opencc.New("s2t")
+	if err != nil {
+		return nil, err
+	}
 	for i := 0; i < opt.Records; i++ {
 		var p person
 		truth := ""
@@ -188,18 +202,26 @@ func writeMatchFiles(dir string, opt MatchOptions) ([][2]string, error) {
 			p = newPerson(opt.Persons + i)
 		}
 		fmt.Fprintf(tw, "JS%09d,%s\n", i, truth)
-		id := p.id
-		if rng.Float64() < opt.Unusable {
-			if rng.IntN(2) == 0 {
-				id = ""
-			} else {
-				b := []byte(id)
-				k := rng.IntN(17)
-				b[k] = byte('0' + (int(b[k]-'0')+1+rng.IntN(9))%10)
-				id = string(b)
-			}
+		id, name := p.id, p.name
+		switch u := rng.Float64(); {
+		case u < opt.Unusable*0.4: // no ID
+			id = ""
+		case u < opt.Unusable*0.75: // one digit wrong
+			b := []byte(id)
+			k := rng.IntN(17)
+			b[k] = byte('0' + (int(b[k]-'0')+1+rng.IntN(9))%10)
+			id = string(b)
+		case u < opt.Unusable: // kept in a number cell: Excel's 15 digits
+			id = id[:1] + "." + id[1:15] + "E+17"
+		case u < opt.Unusable+0.02: // escaped so that Excel keeps it as text
+			id = map[bool]string{true: "'" + id, false: `"=""` + id + `"""`}[rng.IntN(2) == 0]
+		case u < opt.Unusable+0.021: // another registry person's ID typed into this row
+			id = reg[rng.IntN(len(reg))].id
 		}
-		fmt.Fprintf(dw, "JS%09d,%s,%s,%s,2026-0%d-1%d,%d\n", i, id, p.name, p.birth, 1+i%6, i%9, 10+i%500)
+		if rng.IntN(100) < 3 { // written in traditional characters
+			name, _ = trad.Convert(name)
+		}
+		fmt.Fprintf(dw, "JS%09d,%s,%s,%s,2026-0%d-1%d,%d\n", i, id, name, p.birth, 1+i%6, i%9, 10+i%500)
 	}
 	for _, c := range []struct {
 		f *os.File

@@ -206,7 +206,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 		rights[k] = pending[k].Person
 		rights[k].IDNumber = Clean(rights[k].IDNumber)
 	}
-	for _, m := range scoreAgainst(outside, samplePeople, rights, th) {
+	for _, m := range scoreAgainst(outside, samplePeople, rights, th, nil) {
 		if m.prob >= th.Link && m.sure && !m.ambiguous {
 			update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
 		}
@@ -274,8 +274,12 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord,
 		recPeople[k] = recs[i].Person
 		recPeople[k].IDNumber = Clean(recPeople[k].IDNumber)
 	}
+	names, err := registryNamesakes(ctx, conn, recPeople)
+	if err != nil {
+		return nil, err
+	}
 	resolved := make([]bool, len(rest))
-	for _, m := range scoreAgainst(regPeople, samplePeople, recPeople, th) {
+	for _, m := range scoreAgainst(regPeople, samplePeople, recPeople, th, names) {
 		r := &recs[rest[m.record]]
 		switch {
 		case m.prob >= th.Link && m.sure && !m.ambiguous:
@@ -311,9 +315,80 @@ type scored struct {
 	ambiguous bool
 }
 
+// namesakes says how common the records' names are in the whole
+// registry: how many active persons carry each folded name, and over how
+// many distinct birth dates the registry spreads.
+type namesakes struct {
+	count map[string]int
+	dates float64
+}
+
+// commonLimit: a bare agreement on name and birth date links by itself
+// only while the registry makes another person of that name born that
+// day unlikely: 王伟 has hundreds of namesakes in a province, and one of
+// them (or one of the many more outside the registry) shares a birthday
+// far too often to send a grid worker on it without a person's look.
+const commonLimit = 0.003
+
+// common: the record's name is so frequent that a namesake born the same day is to be expected.
+func (n *namesakes) common(name string) bool {
+	if n == nil || n.dates == 0 {
+		return false
+	}
+	return float64(n.count[name]-1)/n.dates > commonLimit
+}
+
+// registryNamesakes counts, over the whole active registry, the persons
+// bearing each record's folded name.
+func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*namesakes, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rn (folded VARCHAR)`); err != nil {
+		return nil, err
+	}
+	app, err := store.NewAppender(conn, "_rn")
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for i := range recs {
+		recs[i].prepare()
+		if n := recs[i].Name; n != "" && !seen[n] {
+			seen[n] = true
+			if err := app.AppendRow(n); err != nil {
+				app.Close()
+				return nil, err
+			}
+		}
+	}
+	if err := app.Close(); err != nil {
+		return nil, err
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rn`)
+	out := &namesakes{count: map[string]int{}}
+	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth_date) FROM registry_persons WHERE household_status = 'active'`).Scan(&out.dates); err != nil {
+		return nil, fmt.Errorf("match: registry birth dates: %w", err)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT n.folded, count(*) FROM registry_persons p JOIN match_names n ON n.name = p.name
+		WHERE p.household_status = 'active' AND n.folded IN (SELECT folded FROM _rn) GROUP BY n.folded`)
+	if err != nil {
+		return nil, fmt.Errorf("match: namesakes in the registry: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name string
+		var c int
+		if err := rows.Scan(&name, &c); err != nil {
+			return nil, err
+		}
+		out.count[name] = c
+	}
+	return out, rows.Err()
+}
+
 // scoreAgainst scores each record against the persons (u from the random
 // sample against the records) and returns each record's best candidate.
-func scoreAgainst(persons, sample, records []Person, th Thresholds) []scored {
+// With names, a bare name-and-birth-date agreement on a common name is
+// not sure without something more (phone, region, address).
+func scoreAgainst(persons, sample, records []Person, th Thresholds, names *namesakes) []scored {
 	forU := append(append(make([]Person, 0, len(sample)+len(records)), sample...), records...)
 	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
 	people := append(append(make([]Person, 0, len(persons)+len(records)), persons...), records...)
@@ -323,15 +398,18 @@ func scoreAgainst(persons, sample, records []Person, th Thresholds) []scored {
 	split := len(persons)
 	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
+	phoneAt, regionAt, addrAt := comparisonIndex(model, "phone"), comparisonIndex(model, "region"), comparisonIndex(model, "address")
 	best, second := rankPerRight(pairs)
 	var out []scored
 	for _, p := range best {
 		name, birth, id := p.Levels[nameAt], p.Levels[birthAt], p.Levels[idAt]
 		w2, ok := second[p.B]
+		corroborated := p.Levels[phoneAt] == 0 || p.Levels[regionAt] == 0 || p.Levels[regionAt] == 1 || p.Levels[addrAt] == 0 ||
+			p.Levels[idAt] == 3 // what Excel left of the ID agrees
+		nameAndBirth := (name == 0 || name == 1) && birth == 0 && (corroborated || !names.common(people[p.B].Name))
 		out = append(out, scored{
 			record: p.B - split, person: p.A, prob: Prob(p.Weight), terms: model.Explain(people, &p),
-			sure: (name == 0 || name == 1) && birth == 0 ||
-				id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4,
+			sure:      nameAndBirth || id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4,
 			ambiguous: ok && p.Weight-w2 < ambiguousBits,
 		})
 	}
