@@ -147,17 +147,19 @@ type person struct {
 
 // household is one registry household.
 type household struct {
-	ID       string
-	Tier     string
-	Village  string
-	Grid     string
-	Address  string
-	Income   float64 // annual, yuan
-	Benefit  float64
-	Status   string
-	Enrolled time.Time
-	Members  []*person
-	planted  bool // used by a planted case: background records stay away
+	ID      string
+	Tier    string
+	Village string
+	Grid    string
+	Address string
+	Income  float64 // annual, yuan
+	// IncomeText, when set, is how the registry wrote the income (6万, 不详).
+	IncomeText string
+	Benefit    float64
+	Status     string
+	Enrolled   time.Time
+	Members    []*person
+	planted    bool // used by a planted case: background records stay away
 }
 
 func (c *county) person(surname, relation string, minAge, maxAge int, asOf time.Time) *person {

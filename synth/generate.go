@@ -13,7 +13,11 @@ type Options struct {
 	Records    int       // background department records, spread over the four departments
 	Outsiders  int       // people outside the registry who appear in department data
 	Noise      float64   // share of department IDs written in a noisy but readable form
-	UTF8       bool      // write the medical-insurance CSV in UTF-8 instead of GB18030 (for benchmarks against DuckDB's reader)
+	// NoID is the share of records about registry members that a
+	// department sends without an ID (name, sex and birth date only), as in
+	// a village where the clinic never asks for one.
+	NoID float64
+	UTF8 bool // write the medical-insurance CSV in UTF-8 instead of GB18030 (for benchmarks against DuckDB's reader)
 }
 
 // DefaultOptions is the demo's county: small enough to generate in a blink.
@@ -38,7 +42,18 @@ func (e Expected) Key() string {
 	return e.RuleID + "|person:" + e.IDNumber
 }
 
+// written is how a department wrote a record's person where a planted
+// case needs it so: an ID in one of the forms offices send, or none; a
+// name in other characters; another sex (an ID typed into the wrong row).
+type written struct {
+	idAs   string // the ID as written; "" writes the person's ID (now and then noisy)
+	noID   bool   // no ID: name, sex and birth date only
+	nameAs string
+	sexAs  string // 男 or 女, when not the person's
+}
+
 type medinsRec struct {
+	written
 	id    string
 	p     *person
 	visit string
@@ -49,6 +64,7 @@ type medinsRec struct {
 }
 
 type healthRec struct {
+	written
 	id       string
 	p        *person
 	kind     string // 住院, 门诊, 死亡, 严重精神障碍
@@ -58,6 +74,7 @@ type healthRec struct {
 }
 
 type eduRec struct {
+	written
 	id     string
 	p      *person
 	status string // 在校, 休学, 辍学, 毕业, 转出
@@ -66,6 +83,7 @@ type eduRec struct {
 }
 
 type disRec struct {
+	written
 	id     string
 	p      *person
 	kind   string
@@ -99,6 +117,7 @@ func Generate(opt Options) (*County, error) {
 	}
 	g := &County{opt: opt, c: c}
 	g.plant()
+	g.plantForms()
 	g.background()
 	return g, nil
 }
@@ -197,12 +216,36 @@ func (g *County) miss(rule string, h *household, p *person, note string) {
 	g.NearMisses = append(g.NearMisses, e)
 }
 
-// idText is how a department writes a person's ID: now and then noisy.
-func (g *County) idText(p *person) string {
-	if g.c.rng.Float64() < g.opt.Noise {
+// idText is how a department writes a person's ID: as the planted case
+// says, else now and then noisy, and for registry members at the NoID
+// share not at all.
+func (g *County) idText(p *person, w written) string {
+	switch {
+	case w.noID:
+		return ""
+	case w.idAs != "":
+		return w.idAs
+	case p.Relation != "" && g.opt.NoID > 0 && g.c.rng.Float64() < g.opt.NoID:
+		return ""
+	case g.c.rng.Float64() < g.opt.Noise:
 		return g.c.noisyID(p.ID)
 	}
 	return string(p.ID)
+}
+
+// nameText and sexText are the name and sex a record gives.
+func nameText(p *person, w written) string {
+	if w.nameAs != "" {
+		return w.nameAs
+	}
+	return p.Name
+}
+
+func sexOf(p *person, w written) string {
+	if w.sexAs != "" {
+		return w.sexAs
+	}
+	return sexText(p.Male)
 }
 
 func perCapita(h *household) float64 { return h.Income / float64(len(h.Members)) }

@@ -65,7 +65,7 @@ func TestNoiseIsReadable(t *testing.T) {
 	noisy := 0
 	const n = 20000
 	for i := 0; i < n; i++ {
-		s := g.idText(p)
+		s := g.idText(p, written{})
 		if s != string(p.ID) {
 			noisy++
 			if id, err := match.ParseID(s); err != nil || id != p.ID {

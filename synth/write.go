@@ -142,7 +142,11 @@ func (g *County) writeHouseholds(path string) error {
 			if h.Status == "terminated" {
 				status = "停保"
 			}
-			if err := add([]any{h.ID, tierNames[h.Tier], h.Village, h.Grid, h.Address, h.Income, len(h.Members), h.Benefit, status, h.Enrolled.Format("2006/1/2")}); err != nil {
+			var income any = h.Income
+			if h.IncomeText != "" {
+				income = h.IncomeText
+			}
+			if err := add([]any{h.ID, tierNames[h.Tier], h.Village, h.Grid, h.Address, income, len(h.Members), h.Benefit, status, h.Enrolled.Format("2006/1/2")}); err != nil {
 				return err
 			}
 		}
@@ -191,7 +195,7 @@ func (g *County) writeMembers(path string) error {
 }
 
 func (g *County) writeEducation(path string) error {
-	header := []any{"学籍号", "姓名", "身份证号", "性别", "学校名称", "年级", "学籍状态", "变动日期", "资助金额"}
+	header := []any{"学籍号", "姓名", "身份证号", "性别", "出生日期", "学校名称", "年级", "学籍状态", "变动日期", "资助金额"}
 	aid := 0.0
 	err := streamSheet(path, "义务教育阶段学生学籍变动情况", header, func(add func([]any) error) error {
 		for i, e := range g.edu {
@@ -200,13 +204,13 @@ func (g *County) writeEducation(path string) error {
 				a = 500
 			}
 			aid += a
-			if err := add([]any{e.id, e.p.Name, g.idText(e.p), sexText(e.p.Male), "余杭区第" + strconv.Itoa(1+i%9) + "小学", e.grade, e.status,
-				excelize.Cell{Value: e.date, StyleID: 0}, a}); err != nil {
+			if err := add([]any{e.id, nameText(e.p, e.written), g.idText(e.p, e.written), sexOf(e.p, e.written), e.p.Birth.Format("2006-01-02"),
+				"余杭区第" + strconv.Itoa(1+i%9) + "小学", e.grade, e.status, excelize.Cell{Value: e.date, StyleID: 0}, a}); err != nil {
 				return err
 			}
 		}
 		return nil
-	}, []any{"合计", "", "", "", "", "", "", "", aid})
+	}, []any{"合计", "", "", "", "", "", "", "", "", aid})
 	return err
 }
 
@@ -218,8 +222,8 @@ func (g *County) writeHealth(path string) error {
 	bw := bufio.NewWriterSize(f, 1<<16)
 	enc := json.NewEncoder(bw)
 	for _, h := range g.health {
-		rec := map[string]any{"病案号": h.id, "身份证号": g.idText(h.p), "姓名": h.p.Name, "事件类型": h.kind,
-			"日期": h.date.Format("20060102"), "医疗机构": "余杭区第一人民医院"}
+		rec := map[string]any{"病案号": h.id, "身份证号": g.idText(h.p, h.written), "姓名": nameText(h.p, h.written), "性别": sexOf(h.p, h.written),
+			"出生日期": h.p.Birth.Format("20060102"), "事件类型": h.kind, "日期": h.date.Format("20060102"), "医疗机构": "余杭区第一人民医院"}
 		if h.diag != "" {
 			rec["诊断编码"], rec["诊断名称"] = h.diag, h.diagName
 		}
@@ -238,13 +242,13 @@ func (g *County) writeHealth(path string) error {
 // writeMedins writes settlements in GB18030 (UTF-8 for benchmarks) with the money forms departments use.
 func (g *County) writeMedins(path string) error {
 	return csvFile(path, !g.opt.UTF8, false, func(w *csv.Writer) {
-		w.Write([]string{"结算流水号", "身份证号", "姓名", "医疗类别", "结算日期", "医疗总费用", "统筹支付", "个人自付", "诊断编码"})
+		w.Write([]string{"结算流水号", "身份证号", "姓名", "性别", "出生日期", "医疗类别", "结算日期", "医疗总费用", "统筹支付", "个人自付", "诊断编码"})
 		for i, m := range g.medins {
 			oop := strconv.FormatFloat(m.oop, 'f', 2, 64)
 			if i%5 == 0 {
 				oop = "¥" + oop
 			}
-			w.Write([]string{m.id, g.idText(m.p), m.p.Name, m.visit, m.date.Format("2006/1/2"),
+			w.Write([]string{m.id, g.idText(m.p, m.written), nameText(m.p, m.written), sexOf(m.p, m.written), m.p.Birth.Format("2006/1/2"), m.visit, m.date.Format("2006/1/2"),
 				strconv.FormatFloat(m.total, 'f', 2, 64), strconv.FormatFloat(m.total-m.oop, 'f', 2, 64), oop, m.diag})
 		}
 	})
@@ -255,9 +259,10 @@ var levelNames = []string{"", "一级", "二级", "三级", "四级"}
 // writeDisability writes UTF-8 CSV, with a BOM as Excel saves it when bom is set.
 func (g *County) writeDisability(path string, recs []disRec, bom bool) error {
 	return csvFile(path, false, bom, func(w *csv.Writer) {
-		w.Write([]string{"残疾证号", "姓名", "身份证号", "残疾类别", "残疾等级", "发证日期", "变动类型"})
+		w.Write([]string{"残疾证号", "姓名", "身份证号", "性别", "出生日期", "残疾类别", "残疾等级", "发证日期", "变动类型"})
 		for _, d := range recs {
-			w.Write([]string{d.id, d.p.Name, g.idText(d.p), d.kind, levelNames[d.level], d.issued.Format("2006年1月2日"), d.change})
+			w.Write([]string{d.id, nameText(d.p, d.written), g.idText(d.p, d.written), sexOf(d.p, d.written), d.p.Birth.Format("2006年1月2日"),
+				d.kind, levelNames[d.level], d.issued.Format("2006年1月2日"), d.change})
 		}
 	})
 }
