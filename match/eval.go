@@ -91,7 +91,11 @@ func ReadDataset(path, truth, idCol string) (*Dataset, error) {
 			case "address":
 				p.Address = joinAddress(p.Address, h, v)
 			case "id":
-				p.IDNumber = v
+				if prefix, excel := ExcelPrefix(v); excel {
+					p.IDPrefix = prefix // what Excel left, as linking reads it
+				} else {
+					p.IDNumber = Clean(v)
+				}
 			case "email":
 				p.Email = v
 			}

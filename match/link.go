@@ -38,6 +38,45 @@ type Stats struct {
 	Scored   int            // records without a usable ID compared with the registry this run
 	Reused   int            // records without a usable ID whose earlier outcome still held
 	Duration time.Duration
+	Steps    []Step // what each step of the run took
+}
+
+// Step is one step of a linking run and its time.
+type Step struct {
+	Name string
+	Took time.Duration
+}
+
+// linkExact rebuilds the links of every current record from its ID.
+func linkExact(ctx context.Context, conn *sql.Conn, at time.Time) error {
+	for _, q := range []string{"DROP TABLE IF EXISTS _reg", registryIndex, "DELETE FROM match_links"} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("match: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number")), at); err != nil {
+		return fmt.Errorf("match: link: %w", err)
+	}
+	_, err := conn.ExecContext(ctx, "DROP TABLE _reg")
+	return err
+}
+
+// countLinks fills st.Linked: department records by link method.
+func countLinks(ctx context.Context, conn *sql.Conn, st *Stats) error {
+	rows, err := conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var m string
+		var n int
+		if err := rows.Scan(&m, &n); err != nil {
+			return err
+		}
+		st.Linked[m] = n
+	}
+	return rows.Err()
 }
 
 const newRawIDs = `SELECT DISTINCT s.id_number FROM (%s) s
@@ -79,48 +118,26 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 	start := time.Now()
 	st := &Stats{Linked: map[string]int{}}
 	err := db.Tx(ctx, func(conn *sql.Conn) error {
-		n, err := normaliseNewIDs(ctx, conn)
-		if err != nil {
-			return err
+		steps := []struct {
+			name string
+			run  func() error
+		}{
+			{"normalise new IDs", func() (err error) { st.NewIDs, err = normaliseNewIDs(ctx, conn); return err }},
+			{"fold new names", func() error { return foldNewNames(ctx, conn) }},
+			{"link exact IDs", func() error { return linkExact(ctx, conn, start) }},
+			{"repair and score the rest", func() error { return resolve(ctx, conn, th, start, st) }},
+			{"hold contradicted IDs", func() error { return holdContradictedIDs(ctx, conn) }},
+			{"apply decisions", func() error { return applyDecisions(ctx, conn, start) }},
+			{"count", func() error { return countLinks(ctx, conn, st) }},
 		}
-		st.NewIDs = n
-		if err := foldNewNames(ctx, conn); err != nil {
-			return err
-		}
-		for _, q := range []string{"DROP TABLE IF EXISTS _reg", registryIndex, "DELETE FROM match_links"} {
-			if _, err := conn.ExecContext(ctx, q); err != nil {
-				return fmt.Errorf("match: %w", err)
-			}
-		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number")), start); err != nil {
-			return fmt.Errorf("match: link: %w", err)
-		}
-		if _, err := conn.ExecContext(ctx, "DROP TABLE _reg"); err != nil {
-			return err
-		}
-		if err := resolve(ctx, conn, th, start, st); err != nil {
-			return err
-		}
-		if err := holdContradictedIDs(ctx, conn); err != nil {
-			return err
-		}
-		if err := applyDecisions(ctx, conn, start); err != nil {
-			return err
-		}
-		rows, err := conn.QueryContext(ctx, `SELECT method, count(*) FROM match_links WHERE source <> 'members' GROUP BY ALL`)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var m string
-			var n int
-			if err := rows.Scan(&m, &n); err != nil {
+		for _, step := range steps {
+			t := time.Now()
+			if err := step.run(); err != nil {
 				return err
 			}
-			st.Linked[m] = n
+			st.Steps = append(st.Steps, Step{Name: step.name, Took: time.Since(t)})
 		}
-		return rows.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, err

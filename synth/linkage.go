@@ -20,12 +20,15 @@ type LinkageOptions struct {
 	Outsiders  float64 // share of records about people outside the registry
 	NoisyIDs   float64 // share of records whose ID has a typo (one digit wrong, or two swapped)
 	MissingIDs float64 // share of records without an ID
+	ExcelIDs   float64 // share of records whose ID Excel stored as a number
 	Namesakes  int     // records about people with a registry person's name but another birth date
 }
 
-// DefaultLinkage is the set the match tests use: 5% noisy and 5% missing IDs.
+// DefaultLinkage is the set the match tests use: 5% noisy, 5% missing and
+// 3% Excel-number IDs; 3% of names in traditional characters, 1% with a
+// space inside, 3% homophones, 2% with day and month swapped.
 func DefaultLinkage() LinkageOptions {
-	return LinkageOptions{Seed: 7, Persons: 5000, Records: 5000, Outsiders: 0.1, NoisyIDs: 0.05, MissingIDs: 0.05, Namesakes: 300}
+	return LinkageOptions{Seed: 7, Persons: 5000, Records: 5000, Outsiders: 0.1, NoisyIDs: 0.05, MissingIDs: 0.05, ExcelIDs: 0.03, Namesakes: 300}
 }
 
 // Linkage files: both carry person_id, the truth (the same person has the same id).
@@ -95,6 +98,7 @@ func WriteLinkage(dir string, opt LinkageOptions) error {
 	}
 	right := [][]string{linkageHeader}
 	outsider := opt.Persons
+	trad := toTraditional()
 	for i := 0; i < opt.Records; i++ {
 		var r resident
 		if c.rng.Float64() < opt.Outsiders {
@@ -109,6 +113,11 @@ func WriteLinkage(dir string, opt LinkageOptions) error {
 			name = homophone(name)
 		case x < 0.05 && birth.Day() <= 12 && birth.Day() != int(birth.Month()):
 			birth = time.Date(birth.Year(), time.Month(birth.Day()), int(birth.Month()), 0, 0, 0, 0, time.UTC)
+		case x < 0.08: // written in traditional characters
+			name = trad(name)
+		case x < 0.09: // a space typed inside the name
+			rs := []rune(name)
+			name = string(rs[:1]) + " " + string(rs[1:])
 		}
 		idText := string(r.p.ID)
 		switch x := c.rng.Float64(); {
@@ -116,6 +125,8 @@ func WriteLinkage(dir string, opt LinkageOptions) error {
 			idText = ""
 		case x < opt.MissingIDs+opt.NoisyIDs:
 			idText = typo(c, idText)
+		case x < opt.MissingIDs+opt.NoisyIDs+opt.ExcelIDs:
+			idText = excelNumber(idText)
 		}
 		phone := ""
 		if c.rng.IntN(2) == 0 {
