@@ -31,22 +31,24 @@ var (
 // (3.20812197503151E+17, or 18 digits ending in 000 whose check fails)
 // and returns what survives of it that can be trusted: the 6-digit region
 // and the 8-digit birth date. The 15th digit Excel shows is rounded.
-func ExcelPrefix(raw string) (string, bool) {
-	s := strings.ToUpper(strings.TrimSpace(raw))
-	if mant, exp, ok := strings.Cut(s, "E+"); ok {
-		whole, frac, _ := strings.Cut(mant, ".")
-		digits := whole + frac
-		if len(whole) != 1 || !allDigits(digits) || !allDigits(exp) || exp != "17" {
+func ExcelPrefix(raw string) (string, bool) { return excelPrefix(Clean(raw)) }
+
+// excelPrefix is ExcelPrefix of an ID already cleaned; it allocates
+// nothing for the IDs that are not Excel's numbers, which is nearly all.
+func excelPrefix(s string) (string, bool) {
+	if i := strings.IndexAny(s, "Ee"); i > 0 {
+		mant, exp := s[:i], strings.TrimPrefix(s[i+1:], "+")
+		if len(mant) < 2 || mant[1] != '.' || exp != "17" || !allDigits(mant[:1]) || !allDigits(mant[2:]) {
 			return "", false
 		}
+		digits := mant[:1] + mant[2:]
 		if len(digits) < 14 {
 			return "", true // a number, but too little of it is left to place anyone
 		}
 		return digits[:14], true
 	}
-	c := Clean(s)
-	if len(c) == 18 && allDigits(c) && strings.HasSuffix(c, "000") && CheckChar(c) != c[17] {
-		return c[:14], true
+	if len(s) == 18 && s[15:] == "000" && allDigits(s) && CheckChar(s) != s[17] {
+		return s[:14], true
 	}
 	return "", false
 }
@@ -99,7 +101,7 @@ func ParseID(raw string) (IDNumber, error) {
 	if s == "" {
 		return "", ErrEmpty
 	}
-	if _, ok := ExcelPrefix(s); ok {
+	if _, ok := excelPrefix(s); ok {
 		return "", ErrExcelNumber
 	}
 	for i := 0; i < len(s); i++ {

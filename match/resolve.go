@@ -206,7 +206,11 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 		rights[k] = pending[k].Person
 		rights[k].IDNumber = Clean(rights[k].IDNumber)
 	}
-	for _, m := range scoreAgainst(outside, samplePeople, rights, th, nil) {
+	found, err := scoreStage(ctx, conn, "outside", outside, samplePeople, rights, nil)
+	if err != nil {
+		return err
+	}
+	for _, m := range found {
 		if m.prob >= th.Link && m.sure && !m.ambiguous {
 			update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
 		}
@@ -278,8 +282,12 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord,
 	if err != nil {
 		return nil, err
 	}
+	found, err := scoreStage(ctx, conn, "registry", regPeople, samplePeople, recPeople, names)
+	if err != nil {
+		return nil, err
+	}
 	resolved := make([]bool, len(rest))
-	for _, m := range scoreAgainst(regPeople, samplePeople, recPeople, th, names) {
+	for _, m := range found {
 		r := &recs[rest[m.record]]
 		switch {
 		case m.prob >= th.Link && m.sure && !m.ambiguous:
@@ -313,6 +321,21 @@ type scored struct {
 	sure bool
 	// ambiguous: a runner-up within ambiguousBits (twins in name and birth date).
 	ambiguous bool
+}
+
+// scoring is what scoreAgainst needs beside the people: the registry's
+// namesake counts (nil outside the registry) and the model the stage
+// kept from an earlier run (nil when none).
+type scoring struct {
+	names *namesakes
+	kept  *kept
+}
+
+// fitted is the model a scoring run used, and whether it trained it.
+type fitted struct {
+	model   *Model
+	pairs   int
+	trained bool
 }
 
 // namesakes says how common the records' names are in the whole
@@ -388,15 +411,18 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*nam
 // sample against the records) and returns each record's best candidate.
 // With names, a bare name-and-birth-date agreement on a common name is
 // not sure without something more (phone, region, address).
-func scoreAgainst(persons, sample, records []Person, th Thresholds, names *namesakes) []scored {
+func scoreAgainst(persons, sample, records []Person, sc scoring) ([]scored, fitted) {
+	names := sc.names
 	forU := append(append(make([]Person, 0, len(sample)+len(records)), sample...), records...)
 	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
+	sc.kept.use(model) // start from what an earlier run learned
 	people := append(append(make([]Person, 0, len(persons)+len(records)), persons...), records...)
 	for i := range people {
 		people[i].prepare()
 	}
 	split := len(persons)
 	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
+	fit := fitted{model: model, pairs: len(pairs), trained: len(pairs) >= minTrainPairs}
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
 	phoneAt, regionAt, addrAt := comparisonIndex(model, "phone"), comparisonIndex(model, "region"), comparisonIndex(model, "address")
 	best, second := rankPerRight(pairs)
@@ -413,7 +439,24 @@ func scoreAgainst(persons, sample, records []Person, th Thresholds, names *names
 			ambiguous: ok && p.Weight-w2 < ambiguousBits,
 		})
 	}
-	return out
+	return out, fit
+}
+
+// scoreStage scores records against persons for one stage (registry or
+// outside), starting from the model the stage kept, and keeps the model
+// again when this run had pairs enough to train it.
+func scoreStage(ctx context.Context, conn *sql.Conn, stage string, persons, sample, records []Person, names *namesakes) ([]scored, error) {
+	k, err := loadModel(ctx, conn, stage)
+	if err != nil {
+		return nil, err
+	}
+	out, fit := scoreAgainst(persons, sample, records, scoring{names: names, kept: k})
+	if fit.trained {
+		if err := saveModel(ctx, conn, stage, fit.model, fit.pairs, time.Now()); err != nil {
+			return nil, fmt.Errorf("match: keep the %s model: %w", stage, err)
+		}
+	}
+	return out, nil
 }
 
 // outsidePeople are the persons outside the registry known by a usable ID,

@@ -3,6 +3,7 @@ package match
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -196,5 +197,47 @@ func TestFoldName(t *testing.T) {
 	}
 	if namePinyin(FoldName("张伟")) != namePinyin(FoldName("章玮")) {
 		t.Error("张伟 and 章玮 sound the same")
+	}
+}
+
+// TestModelKeptBetweenRuns: a stage's trained model is kept, and a later
+// run too small to train starts from it instead of the starting values.
+func TestModelKeptBetweenRuns(t *testing.T) {
+	ctx := context.Background()
+	db, put, ids := village(t)
+	id, name, _ := strings.Cut(ids[4], "|")
+	birth := id[6:10] + "-" + id[10:12] + "-" + id[12:14]
+	put("medins", "m.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nK1,,"+name+","+birth+",2026-06-01,100\n")
+	weightsOf := func() string {
+		var w string
+		db.QueryRow(`SELECT coalesce(weights, '') FROM match_links WHERE record_key = 'K1'`).Scan(&w)
+		return w
+	}
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	before := weightsOf()
+	// A model kept from a larger run: a name that agrees is rarer among true matches than the starting value says.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewModel(Comparisons(false), []Person{{Name: "张三"}, {Name: "李四"}}, 0, rand.New(rand.NewPCG(1, 2)))
+	m.M[comparisonIndex(m, "name")] = []float64{0.2, 0.2, 0.2, 0.2, 0.2}
+	m.Lambda = 0.3
+	if err := saveModel(ctx, conn, "registry", m, 5000, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	k, err := loadModel(ctx, conn, "registry")
+	conn.Close()
+	if err != nil || k == nil || k.Lambda != 0.3 || len(k.M["name"]) != 5 {
+		t.Fatalf("kept model %+v, %v", k, err)
+	}
+	put("medins", "m2.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nK1,,"+name+","+birth+",2026-06-01,101\n") // changed: compared again
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	if after := weightsOf(); after == before || !strings.Contains(before, "name") {
+		t.Errorf("the kept model was not used: weights %s, then %s", before, after)
 	}
 }
