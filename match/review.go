@@ -28,9 +28,11 @@ type ReviewItem struct {
 	Record, Candidate Side
 	Score             float64
 	Terms             []Term
-	// Reason says why a pair waits when the model did not send it: the
-	// record's ID is the candidate's, but its name or sex is someone else's.
-	Reason string
+	// ContradictsID: the model did not send the pair; the record's exact
+	// ID is the candidate's, but its name or sex is someone else's. Reason
+	// says so in a sentence.
+	ContradictsID bool
+	Reason        string
 }
 
 const reviewQueue = `SELECT l.source, l.record_key, coalesce(s.name, ''), coalesce(s.sex, ''), coalesce(CAST(s.birth_date AS VARCHAR), ''),
@@ -81,6 +83,7 @@ func ReviewQueue(ctx context.Context, db *store.DB, f ReviewFilter) ([]ReviewIte
 		}
 		r.IDNumber, c.IDNumber = Mask(Clean(r.IDNumber)), Mask(c.IDNumber)
 		c.Source, c.Key = "registry", c.Household
+		it.ContradictsID = it.Reason != ""
 		if err := json.Unmarshal([]byte(weights), &it.Terms); err != nil {
 			return nil, fmt.Errorf("match: weights of %s:%s: %w", r.Source, r.Key, err)
 		}

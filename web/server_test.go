@@ -262,13 +262,14 @@ func TestReviewPage(t *testing.T) {
 	s := newSite(t)
 	ctx := context.Background()
 	db := s.chain.DB
-	var name, birth string
-	if err := db.QueryRow(`SELECT name, CAST(birth_date AS VARCHAR) FROM registry_persons WHERE household_status = 'active'
-		AND region_code LIKE '330110%' AND birth_date IS NOT NULL ORDER BY id_number LIMIT 1`).Scan(&name, &birth); err != nil {
+	var name, birth, id string
+	if err := db.QueryRow(`SELECT name, CAST(birth_date AS VARCHAR), id_number FROM registry_persons WHERE household_status = 'active'
+		AND region_code LIKE '330110%' AND birth_date IS NOT NULL ORDER BY id_number LIMIT 1`).Scan(&name, &birth, &id); err != nil {
 		t.Fatal(err)
 	}
 	p := filepath.Join(t.TempDir(), "noid.csv")
-	os.WriteFile(p, []byte("结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nNOID1,,"+name+","+birth+",2026-06-01,10\n"), 0o644)
+	os.WriteFile(p, []byte("结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nNOID1,,"+name+","+birth+",2026-06-01,10\n"+
+		"WRONG1,"+id+",欧阳建国,,2026-06-01,10\n"), 0o644) // her ID in a stranger's row
 	if _, err := ingest.IngestFile(ctx, db, "medins", p, ingest.Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -283,6 +284,9 @@ func TestReviewPage(t *testing.T) {
 	code, body := get(t, op, s.srv.URL+"/review")
 	if code != http.StatusOK || !strings.Contains(body, "NOID1") || !strings.Contains(body, name) {
 		t.Fatalf("review page: %d", code)
+	}
+	if want := "此身份证号属于 " + name + "，记录写的却是 欧阳建国"; !strings.Contains(body, want) {
+		t.Errorf("the review page does not say why WRONG1 waits (%q)", want)
 	}
 	decide := func(c *http.Client, token string) int {
 		v := url.Values{"decision": {"link"}, "note": {"checked"}}

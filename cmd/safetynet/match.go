@@ -118,7 +118,11 @@ func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error 
 	}
 	for _, it := range items {
 		r, c := it.Record, it.Candidate
-		fmt.Printf("%s:%s  match probability %.3f\n", r.Source, r.Key, it.Score)
+		if it.ContradictsID {
+			fmt.Printf("%s:%s  %s\n", r.Source, r.Key, it.Reason)
+		} else {
+			fmt.Printf("%s:%s  match probability %.3f\n", r.Source, r.Key, it.Score)
+		}
 		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "\trecord\tregistry person\t\n")
 		fmt.Fprintf(tw, "\tname\t%s\t%s\t\n", r.Name, c.Name)
