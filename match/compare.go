@@ -57,7 +57,9 @@ func (p *Person) prepare() {
 	p.Phone = digitsOnly(p.Phone)
 	p.IDNumber = strings.ToUpper(strings.TrimSpace(p.IDNumber))
 	p.surname = p.Family
-	if p.Name != "" && p.Given == "" {
+	if p.Name != "" && p.Given == "" && p.pinyin != "" {
+		p.surname = surnameOf(p.Name) // folded already, with its pinyin (from match_names)
+	} else if p.Name != "" && p.Given == "" {
 		p.Name = FoldName(p.Name)
 		p.pinyin = namePinyin(p.Name)
 		if hasHan(p.Name) {

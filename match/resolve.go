@@ -33,6 +33,9 @@ type unlinkedRecord struct {
 	rawID       string
 	version     int64 // the batch of the record's current version
 	Person
+	// repairs are the valid IDs one typo from rawID (when its check
+	// fails), found once for the SQL filter and the repair.
+	repairs []string
 }
 
 // repairCandidates lists the valid IDs one substitution or one swap of
@@ -97,12 +100,14 @@ const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''
 // names folded, with the keys SQL blocks on.
 const registryPeople = `SELECT p.id_number, p.household_id, coalesce(n.folded, p.name, '') AS name, coalesce(p.sex, '') AS sex,
 	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region,
-	coalesce(p.address, '') AS address, coalesce(n.pinyin, '') AS pinyin, coalesce(n.surname_pinyin, '') AS surname_py
+	coalesce(p.address, '') AS address, coalesce(n.pinyin, '') AS pinyin, coalesce(n.surname_pinyin, '') AS surname_py,
+	CAST(year(p.birth_date) AS VARCHAR) AS year, left(p.id_number, 14) AS head
 	FROM registry_persons p LEFT JOIN match_names n ON n.name = p.name
 	WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
 
-// registryColumns are what scanRegistry reads of registryPeople.
-const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address`
+// registryColumns are what scanRegistry reads of registryPeople (held in
+// the temporary table _regp while resolve runs).
+const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address, pinyin, surname_py`
 
 // resolve links the records the IDs could not: an ID one typo away from a
 // registry person's that agrees on the name is repaired (id_repaired);
@@ -175,6 +180,12 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 			err = applyResolutions(ctx, conn, results, at)
 		}
 	}()
+	// The registry persons, with the keys SQL blocks on, read once for
+	// the sample, the candidates and the namesake counts.
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
+		return fmt.Errorf("match: registry persons: %w", err)
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _regp`)
 	// A random sample of registry persons gives u: how often strangers agree.
 	sample, err := registrySample(ctx, conn)
 	if err != nil {
@@ -252,7 +263,7 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord,
 		}
 		var hit *registryPerson
 		n := 0
-		for _, c := range repairCandidates(clean) {
+		for _, c := range r.repairs {
 			if j, ok := byID[c]; ok && sameName(&r.Person, &reg[j].Person) {
 				hit = &reg[j]
 				n++
@@ -387,11 +398,10 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*nam
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rn`)
 	out := &namesakes{count: map[string]int{}}
-	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth_date) FROM registry_persons WHERE household_status = 'active'`).Scan(&out.dates); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth) FROM _regp WHERE birth <> ''`).Scan(&out.dates); err != nil {
 		return nil, fmt.Errorf("match: registry birth dates: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT n.folded, count(*) FROM registry_persons p JOIN match_names n ON n.name = p.name
-		WHERE p.household_status = 'active' AND n.folded IN (SELECT folded FROM _rn) GROUP BY n.folded`)
+	rows, err := conn.QueryContext(ctx, `SELECT name, count(*) FROM _regp WHERE name IN (SELECT folded FROM _rn) GROUP BY name`)
 	if err != nil {
 		return nil, fmt.Errorf("match: namesakes in the registry: %w", err)
 	}
@@ -595,7 +605,8 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 			return nil, err
 		}
 		if repairable(r.rawID) {
-			for _, c := range repairCandidates(Clean(r.rawID)) {
+			r.repairs = repairCandidates(Clean(r.rawID))
+			for _, c := range r.repairs {
 				if err := app.AppendRow(nil, nil, nil, nil, c, nil); err != nil {
 					app.Close()
 					return nil, err
@@ -607,16 +618,16 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 		return nil, err
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
-	return scanRegistry(ctx, conn, `WITH reg AS (`+registryPeople+`)
-		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND left(reg.birth, 4) = k.year
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON left(reg.id_number, 14) = k.head`)
+	return scanRegistry(ctx, conn, `
+		SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
+		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
+		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.id_number = k.id
+		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.head = k.head`)
 }
 
 // registrySample is a random sample of registry persons, for u.
 func registrySample(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
-	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM (`+registryPeople+`) USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM _regp USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
 }
 
 func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {
@@ -629,7 +640,7 @@ func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPers
 	at := map[string]int{}
 	for rows.Next() {
 		var p registryPerson
-		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address); err != nil {
+		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address, &p.pinyin, &p.surnamePY); err != nil {
 			return nil, err
 		}
 		p.Key = p.IDNumber
