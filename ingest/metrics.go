@@ -25,6 +25,8 @@ var (
 		"When the source last delivered or was last pulled without error, new records or not (Unix time): alert on staleness with this.", []string{"source"}, nil)
 	driftDesc = prometheus.NewDesc("safetynet_ingest_schema_drift_total",
 		"Column changes found between a source's batches, by kind (new, missing, renamed).", []string{"source", "kind"}, nil)
+	keptDesc = prometheus.NewDesc("safetynet_ingest_values_unknown_total",
+		"Values of stored rows that could not be read (left unknown) or were kept with a warning, such as an ID in Excel's number form, by source.", []string{"source"}, nil)
 	pullFailingDesc = prometheus.NewDesc("safetynet_ingest_pull_failing",
 		"1 when the source's last pull (HTTP API or PostgreSQL) failed.", []string{"source"}, nil)
 )
@@ -37,7 +39,7 @@ type collector struct{ db *store.DB }
 func Collectors(db *store.DB) []prometheus.Collector { return []prometheus.Collector{collector{db}} }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, pullFailingDesc} {
+	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, keptDesc, pullFailingDesc} {
 		ch <- d
 	}
 }
@@ -68,6 +70,15 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(bytesDesc, prometheus.CounterValue, bytes, src)
 		ch <- prometheus.MustNewConstSummary(durationDesc, uint64(batches), seconds, nil, src)
 		ch <- prometheus.MustNewConstMetric(lastBatchDesc, prometheus.GaugeValue, float64(last.Unix()), src)
+		return nil
+	})
+	c.each(ctx, ch, keptDesc, `SELECT source, count(*) FROM ingest_quarantine WHERE kept GROUP BY source`, func(rows *sql.Rows) error {
+		var src string
+		var n float64
+		if err := rows.Scan(&src, &n); err != nil {
+			return err
+		}
+		ch <- prometheus.MustNewConstMetric(keptDesc, prometheus.CounterValue, n, src)
 		return nil
 	})
 	c.each(ctx, ch, lastSuccessDesc, metricsLastSuccess, func(rows *sql.Rows) error {

@@ -43,12 +43,13 @@ func TestMetricsPerSource(t *testing.T) {
 		`safetynet_ingest_rows_total`:                     4,
 		`safetynet_ingest_bytes_total`:                    1,
 		`safetynet_ingest_last_batch_timestamp_seconds`:   1,
+		`safetynet_ingest_values_unknown_total`:           1, // S2's ID "x": the row is stored, its ID unknown
 	} {
 		n, err := testutil.GatherAndCount(reg, metric)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_batches_total" {
+		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_batches_total" || metric == "safetynet_ingest_values_unknown_total" {
 			v := sumOf(t, reg, metric)
 			if v != want {
 				t.Errorf("%s = %v, want %v", metric, v, want)

@@ -180,14 +180,22 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 			err = applyResolutions(ctx, conn, results, at)
 		}
 	}()
-	// The registry persons, with the keys SQL blocks on, read once for
-	// the sample, the candidates and the namesake counts.
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
-		return fmt.Errorf("match: registry persons: %w", err)
+	if len(recs) == 0 && len(again) == 0 {
+		return nil // nothing new, nothing left over: every outcome stands
 	}
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _regp`)
+	// When records are to be compared with the registry, its persons are
+	// read once, with the keys SQL blocks on, for the sample, the
+	// candidates and the namesake counts.
+	registry := "(" + registryPeople + ")"
+	if len(recs) > 0 {
+		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
+			return fmt.Errorf("match: registry persons: %w", err)
+		}
+		defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _regp`)
+		registry = "_regp"
+	}
 	// A random sample of registry persons gives u: how often strangers agree.
-	sample, err := registrySample(ctx, conn)
+	sample, err := registrySample(ctx, conn, registry)
 	if err != nil {
 		return err
 	}
@@ -626,8 +634,8 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 }
 
 // registrySample is a random sample of registry persons, for u.
-func registrySample(ctx context.Context, conn *sql.Conn) ([]registryPerson, error) {
-	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM _regp USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
+func registrySample(ctx context.Context, conn *sql.Conn, registry string) ([]registryPerson, error) {
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
 }
 
 func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {
