@@ -97,8 +97,12 @@ func QuarantinedFiles(ctx context.Context, db *store.DB, f QuarantineFilter) ([]
 		out = append(out, q)
 	}
 	rows.Close()
-	// The commonest reasons per delivery, numbers folded so alike reasons count together.
-	rows, err = db.QueryContext(ctx, `SELECT q.batch_id, regexp_replace(q.reason, '[0-9]+', 'N', 'g') AS kind, count(*) AS n
+	// The commonest reasons per delivery, the value each quotes, its digit
+	// count and line folded, so that alike reasons count together and the
+	// advice in them ("write it as 1234.50") stays readable.
+	rows, err = db.QueryContext(ctx, `SELECT q.batch_id,
+		regexp_replace(regexp_replace(regexp_replace(q.reason, '"[^"]*"', '"…"', 'g'), '[0-9]+ digits', 'N digits', 'g'), 'line [0-9]+', 'line N', 'g') AS kind,
+		count(*) AS n
 		FROM ingest_quarantine q`+where+` GROUP BY ALL ORDER BY n DESC, kind`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: list quarantine: %w", err)

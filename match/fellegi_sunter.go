@@ -24,6 +24,7 @@ type Model struct {
 	// whose agreement on the blocked fields the weights already count.
 	Universe   float64
 	candidates float64              // the pairs the last Fit scored
+	keptPrior  bool                 // Lambda came from a model kept from a larger run
 	tf         []map[string]float64 // per comparison with TF: value → share of records
 }
 
@@ -186,6 +187,9 @@ func (m *Model) Train(people []Person, rules []BlockingRule, left int, all []Pai
 	m.em(all, nil, false)
 }
 
+// minPriorPairs: below it not even the prior is fitted.
+const minPriorPairs = 5
+
 // maxTrainPairs bounds the pairs one rule trains on.
 const maxTrainPairs = 500_000
 
@@ -282,8 +286,17 @@ func int8sToBytes(v []int8) []byte {
 func (m *Model) Fit(people []Person, left int, rules []BlockingRule, minTrain int) []Pair {
 	pairs := Candidates(people, left, rules)
 	m.Compare(people, pairs)
-	if len(pairs) >= minTrain {
+	switch {
+	case len(pairs) >= minTrain:
 		m.Train(people, rules, left, pairs)
+	case !m.keptPrior && len(pairs) >= minPriorPairs:
+		// Too few pairs to learn m, but the prior is one number that a
+		// few dozen pairs fit well: in a village almost every candidate
+		// pair is the same person, and the starting 1% would make a clear
+		// name-and-birth-date match look doubtful. So few pairs are not
+		// trusted with more than even odds.
+		m.em(pairs, nil, false)
+		m.Lambda = math.Min(m.Lambda, 0.5)
 	}
 	m.candidates = float64(len(pairs))
 	m.Score(people, pairs)

@@ -63,7 +63,7 @@ func (k *kept) use(m *Model) {
 		}
 	}
 	if k.Lambda > 0 && k.Lambda < 1 {
-		m.Lambda = k.Lambda
+		m.Lambda, m.keptPrior = k.Lambda, true
 	}
 }
 

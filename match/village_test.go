@@ -121,6 +121,12 @@ func TestVillageLinksWithoutIDs(t *testing.T) {
 			t.Errorf("%s: %s, want %s (%s)", key, got, w, weights)
 		}
 	}
+	// Confident, not just over the line: a few dozen pairs fit the prior.
+	var lowest float64
+	db.QueryRow(`SELECT min(score) FROM match_links WHERE method IN ('probabilistic', 'probabilistic_outside')`).Scan(&lowest)
+	if lowest < 0.999 {
+		t.Errorf("the least sure link in the village has p = %.4f; a clear name-and-birth-date match should be sure", lowest)
+	}
 }
 
 // TestIDNotEnoughWhenAllElseDisagrees: an exact registry ID under another
