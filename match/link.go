@@ -125,6 +125,7 @@ func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) 
 			{"normalise new IDs", func() (err error) { st.NewIDs, err = normaliseNewIDs(ctx, conn); return err }},
 			{"fold new names", func() error { return foldNewNames(ctx, conn) }},
 			{"link exact IDs", func() error { return linkExact(ctx, conn, start) }},
+			{"complete registry IDs Excel broke", func() error { return completeExcelIDs(ctx, conn) }},
 			{"repair and score the rest", func() error { return resolve(ctx, conn, th, start, st) }},
 			{"hold contradicted IDs", func() error { return holdContradictedIDs(ctx, conn) }},
 			{"apply decisions", func() error { return applyDecisions(ctx, conn, start) }},

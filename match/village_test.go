@@ -247,3 +247,28 @@ func TestModelKeptBetweenRuns(t *testing.T) {
 		t.Errorf("the kept model was not used: weights %s, then %s", before, after)
 	}
 }
+
+// TestRegistryIDExcelBroke: the registry holds a member's ID in Excel's
+// number form; a department record with her whole ID and her name is
+// hers (id_completed), not someone outside the registry; the same digits
+// under another name stay outside.
+func TestRegistryIDExcelBroke(t *testing.T) {
+	ctx := context.Background()
+	db, put, _ := village(t)
+	whole := string(NewID("330110", time.Date(1971, 8, 9, 0, 0, 0, 0, time.UTC), 46))
+	put("registry", "h99.csv", "户编号,保障类别,行政区划代码,状态\nV99,低保,330110005001,在保\n")
+	put("registry", "m99.csv", "户编号,姓名,身份证号\nV99,钟秀兰,"+excelNumber(whole)+"\n")
+	put("medins", "m.csv", "结算编号,身份证号,姓名,结算日期,个人自付\nX1,"+whole+",鍾秀蘭,2026-06-01,100\nX2,"+whole+",王大力,2026-06-01,100\n")
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{"X1": "id_completed V99", "X2": "id_outside_registry "} {
+		var method, hh string
+		db.QueryRow(`SELECT method, coalesce(household_id, '') FROM match_links WHERE record_key = ?`, key).Scan(&method, &hh)
+		if got := method + " " + hh; got != want {
+			t.Errorf("%s: %s, want %s", key, got, want)
+		}
+	}
+}
+
+func excelNumber(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
