@@ -57,8 +57,8 @@ func TestSplinkFake20000(t *testing.T) {
 	ev := Evaluate(dataset(t, "splink/fake_20000.csv", "cluster", "unique_id"), nil, DefaultThresholds.Link, 1)
 	logEval(t, "fake_20000", ev)
 	// A regression floor, not a target: heavy corruption (see the README).
-	if ev.F1 < 0.7 {
-		t.Errorf("F1 %.4f on fake_20000 fell below its floor", ev.F1)
+	if ev.F1 < 0.75 {
+		t.Errorf("F1 %.4f on fake_20000 fell below its floor 0.75", ev.F1)
 	}
 }
 
@@ -71,14 +71,14 @@ func TestSplinkFake1000(t *testing.T) {
 	if ev.TruePairs != 2031 {
 		t.Errorf("true pairs %d, want 2031 (the clerical labels' matches)", ev.TruePairs)
 	}
-	if recall := float64(ev.Found) / float64(ev.TruePairs); recall < 0.91 {
-		t.Errorf("blocking finds %.3f of the true pairs, below its floor 0.91", recall)
+	if recall := float64(ev.Found) / float64(ev.TruePairs); recall < 0.935 {
+		t.Errorf("blocking finds %.3f of the true pairs, below its floor 0.935", recall)
 	}
 	best := ev.F1
 	for _, r := range ev.Table {
 		best = max(best, r.F1)
 	}
-	if ev.F1 < 0.85 || best < 0.90 {
-		t.Errorf("F1 %.4f at the default threshold (floor 0.85), %.4f at best (floor 0.90)", ev.F1, best)
+	if ev.F1 < 0.86 || best < 0.90 {
+		t.Errorf("F1 %.4f at the default threshold (floor 0.86), %.4f at best (floor 0.90)", ev.F1, best)
 	}
 }

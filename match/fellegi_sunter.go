@@ -147,6 +147,9 @@ func (m *Model) Train(people []Person, rules []BlockingRule, left int, all []Pai
 		sums[c] = make([]float64, len(m.M[c]))
 	}
 	for _, r := range rules {
+		if r.Wide {
+			continue
+		}
 		pairs := Candidates(people, left, []BlockingRule{r})
 		if len(pairs) < 10 {
 			continue
@@ -354,12 +357,16 @@ type BlockingRule struct {
 	Name string
 	Key  func(p *Person) string
 	Uses []string // the comparisons the key forces to agree, left out when training on its pairs
+	// Wide: the rule only finds candidates; m is not estimated on its
+	// pairs, most of which are strangers (Splink trains on a few tight
+	// rules and predicts with many).
+	Wide bool
 }
 
 // BlockingRules are unioned, so a pair missed by one (a typo in the birth
 // date) is found by another (surname and birth year).
 func BlockingRules(latin bool) []BlockingRule {
-	birth := BlockingRule{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}}
+	birth := BlockingRule{"birth date", func(p *Person) string { return p.Birth }, []string{"birth_date"}, false}
 	if !latin {
 		// In a province, hundreds share a birth date: add the surname, by
 		// its sound, so 陳/陈 and 张/章 still meet.
@@ -368,13 +375,13 @@ func BlockingRules(latin bool) []BlockingRule {
 				return ""
 			}
 			return p.Birth + "|" + p.surnamePY
-		}, []string{"birth_date"}}
+		}, []string{"birth_date"}, false}
 	}
 	rules := []BlockingRule{
 		birth,
-		{"phone", func(p *Person) string { return p.Phone }, []string{"phone"}},
-		{"id number", func(p *Person) string { return p.IDNumber }, []string{"id_number"}},
-		{"email", func(p *Person) string { return p.Email }, []string{"email"}},
+		{"phone", func(p *Person) string { return p.Phone }, []string{"phone"}, false},
+		{"id number", func(p *Person) string { return p.IDNumber }, []string{"id_number"}, false},
+		{"email", func(p *Person) string { return p.Email }, []string{"email"}, false},
 		{"name and birth year", func(p *Person) string {
 			if p.surname == "" || len(p.Birth) < 4 {
 				return ""
@@ -385,7 +392,7 @@ func BlockingRules(latin bool) []BlockingRule {
 				return p.pinyin + "|" + p.Birth[:4]
 			}
 			return surnameKey(p) + "|" + p.Birth[:4]
-		}, []string{"family_name", "name", "birth_date"}},
+		}, []string{"family_name", "name", "birth_date"}, false},
 	}
 	if latin {
 		rules = append(rules,
@@ -394,52 +401,70 @@ func BlockingRules(latin bool) []BlockingRule {
 					return ""
 				}
 				return p.Given + "|" + p.Family
-			}, []string{"given_name", "family_name"}},
+			}, []string{"given_name", "family_name"}, false},
 			BlockingRule{"postcode and initials", func(p *Person) string {
 				if p.Region == "" || p.Given == "" || p.Family == "" {
 					return ""
 				}
 				return p.Region + "|" + p.Given[:1] + p.Family[:1]
-			}, []string{"region", "given_name", "family_name"}},
+			}, []string{"region", "given_name", "family_name"}, false},
 			BlockingRule{"name beginnings", func(p *Person) string {
 				if len(p.Given) < 2 || len(p.Family) < 2 {
 					return ""
 				}
 				return prefix(p.Given, 3) + "|" + prefix(p.Family, 3)
-			}, []string{"given_name", "family_name"}},
+			}, []string{"given_name", "family_name"}, false},
 			BlockingRule{"given name and birth year", func(p *Person) string {
 				if p.Given == "" || len(p.Birth) < 4 {
 					return ""
 				}
 				return p.Given + "|" + p.Birth[:4]
-			}, []string{"given_name", "birth_date"}},
+			}, []string{"given_name", "birth_date"}, false},
 			BlockingRule{"locality and given name", func(p *Person) string {
 				if p.Locality == "" || p.Given == "" {
 					return ""
 				}
 				return p.Locality + "|" + p.Given
-			}, []string{"locality", "given_name"}},
+			}, []string{"locality", "given_name"}, false},
 			// Heavily corrupted data (Splink's fake people): a name missing,
 			// given and family swapped, every other field with a typo.
-			BlockingRule{"family name", func(p *Person) string { return p.Family }, []string{"family_name"}},
-			BlockingRule{"given name", func(p *Person) string { return p.Given }, []string{"given_name"}},
+			BlockingRule{"family name", func(p *Person) string { return p.Family }, []string{"family_name"}, true},
+			BlockingRule{"given name", func(p *Person) string { return p.Given }, []string{"given_name"}, true},
 			BlockingRule{"names in either order", func(p *Person) string {
 				if p.Given == "" || p.Family == "" {
 					return ""
 				}
 				return min(p.Given, p.Family) + "|" + max(p.Given, p.Family)
-			}, []string{"given_name", "family_name"}},
+			}, []string{"given_name", "family_name"}, true},
 			// A name in either column: the alphabetically first and last of
 			// the names a record has (one, when the other is missing).
-			BlockingRule{"first of the names", func(p *Person) string { return nameEnd(p, minString) }, []string{"given_name", "family_name"}},
-			BlockingRule{"last of the names", func(p *Person) string { return nameEnd(p, maxString) }, []string{"given_name", "family_name"}},
+			BlockingRule{"first of the names", func(p *Person) string { return nameEnd(p, minString) }, []string{"given_name", "family_name"}, true},
+			BlockingRule{"last of the names", func(p *Person) string { return nameEnd(p, maxString) }, []string{"given_name", "family_name"}, true},
+			BlockingRule{"locality and birth month", func(p *Person) string {
+				if p.Locality == "" || len(p.Birth) < 6 {
+					return ""
+				}
+				return p.Locality + "|" + p.Birth[:6]
+			}, []string{"locality", "birth_date"}, true},
+			BlockingRule{"locality and birth year", func(p *Person) string {
+				if p.Locality == "" || len(p.Birth) < 4 {
+					return ""
+				}
+				return p.Locality + "|" + p.Birth[:4]
+			}, []string{"locality", "birth_date"}, true},
+			BlockingRule{"e-mail user's beginning", func(p *Person) string {
+				if len(p.Email) < 6 || strings.IndexByte(p.Email, '@') < 5 {
+					return ""
+				}
+				return p.Email[:5]
+			}, []string{"email"}, true},
 			BlockingRule{"e-mail user", func(p *Person) string {
 				user, _, ok := strings.Cut(p.Email, "@")
 				if !ok || len(user) < 3 {
 					return ""
 				}
 				return user
-			}, []string{"email"}},
+			}, []string{"email"}, true},
 		)
 	} else {
 		rules = append(rules, BlockingRule{"name and region", func(p *Person) string {
@@ -447,9 +472,9 @@ func BlockingRules(latin bool) []BlockingRule {
 				return ""
 			}
 			return p.pinyin + "|" + p.Region[:6]
-		}, []string{"name", "region"}},
+		}, []string{"name", "region"}, false},
 			// An ID Excel stored as a number still holds region and birth date.
-			BlockingRule{"ID region and birth date", func(p *Person) string { return idHead(p) }, []string{"id_number"}})
+			BlockingRule{"ID region and birth date", func(p *Person) string { return idHead(p) }, []string{"id_number"}, false})
 	}
 	return rules
 }
