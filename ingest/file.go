@@ -44,7 +44,7 @@ type Result struct {
 	Noted           int // values of stored rows left unknown or kept with a warning, listed with the quarantine
 	Skipped         int // blank, totals and exact duplicate rows
 	Released        int // quarantined rows of an earlier delivery of the same file, now settled
-	Removed         int // current records a snapshot delivery left out, closed (a member who left, or whose ID was corrected)
+	Removed         int // current records that corrected ones replaced under another key (a member whose ID or name was corrected)
 	Drift           []Drift
 	AlreadyIngested bool
 	Notes           []string

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -36,10 +37,9 @@ func TestRecordChangedDuringPullKeepsLatest(t *testing.T) {
 	}
 }
 
-// TestLaterDeliveries: a registry member whose ID the next delivery
-// corrects stays one member; a member the next delivery leaves out of
-// her household is closed; households the delivery does not list keep
-// their members; a settlement sent again under its record id replaces
+// TestLaterDeliveries: a registry member whose ID, or whose name, a later
+// delivery corrects stays one member; members a corrections file does
+// not mention stay; a settlement sent again under its record id replaces
 // the earlier amount, which stays as history.
 func TestLaterDeliveries(t *testing.T) {
 	db := openDB(t)
@@ -53,9 +53,10 @@ func TestLaterDeliveries(t *testing.T) {
 		return res
 	}
 	in("registry", "m1.csv", "户编号,姓名,身份证号\nH1,王芳,110105194912310021\nH1,李强,110105195001010017\nH2,张伟,330110198001010011\n")
-	res := in("registry", "m2.csv", "户编号,姓名,身份证号\nH1,王芳,11010519491231002X\n") // corrected; 李强 has left H1; H2 not listed
-	if res.Removed != 2 || res.New != 1 {
-		t.Errorf("second delivery: %+v; want 1 new, 2 closed", res)
+	// A corrections file: 王芳's ID fixed, 张伟's name fixed to 张玮; 李强 is not mentioned.
+	res := in("registry", "m2.csv", "户编号,姓名,身份证号\nH1,王芳,11010519491231002X\nH2,张玮,330110198001010011\n")
+	if res.Removed != 2 || res.New != 2 {
+		t.Errorf("corrections: %+v; want 2 new, 2 replaced", res)
 	}
 	rows, _ := db.Query(`SELECT household_id || ' ' || name || ' ' || id_number FROM members ORDER BY 1`)
 	var got []string
@@ -65,8 +66,8 @@ func TestLaterDeliveries(t *testing.T) {
 		got = append(got, s)
 	}
 	rows.Close()
-	if len(got) != 2 || got[0] != "H1 王芳 11010519491231002X" || got[1] != "H2 张伟 330110198001010011" {
-		t.Errorf("current members %q", got)
+	if want := "H1 李强 110105195001010017|H1 王芳 11010519491231002X|H2 张玮 330110198001010011"; strings.Join(got, "|") != want {
+		t.Errorf("current members %q, want %s", got, want)
 	}
 	in("medins", "s1.csv", "结算编号,身份证号,结算日期,个人自付\nS1,11010519491231002X,2026-06-01,1000\n")
 	in("medins", "s2.csv", "结算编号,身份证号,结算日期,个人自付\nS1,11010519491231002X,2026-06-01,9000\n")

@@ -294,8 +294,8 @@ func (l *loader) merge() error {
 		if err := l.settleDuplicates(t, st); err != nil {
 			return err
 		}
-		if t.SnapshotBy != "" {
-			if err := l.noteSnapshot(t); err != nil {
+		if t.Supersede != nil {
+			if err := l.noteDelivered(t); err != nil {
 				return err
 			}
 		}
@@ -324,8 +324,8 @@ func (l *loader) merge() error {
 		l.res.Unchanged += int(unchanged)
 		l.res.Changed += int(changed)
 		l.res.New += st.rows - int(unchanged) - int(changed)
-		if t.SnapshotBy != "" {
-			if err := l.closeLeftOut(t); err != nil {
+		if t.Supersede != nil {
+			if err := l.closeSuperseded(t); err != nil {
 				return err
 			}
 		}
@@ -333,32 +333,42 @@ func (l *loader) merge() error {
 	return nil
 }
 
-// noteSnapshot keeps the keys a snapshot delivery holds, before its
-// unchanged rows are dropped again.
-func (l *loader) noteSnapshot(t *Table) error {
-	_, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _snapshot AS
-		SELECT DISTINCT %s AS part, record_key FROM %s WHERE batch_id = %d`, t.SnapshotBy, t.CanonTable(), l.batch))
+// noteDelivered keeps the delivered records' keys and the values they
+// supersede by, before the batch's unchanged rows are dropped again.
+func (l *loader) noteDelivered(t *Table) error {
+	sp := t.Supersede
+	_, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _delivered AS
+		SELECT DISTINCT record_key, %s AS grp, %s FROM %s WHERE batch_id = %d`,
+		sp.Group, strings.Join(sp.Same, ", "), t.CanonTable(), l.batch))
 	if err != nil {
-		return fmt.Errorf("ingest %s: note what the delivery lists: %w", l.file, err)
+		return fmt.Errorf("ingest %s: note what the delivery holds: %w", l.file, err)
 	}
 	return nil
 }
 
-// closeLeftOut closes the current records of the parts a snapshot
-// delivery lists (the households) that it does not list.
-func (l *loader) closeLeftOut(t *Table) error {
-	res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s SET valid_to = ?
-		WHERE valid_to IS NULL AND batch_id <> %[2]d AND %[3]s IN (SELECT part FROM _snapshot)
-		AND record_key NOT IN (SELECT record_key FROM _snapshot)`, t.CanonTable(), l.batch, t.SnapshotBy), l.now)
+// closeSuperseded closes the current records that a delivered record of
+// the same group replaces under another key (one of the Same columns
+// agrees): the earlier version of a corrected member.
+func (l *loader) closeSuperseded(t *Table) error {
+	sp := t.Supersede
+	var same []string
+	for _, c := range sp.Same {
+		same = append(same, fmt.Sprintf("(c.%[1]s IS NOT NULL AND c.%[1]s = d.%[1]s)", c))
+	}
+	res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s c SET valid_to = ?
+		WHERE c.valid_to IS NULL AND c.batch_id <> %[2]d
+		AND c.record_key NOT IN (SELECT record_key FROM _delivered)
+		AND EXISTS (SELECT 1 FROM _delivered d WHERE d.grp = c.%[3]s AND (%[4]s))`,
+		t.CanonTable(), l.batch, sp.Group, strings.Join(same, " OR ")), l.now)
 	if err != nil {
-		return fmt.Errorf("ingest %s: close records the delivery leaves out: %w", l.file, err)
+		return fmt.Errorf("ingest %s: close records a corrected one replaces: %w", l.file, err)
 	}
 	n, _ := res.RowsAffected()
 	l.res.Removed += int(n)
 	if n > 0 {
-		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: %d earlier records of the listed %s are not in this delivery and were closed", t.Name, n, t.SnapshotBy))
+		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: %d earlier records replaced by corrected ones (same %s and %s)", t.Name, n, sp.Group, strings.Join(sp.Same, " or ")))
 	}
-	_, err = l.conn.ExecContext(l.ctx, `DROP TABLE _snapshot`)
+	_, err = l.conn.ExecContext(l.ctx, `DROP TABLE _delivered`)
 	return err
 }
 

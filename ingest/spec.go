@@ -32,11 +32,20 @@ type Table struct {
 	// Key lists the columns that identify a record; empty means record_id,
 	// and a row with no key is keyed by its content.
 	Key []string
-	// SnapshotBy names a column whose every value in a delivery comes with
-	// all its rows: the registry lists each household's members whole, so
-	// a current member of a household in the delivery that it leaves out
-	// has left (or was corrected: a new ID is a new key) and is closed.
-	SnapshotBy string
+	// Supersede, for a table whose key holds its own values (a member is
+	// household + ID + name), names the column that groups records (the
+	// household) and the columns of which one agreeing is enough for a
+	// delivered record to replace a current one of the group under another
+	// key: a member whose ID the registry corrected (same name), or whose
+	// name it corrected (same ID), stays one member. Records a delivery
+	// does not mention are kept: a corrections file lists only what changed.
+	Supersede *Supersede
+}
+
+// Supersede is how a delivered record replaces a current one whose key changed.
+type Supersede struct {
+	Group string
+	Same  []string
 }
 
 // CanonTable is the table holding every version of the records.
@@ -103,7 +112,8 @@ var Tables = []*Table{
 		},
 	},
 	{
-		Name: "members", Source: "registry", Key: []string{"household_id", "id_number", "name"}, SnapshotBy: "household_id",
+		Name: "members", Source: "registry", Key: []string{"household_id", "id_number", "name"},
+		Supersede: &Supersede{Group: "household_id", Same: []string{"name", "id_number"}},
 		Columns: append(append([]Column{householdID}, required(person, "name")...),
 			Column{Name: "relation", Kind: Text, Aliases: []string{"与户主关系"}},
 			Column{Name: "phone", Kind: Phone, Aliases: []string{"联系电话", "手机号", "电话"}}),
