@@ -41,8 +41,21 @@ type Config struct {
 	Match          Match               `yaml:"match"`
 	Web            Web                 `yaml:"web"`
 	Alertmanager   Alertmanager        `yaml:"alertmanager"`
+	Analytics      Analytics           `yaml:"analytics"`
 
 	Location *time.Location `yaml:"-"`
+}
+
+// Analytics configures the analytic snapshot published after every run.
+type Analytics struct {
+	// Dir holds snapshots/ and the CURRENT pointer.
+	Dir string `yaml:"dir"`
+	// PseudonymKeyEnv names the environment variable holding the key of
+	// the analysts' pseudonyms; the key itself never goes in this file.
+	// Unset or empty, no snapshot is published.
+	PseudonymKeyEnv string `yaml:"pseudonym_key_env"`
+	// Months is how many month ends back the monthly views go.
+	Months int `yaml:"months"`
 }
 
 // Standards are the monthly 低保 standards in yuan per person.
@@ -202,6 +215,7 @@ func Default() Config {
 		Web:            Web{Addr: ":8080"},
 		Match:          Match{LinkThreshold: 0.95, ReviewThreshold: 0.5},
 		Alertmanager:   Alertmanager{ExternalURL: "http://localhost:8080", Resend: time.Minute},
+		Analytics:      Analytics{Dir: "analytics", PseudonymKeyEnv: "SAFETYNET_PSEUDONYM_KEY", Months: 24},
 	}
 	for _, s := range Sources {
 		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
@@ -273,7 +287,7 @@ func Parse(raw []byte, file string) (*Config, error) {
 		return nil, err
 	}
 	base := filepath.Dir(file)
-	for _, p := range []*string{&c.Database, &c.Inbox, &c.Processed, &c.Rejected} {
+	for _, p := range []*string{&c.Database, &c.Inbox, &c.Processed, &c.Rejected, &c.Analytics.Dir} {
 		if !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
@@ -318,6 +332,12 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	if c.Standards.DefaultMonthly <= 0 {
 		return fail("must be a positive amount in yuan per person per month (e.g. 480)", "standards", "default_monthly")
+	}
+	if a := c.Analytics; a.Months < 1 || a.Months > 120 {
+		return fail(fmt.Sprintf("%d is not a number of months from 1 to 120 (e.g. 24)", a.Months), "analytics", "months")
+	}
+	if a := c.Analytics; strings.TrimSpace(a.Dir) == "" || strings.TrimSpace(a.PseudonymKeyEnv) == "" {
+		return fail("needs dir and pseudonym_key_env (the name of an environment variable, never the key)", "analytics")
 	}
 	for prefix, v := range c.Standards.ByRegion {
 		if !regionPrefix.MatchString(prefix) {

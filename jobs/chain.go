@@ -10,11 +10,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"safetynet/alerts"
+	"safetynet/analytics"
 	"safetynet/config"
 	"safetynet/ingest"
 	"safetynet/match"
@@ -51,7 +53,8 @@ type Report struct {
 	Quarantined int
 	Match       *match.Stats
 	Alerts      *alerts.Report
-	Escalated   int // open alerts that passed their due time in this run
+	Escalated   int    // open alerts that passed their due time in this run
+	Analytics   string // why the analytic snapshot was not published, if it failed
 	Stages      map[string]time.Duration
 	// Drift lists the column changes departments made, per batch.
 	Drift []string
@@ -184,8 +187,32 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		}
 	}
 	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept)
-	rep.Escalated, err = c.sla(ctx)
-	return err
+	if rep.Escalated, err = c.sla(ctx); err != nil {
+		return err
+	}
+	t = time.Now()
+	c.publish(ctx, rep, at)
+	rep.Stages["analytics"] = time.Since(t)
+	return nil
+}
+
+// publish writes the analytic snapshot. Analysts' figures lagging a run
+// behind is no reason to fail the run: a failure is logged and kept in
+// the report, and the previous snapshot stays current.
+func (c *Chain) publish(ctx context.Context, rep *Report, at time.Time) {
+	a := c.Cfg.Analytics
+	key := os.Getenv(a.PseudonymKeyEnv)
+	if key == "" {
+		c.Log.Info("analytic snapshot not published: no pseudonym key", "env", a.PseudonymKeyEnv)
+		return
+	}
+	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at})
+	if err != nil {
+		rep.Analytics = err.Error()
+		c.Log.Error("analytic snapshot not published", "err", err)
+		return
+	}
+	c.Log.Info("analytic snapshot published", "snapshot", man.Name, "rows", man.Views)
 }
 
 // now is the chain's clock.

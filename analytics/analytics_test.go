@@ -1,0 +1,262 @@
+package analytics_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"safetynet/alerts"
+	"safetynet/analytics"
+	"safetynet/config"
+	"safetynet/jobs"
+	"safetynet/synth"
+)
+
+const key = "test-pseudonym-key-0123456789"
+
+// site runs a synthetic county through the chain with the pseudonym key
+// set, so the run publishes a snapshot.
+func site(t *testing.T) (*jobs.Chain, *synth.County) {
+	t.Helper()
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
+	dir := t.TempDir()
+	file, err := config.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := jobs.OpenStore(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	pack, _ := alerts.LoadPack(nil)
+	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	asOf := time.Now()
+	opt := synth.DefaultOptions(asOf)
+	opt.Households, opt.Records, opt.Outsiders = 300, 3000, 300
+	county, err := synth.Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := county.Write(cfg.Inbox, dir); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := chain.Run(context.Background(), "test", time.Time{})
+	if err != nil || rep.Analytics != "" {
+		t.Fatalf("run: %v %s", err, rep.Analytics)
+	}
+	return chain, county
+}
+
+// TestSnapshotPublished: the views land as Hive-partitioned Parquet, the
+// current month's registry count is the store's, and no name or ID is in
+// any file: people are pseudonyms, the same ones on the next publish and
+// other ones under another key.
+func TestSnapshotPublished(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	dir := chain.Cfg.Analytics.Dir
+	snap, man, err := analytics.Current(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Views["registry_months"] == 0 || man.Views["alerts"] == 0 {
+		t.Fatalf("manifest: %+v", man.Views)
+	}
+	parts, _ := filepath.Glob(filepath.Join(snap, "registry_months", "region=*", "month=*", "*.parquet"))
+	if len(parts) == 0 {
+		t.Fatal("no region=…/month=… partitions")
+	}
+	for _, p := range parts {
+		if !regexp.MustCompile(`region=\d{9}/month=\d{4}-\d{2}/`).MatchString(filepath.ToSlash(p)) {
+			t.Errorf("partition path %s", p)
+		}
+	}
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	read := func(view string) string {
+		return "read_parquet('" + filepath.Join(snap, view) + "/*/*/*.parquet', hive_partitioning = true)"
+	}
+	month := time.Now().UTC().Format("2006-01")
+	var published, stored int
+	db.QueryRow(`SELECT count(*) FROM ` + read("registry_months") + ` WHERE month = '` + month + `'`).Scan(&published)
+	chain.DB.QueryRow(`SELECT count(*) FROM members m JOIN households h USING (household_id) WHERE coalesce(h.status, 'active') = 'active'`).Scan(&stored)
+	if published != stored || stored == 0 {
+		t.Errorf("registry members this month: %d published, %d in the store", published, stored)
+	}
+	// No personal data: no ID, no name, no phone of anyone in the store.
+	var personal int
+	for _, view := range []string{"registry_months", "alerts"} {
+		var n int
+		q := `WITH cells AS (SELECT unnest(map_values(map_from_entries(list_transform(json_keys(to_json(t)), k -> {'k': k, 'v': json_extract_string(to_json(t), k)})))) AS v FROM ` + read(view) + ` t)
+			SELECT count(*) FROM cells WHERE regexp_matches(v, '^[0-9]{17}[0-9X]$') OR v IN (SELECT name FROM names)`
+		names := make([]string, 0)
+		rows, _ := chain.DB.Query(`SELECT DISTINCT name FROM members WHERE name IS NOT NULL UNION SELECT DISTINCT coalesce(phone, '') FROM members`)
+		for rows.Next() {
+			var s string
+			rows.Scan(&s)
+			names = append(names, s)
+		}
+		rows.Close()
+		db.Exec(`CREATE OR REPLACE TABLE names (name VARCHAR)`)
+		for _, n := range names {
+			if n != "" {
+				db.Exec(`INSERT INTO names VALUES (?)`, n)
+			}
+		}
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		personal += n
+	}
+	if personal != 0 {
+		t.Errorf("%d cells of the snapshot hold an ID, a name or a phone", personal)
+	}
+	pseudonyms := func(snap string) map[string]bool {
+		out := map[string]bool{}
+		rows, err := db.Query(`SELECT DISTINCT person FROM read_parquet('` + filepath.Join(snap, "registry_months") + `/*/*/*.parquet')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var p string
+			rows.Scan(&p)
+			out[p] = true
+		}
+		return out
+	}
+	first := pseudonyms(snap)
+	again, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second := pseudonyms(filepath.Join(dir, "snapshots", again.Name)); len(second) != len(first) || !sameKeys(first, second) {
+		t.Errorf("pseudonyms changed between two publishes with one key")
+	}
+	otherDir := t.TempDir()
+	other, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: otherDir, Key: "another-key-9876543210", Months: 24, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range pseudonyms(filepath.Join(otherDir, "snapshots", other.Name)) {
+		if first[p] {
+			t.Errorf("pseudonym %s is the same under another key", p)
+			break
+		}
+	}
+	if _, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: "", Now: time.Now()}); !errors.Is(err, analytics.ErrNoKey) {
+		t.Errorf("publish without a key: %v", err)
+	}
+}
+
+func sameKeys(a, b map[string]bool) bool {
+	for k := range a {
+		if !b[k] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestInterruptedPublishKeepsThePrevious: a view that fails half way
+// leaves the previous snapshot current and nothing half written behind.
+func TestInterruptedPublishKeepsThePrevious(t *testing.T) {
+	chain, _ := site(t)
+	dir := chain.Cfg.Analytics.Dir
+	before, _, err := analytics.Current(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := append(append([]analytics.View(nil), analytics.Views...), analytics.View{Name: "broken", SQL: "SELECT * FROM no_such_view"})
+	if _, err := analytics.Publish(context.Background(), chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now(), Views: broken}); err == nil {
+		t.Fatal("a failing view published")
+	}
+	after, _, err := analytics.Current(dir)
+	if err != nil || after != before {
+		t.Errorf("current snapshot %s, want the previous %s (%v)", after, before, err)
+	}
+	left, _ := filepath.Glob(filepath.Join(dir, "snapshots", ".publishing-*"))
+	if len(left) != 0 {
+		t.Errorf("half-written snapshots left: %v", left)
+	}
+	if _, err := os.Stat(filepath.Join(before, "manifest.json")); err != nil {
+		t.Errorf("the previous snapshot was damaged: %v", err)
+	}
+}
+
+// TestQuerierScopeAndLimits: an analyst of one township sees its rows
+// only, cannot read another's files, write, attach or change settings,
+// and gets at most the rows and the time the limits allow.
+func TestQuerierScopeAndLimits(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	dir := chain.Cfg.Analytics.Dir
+	var township string
+	chain.DB.QueryRow(`SELECT left(region_code, 9) FROM households GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&township)
+	q, err := analytics.Open(ctx, dir, township, analytics.Limits{Rows: 5, Timeout: 2 * time.Second, Memory: "128MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	res, err := q.Query(ctx, `SELECT DISTINCT region FROM registry_months UNION SELECT DISTINCT region FROM alerts`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range res.Rows {
+		if r[0] != township {
+			t.Errorf("an analyst of %s sees region %s", township, r[0])
+		}
+	}
+	res, err = q.Query(ctx, `SELECT person FROM registry_months`)
+	if err != nil || len(res.Rows) != 5 || !res.Truncated {
+		t.Errorf("row limit: %d rows, truncated %v, %v", len(res.Rows), res != nil && res.Truncated, err)
+	}
+	snap, _, _ := analytics.Current(dir)
+	others, _ := filepath.Glob(filepath.Join(snap, "registry_months", "region=*"))
+	for _, o := range others {
+		if strings.HasSuffix(o, "region="+township) {
+			continue
+		}
+		if _, err := q.Query(ctx, `SELECT count(*) FROM read_parquet('`+o+`/*/*.parquet')`); err == nil {
+			t.Errorf("another township's files are readable: %s", o)
+		}
+		break
+	}
+	for _, stmt := range []string{
+		`CREATE TABLE x AS SELECT 1`, `COPY registry_months TO '/tmp/out.csv'`, `ATTACH '/tmp/x.duckdb'`,
+		`SET enable_external_access = true`, `SELECT 1; SELECT 2`, `INSERT INTO registry_months VALUES (1)`, `DROP VIEW alerts`,
+	} {
+		if _, err := q.Query(ctx, stmt); !errors.Is(err, analytics.ErrNotSelect) {
+			t.Errorf("%q: %v, want it refused as not a SELECT", stmt, err)
+		}
+	}
+	if _, err := q.Query(ctx, `SELECT count(*) FROM read_csv('/etc/passwd')`); err == nil {
+		t.Error("a file outside the snapshot was read")
+	}
+	slow, err := analytics.Open(ctx, dir, "", analytics.Limits{Rows: 1, Timeout: time.Millisecond, Memory: "128MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	if _, err := slow.Query(ctx, `SELECT count(*) FROM range(100000000) a, range(100) b WHERE a.range * b.range % 7 = 3`); err == nil || !strings.Contains(err.Error(), "ran longer than") {
+		t.Errorf("a query past its time limit: %v", err)
+	}
+}

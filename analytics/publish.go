@@ -1,0 +1,178 @@
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"safetynet/store"
+)
+
+// Options say where and how a snapshot is published.
+type Options struct {
+	Dir    string    // the analytics directory: snapshots/ and CURRENT live here
+	Key    string    // the pseudonym key, from the environment
+	Months int       // how many month ends back the monthly views go
+	Now    time.Time // the snapshot's time
+	Keep   int       // how many snapshots to keep, the current one among them
+	Views  []View    // the views to publish; Views when nil
+}
+
+// Manifest describes a published snapshot; it is written beside its views.
+type Manifest struct {
+	Name      string            `json:"name"`
+	CreatedAt time.Time         `json:"created_at"`
+	Months    int               `json:"months"`
+	Views     map[string]int64  `json:"views"` // rows per view
+	Docs      map[string]string `json:"docs"`
+}
+
+// ErrNoKey is why nothing is published when the pseudonym key is unset.
+var ErrNoKey = errors.New("analytics: no pseudonym key: set the environment variable the config names (analytics.pseudonym_key_env) to a secret of at least 16 characters")
+
+// keyForm is what a key may hold, so that it can stand in SQL as a literal.
+var keyForm = regexp.MustCompile(`^[A-Za-z0-9+/=_.-]{16,256}$`)
+
+// Publish writes every view as Parquet into a new snapshot directory and
+// makes it current only when all of it is written. A failure leaves the
+// previous snapshot current and removes what was half written.
+func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) {
+	if opt.Key == "" {
+		return nil, ErrNoKey
+	}
+	if !keyForm.MatchString(opt.Key) {
+		return nil, errors.New("analytics: the pseudonym key must be 16 to 256 letters, digits or +/=_.- (a base64 or hex secret)")
+	}
+	if opt.Views == nil {
+		opt.Views = Views
+	}
+	opt.Months = max(opt.Months, 1)
+	name := opt.Now.UTC().Format("20060102T150405.000000Z")
+	snapshots := filepath.Join(opt.Dir, "snapshots")
+	tmp := filepath.Join(snapshots, ".publishing-"+name)
+	if err := os.MkdirAll(tmp, 0o750); err != nil {
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	man := &Manifest{Name: name, CreatedAt: opt.Now, Months: opt.Months, Views: map[string]int64{}, Docs: map[string]string{}}
+	if err := writeViews(ctx, db, tmp, opt, man); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	if err := writeJSON(filepath.Join(tmp, "manifest.json"), man); err != nil {
+		os.RemoveAll(tmp)
+		return nil, err
+	}
+	final := filepath.Join(snapshots, name)
+	if err := os.Rename(tmp, final); err != nil {
+		os.RemoveAll(tmp)
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	if err := setCurrent(opt.Dir, name); err != nil {
+		return nil, err
+	}
+	return man, prune(snapshots, name, max(opt.Keep, 2))
+}
+
+func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man *Manifest) error {
+	for _, v := range opt.Views {
+		q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
+			"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
+		out := filepath.Join(dir, v.Name)
+		var n int64
+		err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (%s)`, q)).Scan(&n)
+		if err == nil && n > 0 {
+			_, err = db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT parquet, PARTITION_BY (region, month))`, q, strings.ReplaceAll(out, "'", "''")))
+		}
+		if err != nil {
+			return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
+		}
+		if n == 0 { // an empty view still has its columns, for queries to name
+			if err := os.MkdirAll(out, 0o750); err != nil {
+				return err
+			}
+			if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM (%s) LIMIT 0) TO '%s' (FORMAT parquet)`, q,
+				strings.ReplaceAll(filepath.Join(out, "empty.parquet"), "'", "''"))); err != nil {
+				return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
+			}
+		}
+		man.Views[v.Name], man.Docs[v.Name] = n, v.Doc
+	}
+	return nil
+}
+
+// setCurrent points CURRENT at a snapshot, by renaming a file written
+// aside: readers see the old name or the new one, never half of one.
+func setCurrent(dir, name string) error {
+	tmp := filepath.Join(dir, "CURRENT.tmp")
+	if err := os.WriteFile(tmp, []byte(name+"\n"), 0o640); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "CURRENT")); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	return nil
+}
+
+// Current is the current snapshot's directory and manifest.
+func Current(dir string) (string, *Manifest, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "CURRENT"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil, fmt.Errorf("analytics: no snapshot published in %s yet: a run publishes one when the pseudonym key is set", dir)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("analytics: %w", err)
+	}
+	snap := filepath.Join(dir, "snapshots", strings.TrimSpace(string(b)))
+	var man Manifest
+	raw, err := os.ReadFile(filepath.Join(snap, "manifest.json"))
+	if err == nil {
+		err = json.Unmarshal(raw, &man)
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("analytics: snapshot %s: %w", snap, err)
+	}
+	return snap, &man, nil
+}
+
+// prune removes the oldest snapshots beyond keep, never the current one,
+// and anything a publish that died left behind.
+func prune(snapshots, current string, keep int) error {
+	entries, err := os.ReadDir(snapshots)
+	if err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		switch {
+		case strings.HasPrefix(e.Name(), ".publishing-"):
+			os.RemoveAll(filepath.Join(snapshots, e.Name()))
+		case e.IsDir():
+			names = append(names, e.Name())
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(names)))
+	for i, n := range names {
+		if i >= keep && n != current {
+			if err := os.RemoveAll(filepath.Join(snapshots, n)); err != nil {
+				return fmt.Errorf("analytics: prune %s: %w", n, err)
+			}
+		}
+	}
+	return nil
+}
+
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o640)
+}

@@ -1,0 +1,58 @@
+package analytics
+
+// View is one published analyst view: its name, what each row is, and
+// the query over the store that makes it. Every view has the partition
+// columns region (the 9-digit township) and month (YYYY-MM). In the
+// queries, {{key}} is the pseudonym key (a checked literal) and
+// {{months}} the months back from {{now}}.
+type View struct {
+	Name, Doc, SQL string
+}
+
+// Views are the published analyst views.
+var Views = []View{
+	{
+		Name: "registry_months",
+		Doc:  "one row per registry member per month end of the last months: household, person (pseudonyms), village, tier, sex, birth year, age, household size",
+		SQL: `WITH months AS (
+    SELECT m AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND) AS month_end
+    FROM generate_series(date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH,
+                         date_trunc('month', {{now}}::TIMESTAMPTZ), INTERVAL 1 MONTH) g(m)),
+hh AS (
+    SELECT mo.month_start, mo.month_end, h.household_id, h.tier, h.region_code, h.member_count
+    FROM months mo JOIN household_versions h
+      ON h.valid_from <= mo.month_end AND (h.valid_to IS NULL OR h.valid_to > mo.month_end)
+    WHERE h.status = 'active'),
+mm AS (
+    SELECT mo.month_start, m.household_id, m.id_number, m.sex, m.birth_date
+    FROM months mo JOIN member_versions m
+      ON m.valid_from <= mo.month_end AND (m.valid_to IS NULL OR m.valid_to > mo.month_end))
+SELECT strftime(hh.month_start, '%Y-%m') AS month,
+       left(hh.region_code, 9) AS region,
+       hh.region_code AS village,
+       'h' || left(sha256({{key}} || '|household|' || hh.household_id), 16) AS household,
+       'p' || left(sha256({{key}} || '|person|' || coalesce(i.id_number, hh.household_id || '|' || mm.id_number)), 16) AS person,
+       hh.tier,
+       coalesce(mm.sex, i.sex) AS sex,
+       year(coalesce(mm.birth_date, i.birth_date)) AS birth_year,
+       date_diff('year', coalesce(mm.birth_date, i.birth_date), hh.month_end::DATE) AS age,
+       coalesce(hh.member_count, count(*) OVER (PARTITION BY hh.month_start, hh.household_id)) AS household_size
+FROM hh JOIN mm ON mm.month_start = hh.month_start AND mm.household_id = hh.household_id
+LEFT JOIN person_ids i ON i.id_raw = mm.id_number`,
+	},
+	{
+		Name: "alerts",
+		Doc:  "one row per alert: rule, severity, status, village, household or person (pseudonyms), raised, dispatched, visited, outcome, closed, due, whether visited within the SLA",
+		SQL: `SELECT strftime(a.first_seen, '%Y-%m') AS month,
+       left(coalesce(a.region_code, '000000000'), 9) AS region,
+       a.region_code AS village,
+       a.alert_id, a.rule_id AS rule, a.severity, a.status,
+       CASE WHEN a.household_id IS NOT NULL THEN 'h' || left(sha256({{key}} || '|household|' || a.household_id), 16) END AS household,
+       CASE WHEN a.id_number IS NOT NULL THEN 'p' || left(sha256({{key}} || '|person|' || a.id_number), 16) END AS person,
+       a.household_id IS NULL AS outside_registry,
+       a.first_seen AS raised_at, a.dispatched_at, a.visited_at, a.outcome, a.closed_at, a.due_at,
+       a.visited_at IS NOT NULL AND a.visited_at <= a.due_at AS visited_in_time
+FROM alert_facts a
+WHERE a.first_seen >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH`,
+	},
+}
