@@ -141,7 +141,15 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 
 // audit records who looked at or did what.
 func (s *Server) audit(ctx context.Context, user, action, subject, detail string) {
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO audit_log VALUES (now(), ?, ?, ?, ?)`, user, action, subject, detail); err != nil {
+	if err := Audit(ctx, s.DB, user, action, subject, detail); err != nil {
 		s.Log.Error("audit log write failed", "err", err)
 	}
+}
+
+// Audit writes one entry of the audit log: who looked at or did what,
+// from the web or from the command line.
+func Audit(ctx context.Context, db *store.DB, user, action, subject, detail string) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO audit_log (logged_at, username, action, subject, detail) VALUES (now(), ?, ?, ?, ?)`,
+		user, action, subject, detail)
+	return err
 }

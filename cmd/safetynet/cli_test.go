@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -20,6 +22,7 @@ func TestCommandLine(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "cli-test-pseudonym-key-42") // runs publish the analytic snapshot
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "safetynet")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -147,6 +150,22 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("released rows not listed: %s", out)
 	}
 
+	// Analysts' SQL over the snapshot: a SELECT answers with pseudonyms
+	// only; anything else is refused; both are in the audit log.
+	out = run(true, "sql", "--config", cfg, "--as", "analyst1", "SELECT tier, count(DISTINCT person) AS persons FROM registry_months GROUP BY ALL ORDER BY tier")
+	if !strings.Contains(out, "persons") || !strings.Contains(out, "dibao") {
+		t.Errorf("sql: %s", out)
+	}
+	if out := run(true, "sql", "--config", cfg, "--format", "csv", "SELECT person FROM registry_months LIMIT 3"); !regexp.MustCompile(`(?m)^p[0-9a-f]{16}$`).MatchString(out) {
+		t.Errorf("sql --format csv: pseudonyms expected: %s", out)
+	}
+	if out := run(false, "sql", "--config", cfg, "--as", "analyst1", "DROP VIEW alerts"); !strings.Contains(out, "only a single SELECT") {
+		t.Errorf("sql refusing a write: %s", out)
+	}
+	if n := auditCount(t, filepath.Join(site, "safetynet.duckdb"), "analyst1", "sql"); n != 2 {
+		t.Errorf("sql audited %d times for analyst1, want 2", n)
+	}
+
 	// The review queue answers; evaluation on FEBRL prints its figures.
 	if out := run(true, "match", "review", "--config", cfg); !strings.Contains(out, "the ID is ") {
 		t.Errorf("match review: %s", out)
@@ -216,4 +235,20 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("config error: %s", out)
 	}
 	run(false, "run", "--config", filepath.Join(dir, "missing.yaml"))
+}
+
+// auditCount opens the site's database (no server holds it) and counts
+// the audit entries of one user and action.
+func auditCount(t *testing.T, path, user, action string) int {
+	t.Helper()
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM audit_log WHERE username = ? AND action = ?`, user, action).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

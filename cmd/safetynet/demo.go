@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"safetynet/alerts"
@@ -63,6 +66,9 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	defer chain.DB.Close()
+	if err := demoPseudonymKey(*dir, chain.Cfg.Analytics.PseudonymKeyEnv); err != nil {
+		return err
+	}
 	rep, err := chain.Run(ctx, "demo", time.Time{})
 	if err != nil {
 		return err
@@ -80,6 +86,8 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	return serve(ctx, log, chain, *addr, func(url string) {
 		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n", url, demoUser, demoPassword)
 		fmt.Printf("  the other roles, same password: operator (region 330110), analyst (IDs masked), gridworker (grid %s, on a phone)\n", grid)
+		fmt.Printf("  analysts' SQL over the analytic snapshot (pseudonyms only): ./bin/safetynet sql --config %s \"SELECT tier, count(*) FROM registry_months GROUP BY ALL\"\n",
+			filepath.Join(abs, "safetynet.yaml"))
 		fmt.Printf("  data and config: %s (Ctrl-C to stop)\n\n", abs)
 	})
 }
@@ -158,4 +166,27 @@ func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 		}
 	}
 	return grid, nil
+}
+
+// demoPseudonymKey gives the demo's runs a pseudonym key when the
+// environment has none: a random one kept in the demo folder (a real
+// deployment sets the variable from its secret store).
+func demoPseudonymKey(dir, env string) error {
+	if os.Getenv(env) != "" {
+		return nil
+	}
+	path := filepath.Join(dir, "pseudonym.key")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		raw := make([]byte, 24)
+		if _, err := rand.Read(raw); err != nil {
+			return err
+		}
+		b = []byte(hex.EncodeToString(raw))
+		err = os.WriteFile(path, b, 0o600)
+	}
+	if err != nil {
+		return fmt.Errorf("demo: pseudonym key: %w", err)
+	}
+	return os.Setenv(env, strings.TrimSpace(string(b)))
 }

@@ -27,6 +27,7 @@ Usage:
   safetynet rules list|test --config FILE [--as-of D] [RULE...]   the rule pack, and a dry run of it
   safetynet users add|list|disable|passwd --config FILE [--name N] [--role R] [--region P] [--grid G]
                                                     who may log in, and as what
+  safetynet sql --config FILE [--region P] "SELECT …"   a query over the analyst views of the analytic snapshot
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
   safetynet demo [--addr :8080] [--dir DIR] [--reset]
   safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
@@ -72,6 +73,8 @@ func main() {
 		err = cmdRules(ctx, log, args)
 	case "users":
 		err = cmdUsers(ctx, log, args)
+	case "sql":
+		err = cmdSQL(ctx, log, args)
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":
