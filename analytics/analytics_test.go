@@ -18,6 +18,7 @@ import (
 	"safetynet/alerts"
 	"safetynet/analytics"
 	"safetynet/config"
+	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/synth"
 )
@@ -258,5 +259,99 @@ func TestQuerierScopeAndLimits(t *testing.T) {
 	defer slow.Close()
 	if _, err := slow.Query(ctx, `SELECT count(*) FROM range(100000000) a, range(100) b WHERE a.range * b.range % 7 = 3`); err == nil || !strings.Contains(err.Error(), "ran longer than") {
 		t.Errorf("a query past its time limit: %v", err)
+	}
+}
+
+// TestFunnel: raised → dispatched → visited → helped, then found in the
+// data: a person discovery found outside the registry is a member a month
+// later, and a household's benefit changes a month later. Each count is
+// checked against the store.
+func TestFunnel(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	db, now := chain.DB, time.Now()
+	all, err := alerts.List(ctx, db, alerts.Filter{Status: "open"})
+	if err != nil || len(all) < 5 {
+		t.Fatalf("alerts: %d %v", len(all), err)
+	}
+	var household, discovered string
+	var changedWant int
+	for _, a := range all {
+		if a.RuleID == "discovery" && discovered == "" {
+			discovered = a.IDNumber
+		}
+		if a.RuleID == "temporary_assistance" && household == "" {
+			household = a.HouseholdID
+		}
+	}
+	if discovered == "" || household == "" {
+		t.Fatal("the county has no discovery or temporary_assistance alert")
+	}
+	for _, a := range all {
+		if a.HouseholdID == household || (a.HouseholdID == "" && a.IDNumber == discovered) {
+			changedWant++
+		}
+	}
+	visited := 0
+	for i, a := range all[:3] {
+		if err := alerts.Act(ctx, db, a.AlertID, alerts.Dispatch, "op", "", "", now); err != nil {
+			t.Fatal(err)
+		}
+		if i < 2 {
+			if err := alerts.Act(ctx, db, a.AlertID, alerts.Visit, "gw", "assisted_application", "", now.Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+			visited++
+		}
+	}
+	// A month later the registry enrolls the person and changes the household's benefit.
+	later := now.AddDate(0, 1, 10)
+	dir := t.TempDir()
+	var region string
+	db.QueryRow(`SELECT region_code FROM households WHERE household_id = ?`, household).Scan(&region)
+	files := map[string]string{
+		"h.csv": "户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n" + household + ",低保," + region + ",1000,1,999,在保\nHNEW,低保," + region + ",1000,1,480,在保\n",
+		"m.csv": "户编号,姓名,身份证号\nHNEW,新成员," + discovered + "\n",
+	}
+	for _, name := range []string{"h.csv", "m.csv"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(files[name]), 0o644)
+		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return later }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	adir := t.TempDir()
+	if _, err := analytics.Publish(ctx, db, analytics.Options{Dir: adir, Key: key, Months: 24, Now: later}); err != nil {
+		t.Fatal(err)
+	}
+	q, err := analytics.Open(ctx, adir, "", analytics.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	rows, err := q.Funnel(ctx, "all")
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("funnel: %+v %v", rows, err)
+	}
+	var raised int
+	db.QueryRow(`SELECT count(*) FROM alert_facts`).Scan(&raised)
+	got := rows[0]
+	if got.Raised != raised || got.Dispatched != 3 || got.Visited != visited || got.Helped != visited || got.InTime != visited || got.Changed != changedWant {
+		t.Errorf("funnel %+v; want raised %d, dispatched 3, visited, helped and in time %d, changed %d", got, raised, visited, changedWant)
+	}
+	if got.MedianHoursToVisit < 0.9 || got.MedianHoursToVisit > 1.1 {
+		t.Errorf("median hours to the visit %.2f, want 1", got.MedianHoursToVisit)
+	}
+	byRule, err := q.Funnel(ctx, "rule")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range byRule {
+		if r.Group == "discovery" && r.Changed < 1 {
+			t.Errorf("the discovered person enrolled a month later is not counted: %+v", r)
+		}
+	}
+	if _, err := q.Funnel(ctx, "colour"); err == nil {
+		t.Error("an unknown grouping was accepted")
 	}
 }

@@ -145,6 +145,12 @@ func (q *Querier) Query(ctx context.Context, text string) (*Result, error) {
 	if err := q.selectOnly(ctx, text); err != nil {
 		return nil, err
 	}
+	return q.run(ctx, text, q.limits.Rows)
+}
+
+// run runs a query within the time limit and returns at most maxRows
+// rows (0: all), for Query and the queries of this package's own.
+func (q *Querier) run(ctx context.Context, text string, maxRows int) (*Result, error) {
 	ctx, cancel := context.WithTimeout(ctx, q.limits.Timeout)
 	defer cancel()
 	rows, err := q.db.QueryContext(ctx, text)
@@ -163,7 +169,7 @@ func (q *Querier) Query(ctx context.Context, text string) (*Result, error) {
 		ptrs[i] = &vals[i]
 	}
 	for rows.Next() {
-		if q.limits.Rows > 0 && len(res.Rows) == q.limits.Rows {
+		if maxRows > 0 && len(res.Rows) == maxRows {
 			res.Truncated = true
 			break
 		}

@@ -13,13 +13,13 @@ type View struct {
 var Views = []View{
 	{
 		Name: "registry_months",
-		Doc:  "one row per registry member per month end of the last months: household, person (pseudonyms), village, tier, sex, birth year, age, household size",
+		Doc:  "one row per registry member per month end of the last months: household, person (pseudonyms), village, tier, monthly benefit, sex, birth year, age, household size",
 		SQL: `WITH months AS (
     SELECT m AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND) AS month_end
     FROM generate_series(date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH,
                          date_trunc('month', {{now}}::TIMESTAMPTZ), INTERVAL 1 MONTH) g(m)),
 hh AS (
-    SELECT mo.month_start, mo.month_end, h.household_id, h.tier, h.region_code, h.member_count
+    SELECT mo.month_start, mo.month_end, h.household_id, h.tier, h.region_code, h.member_count, h.monthly_benefit
     FROM months mo JOIN household_versions h
       ON h.valid_from <= mo.month_end AND (h.valid_to IS NULL OR h.valid_to > mo.month_end)
     WHERE h.status = 'active'),
@@ -33,6 +33,7 @@ SELECT strftime(hh.month_start, '%Y-%m') AS month,
        'h' || left(sha256({{key}} || '|household|' || hh.household_id), 16) AS household,
        'p' || left(sha256({{key}} || '|person|' || coalesce(i.id_number, hh.household_id || '|' || mm.id_number)), 16) AS person,
        hh.tier,
+       CAST(hh.monthly_benefit AS DOUBLE) AS monthly_benefit,
        coalesce(mm.sex, i.sex) AS sex,
        year(coalesce(mm.birth_date, i.birth_date)) AS birth_year,
        date_diff('year', coalesce(mm.birth_date, i.birth_date), hh.month_end::DATE) AS age,

@@ -162,6 +162,9 @@ func TestCommandLine(t *testing.T) {
 	if out := run(false, "sql", "--config", cfg, "--as", "analyst1", "DROP VIEW alerts"); !strings.Contains(out, "only a single SELECT") {
 		t.Errorf("sql refusing a write: %s", out)
 	}
+	if out := run(true, "funnel", "--config", cfg, "--by", "rule", "--as", "analyst1"); !strings.Contains(out, "discovery") || !strings.Contains(out, "RAISED") {
+		t.Errorf("funnel: %s", out)
+	}
 	if n := auditCount(t, filepath.Join(site, "safetynet.duckdb"), "analyst1", "sql"); n != 2 {
 		t.Errorf("sql audited %d times for analyst1, want 2", n)
 	}

@@ -28,6 +28,7 @@ Usage:
   safetynet users add|list|disable|passwd --config FILE [--name N] [--role R] [--region P] [--grid G]
                                                     who may log in, and as what
   safetynet sql --config FILE [--region P] "SELECT …"   a query over the analyst views of the analytic snapshot
+  safetynet funnel --config FILE [--region P] [--by rule|region|month]   the 政策找人 funnel, from the snapshot
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
   safetynet demo [--addr :8080] [--dir DIR] [--reset]
   safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
@@ -75,6 +76,8 @@ func main() {
 		err = cmdUsers(ctx, log, args)
 	case "sql":
 		err = cmdSQL(ctx, log, args)
+	case "funnel":
+		err = cmdFunnel(ctx, log, args)
 	case "serve":
 		err = cmdServe(ctx, log, args)
 	case "demo":

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/csv"
 	"flag"
@@ -74,5 +75,47 @@ func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
 	if res.Truncated {
 		fmt.Fprintf(os.Stderr, "(the first %d rows; --limit N shows more)\n", lim.Rows)
 	}
+	return nil
+}
+
+const funnelUsage = `usage:
+  safetynet funnel --config FILE [--region PREFIX] [--by all|rule|region|month]
+      the 政策找人 funnel of the latest analytic snapshot: alerts raised, dispatched, visited
+      (within the SLA), helped to apply, and then enrolled or their benefit changed in a later month`
+
+func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("funnel", flag.ExitOnError)
+	file := fs.String("config", "", "safetynet.yaml")
+	region := fs.String("region", "", "only the townships under this region-code prefix")
+	by := fs.String("by", "rule", "group by all, rule, region (township) or month")
+	as := fs.String("as", os.Getenv("USER"), "who asks, for the audit log")
+	fs.Parse(args)
+	if fs.NArg() != 0 {
+		return fmt.Errorf("%s", funnelUsage)
+	}
+	chain, err := openChain(ctx, log, *file)
+	if err != nil {
+		return err
+	}
+	defer chain.DB.Close()
+	q, err := analytics.Open(ctx, chain.Cfg.Analytics.Dir, *region, analytics.DefaultLimits)
+	if err != nil {
+		return err
+	}
+	defer q.Close()
+	rows, err := q.Funnel(ctx, *by)
+	if err != nil {
+		return err
+	}
+	if err := web.Audit(ctx, chain.DB, cmp.Or(*as, "cli"), "funnel", "snapshot:"+q.Manifest.Name, fmt.Sprintf("region=%s by=%s", *region, *by)); err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, strings.ToUpper(*by)+"\tRAISED\tDISPATCHED\tVISITED\tIN TIME\tHELPED\tENROLLED OR CHANGED\tMEDIAN HOURS TO VISIT\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", r.Group, r.Raised, r.Dispatched, r.Visited, r.InTime, r.Helped, r.Changed, r.MedianHoursToVisit)
+	}
+	tw.Flush()
+	fmt.Printf("\nsnapshot %s; ENROLLED OR CHANGED: a person found outside the registry is a member in a later month, or a household's tier or benefit changed after the alert\n", q.Manifest.Name)
 	return nil
 }

@@ -3,7 +3,7 @@
 -- by, as of its end. Published here so that no other package reads the
 -- canonical tables.
 CREATE VIEW household_versions AS
-SELECT household_id, tier, region_code, grid_code, member_count, coalesce(status, 'active') AS status, valid_from, valid_to
+SELECT household_id, tier, region_code, grid_code, member_count, monthly_benefit, coalesce(status, 'active') AS status, valid_from, valid_to
 FROM canon_households;
 
 CREATE VIEW member_versions AS

@@ -1,0 +1,65 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+)
+
+// FunnelRow is how far the alerts of one group got: raised, dispatched,
+// visited (and within the SLA), helped to apply, and then found in the
+// data: a person outside the registry enrolled in a later month, or a
+// household whose tier or benefit changed in a later month.
+type FunnelRow struct {
+	Group                               string
+	Raised, Dispatched, Visited, InTime int
+	Helped, Changed                     int
+	MedianHoursToVisit                  float64 // 0 when none was visited
+}
+
+// FunnelBy are the groupings Funnel knows.
+var FunnelBy = []string{"all", "rule", "region", "month"}
+
+// funnelSQL follows each alert of the snapshot through the lifecycle and
+// into the registry months after it; %s is the grouping expression.
+const funnelSQL = `WITH a AS (SELECT *, %s AS grp FROM alerts),
+base AS (  -- the household's tier and benefit in the alert's month, or the last month before it
+    SELECT a.alert_id, arg_max(r.tier, r.month) AS tier, arg_max(r.monthly_benefit, r.month) AS benefit
+    FROM a JOIN registry_months r ON r.household = a.household AND r.month <= a.month
+    GROUP BY a.alert_id),
+found AS (
+    SELECT a.alert_id,
+           CASE WHEN a.outside_registry THEN EXISTS (SELECT 1 FROM registry_months r WHERE r.person = a.person AND r.month > a.month)
+                ELSE EXISTS (SELECT 1 FROM registry_months r JOIN base b ON b.alert_id = a.alert_id
+                             WHERE r.household = a.household AND r.month > a.month
+                               AND (r.tier IS DISTINCT FROM b.tier OR r.monthly_benefit IS DISTINCT FROM b.benefit)) END AS changed
+    FROM a)
+SELECT a.grp, count(*), count(a.dispatched_at), count(a.visited_at), count(*) FILTER (a.visited_in_time),
+       count(*) FILTER (a.outcome = 'assisted_application'), count(*) FILTER (f.changed),
+       coalesce(median(date_diff('minute', a.raised_at, a.visited_at)) / 60.0, 0)
+FROM a JOIN found f USING (alert_id)
+GROUP BY a.grp ORDER BY a.grp`
+
+// Funnel counts the funnel of the snapshot's alerts, grouped by rule,
+// region (township), month raised, or all together.
+func (q *Querier) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
+	group := map[string]string{"all": "'all'", "rule": "rule", "region": "region", "month": "month"}[by]
+	if group == "" {
+		return nil, fmt.Errorf("analytics: the funnel groups by one of %v, not %q", FunnelBy, by)
+	}
+	res, err := q.run(ctx, fmt.Sprintf(funnelSQL, group), 0)
+	if err != nil {
+		return nil, err
+	}
+	var out []FunnelRow
+	for _, r := range res.Rows {
+		var f FunnelRow
+		f.Group = r[0]
+		for i, p := range []*int{&f.Raised, &f.Dispatched, &f.Visited, &f.InTime, &f.Helped, &f.Changed} {
+			*p, _ = strconv.Atoi(r[i+1])
+		}
+		f.MedianHoursToVisit, _ = strconv.ParseFloat(r[7], 64)
+		out = append(out, f)
+	}
+	return out, nil
+}
