@@ -166,6 +166,18 @@ func TestSnapshotPublished(t *testing.T) {
 	if _, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: "", Now: time.Now()}); !errors.Is(err, analytics.ErrNoKey) {
 		t.Errorf("publish without a key: %v", err)
 	}
+	// Two more: the last three are kept, the newest current.
+	var last *analytics.Manifest
+	for i := 0; i < 2; i++ {
+		if last, err = analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "snapshots", "*"))
+	cur, _, _ := analytics.Current(dir)
+	if len(kept) != 3 || filepath.Base(cur) != last.Name {
+		t.Errorf("%d snapshots kept (want 3), current %s (want %s)", len(kept), filepath.Base(cur), last.Name)
+	}
 }
 
 func sameKeys(a, b map[string]bool) bool {

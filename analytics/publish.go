@@ -22,7 +22,7 @@ type Options struct {
 	Key    string    // the pseudonym key, from the environment
 	Months int       // how many month ends back the monthly views go
 	Now    time.Time // the snapshot's time
-	Keep   int       // how many snapshots to keep, the current one among them
+	Keep   int       // how many snapshots to keep, the current one among them (3 when unset)
 	Views  []View    // the views to publish; Views when nil
 }
 
@@ -78,7 +78,11 @@ func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) 
 	if err := setCurrent(opt.Dir, name); err != nil {
 		return nil, err
 	}
-	return man, prune(snapshots, name, max(opt.Keep, 2))
+	keep := opt.Keep
+	if keep < 2 {
+		keep = 3 // the current one, and the ones queries may still be reading
+	}
+	return man, prune(snapshots, name, keep)
 }
 
 func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man *Manifest) error {
