@@ -367,3 +367,31 @@ func TestFunnel(t *testing.T) {
 		t.Error("an unknown grouping was accepted")
 	}
 }
+
+// TestEmptyStore: a fresh installation publishes empty views that a
+// query can still name.
+func TestEmptyStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := jobs.OpenStore(ctx, filepath.Join(dir, "e.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	man, err := analytics.Publish(ctx, db, analytics.Options{Dir: dir, Key: key, Months: 3, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Views["registry_months"] != 0 || man.Views["alerts"] != 0 {
+		t.Errorf("rows in an empty store: %+v", man.Views)
+	}
+	q, err := analytics.Open(ctx, dir, "330110", analytics.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	res, err := q.Query(ctx, `SELECT count(*) FROM registry_months JOIN alerts USING (region)`)
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "0" {
+		t.Errorf("query over empty views: %+v %v", res, err)
+	}
+}

@@ -90,20 +90,24 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man 
 		q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
 			"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
 		out := filepath.Join(dir, v.Name)
-		var n int64
-		err := db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM (%s)`, q)).Scan(&n)
-		if err == nil && n > 0 {
-			_, err = db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO '%s' (FORMAT parquet, PARTITION_BY (region, month))`, q, strings.ReplaceAll(out, "'", "''")))
-		}
-		if err != nil {
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (FORMAT parquet, PARTITION_BY (region, month))`, q, sqlString(out))); err != nil {
 			return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
 		}
-		if n == 0 { // an empty view still has its columns, for queries to name
+		files, err := filepath.Glob(filepath.Join(out, "region=*", "month=*", "*.parquet"))
+		if err != nil {
+			return err
+		}
+		var n int64
+		if len(files) > 0 { // the row count from the files' footers, not a second pass over the view
+			if err := db.QueryRowContext(ctx, `SELECT sum(num_rows) FROM parquet_file_metadata(`+sqlList(files)+`)`).Scan(&n); err != nil {
+				return fmt.Errorf("analytics: count %s: %w", v.Name, err)
+			}
+		} else { // an empty view still has its columns, for queries to name
 			if err := os.MkdirAll(out, 0o750); err != nil {
 				return err
 			}
-			if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM (%s) LIMIT 0) TO '%s' (FORMAT parquet)`, q,
-				strings.ReplaceAll(filepath.Join(out, "empty.parquet"), "'", "''"))); err != nil {
+			if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM (%s) LIMIT 0) TO %s (FORMAT parquet)`, q,
+				sqlString(filepath.Join(out, "empty.parquet")))); err != nil {
 				return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
 			}
 		}
