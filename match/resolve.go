@@ -358,8 +358,9 @@ type fitted struct {
 }
 
 // namesakes says how common the records' names are in the whole
-// registry: how many active persons carry each folded name, and over how
-// many distinct birth dates the registry spreads.
+// registry: how many active persons have a name that sounds like each
+// (homophones are as easy to confuse as namesakes), and over how many
+// distinct birth dates the registry spreads.
 type namesakes struct {
 	count map[string]int
 	dates float64
@@ -372,18 +373,19 @@ type namesakes struct {
 // far too often to send a grid worker on it without a person's look.
 const commonLimit = 0.003
 
-// common: the record's name is so frequent that a namesake born the same day is to be expected.
-func (n *namesakes) common(name string) bool {
-	if n == nil || n.dates == 0 {
+// common: a name of this sound is so frequent that a namesake born the
+// same day is to be expected.
+func (n *namesakes) common(pinyin string) bool {
+	if n == nil || n.dates == 0 || pinyin == "" {
 		return false
 	}
-	return float64(n.count[name]-1)/n.dates > commonLimit
+	return float64(n.count[pinyin]-1)/n.dates > commonLimit
 }
 
 // registryNamesakes counts, over the whole active registry, the persons
-// bearing each record's folded name.
+// whose name sounds like each record's.
 func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*namesakes, error) {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rn (folded VARCHAR)`); err != nil {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rn (pinyin VARCHAR)`); err != nil {
 		return nil, err
 	}
 	app, err := store.NewAppender(conn, "_rn")
@@ -393,7 +395,7 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*nam
 	seen := map[string]bool{}
 	for i := range recs {
 		recs[i].prepare()
-		if n := recs[i].Name; n != "" && !seen[n] {
+		if n := recs[i].pinyin; n != "" && !seen[n] {
 			seen[n] = true
 			if err := app.AppendRow(n); err != nil {
 				app.Close()
@@ -409,7 +411,7 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*nam
 	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth) FROM _regp WHERE birth <> ''`).Scan(&out.dates); err != nil {
 		return nil, fmt.Errorf("match: registry birth dates: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT name, count(*) FROM _regp WHERE name IN (SELECT folded FROM _rn) GROUP BY name`)
+	rows, err := conn.QueryContext(ctx, `SELECT pinyin, count(*) FROM _regp WHERE pinyin IN (SELECT pinyin FROM _rn) GROUP BY pinyin`)
 	if err != nil {
 		return nil, fmt.Errorf("match: namesakes in the registry: %w", err)
 	}
@@ -450,7 +452,7 @@ func scoreAgainst(persons, sample, records []Person, sc scoring) ([]scored, fitt
 		w2, ok := second[p.B]
 		corroborated := p.Levels[phoneAt] == 0 || p.Levels[regionAt] == 0 || p.Levels[regionAt] == 1 || p.Levels[addrAt] == 0 ||
 			p.Levels[idAt] == 3 // what Excel left of the ID agrees
-		nameAndBirth := (name == 0 || name == 1) && birth == 0 && (corroborated || !names.common(people[p.B].Name))
+		nameAndBirth := (name == 0 || name == 1) && birth == 0 && (corroborated || !names.common(people[p.B].pinyin))
 		out = append(out, scored{
 			record: p.B - split, person: p.A, prob: Prob(p.Weight), terms: model.Explain(people, &p),
 			sure:      nameAndBirth || id == 1 && name >= 0 && name <= 2 && birth >= 0 && birth <= 4,
