@@ -106,7 +106,7 @@ const registryPeople = `SELECT p.id_number, p.household_id, coalesce(n.folded, p
 	WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
 
 // registryColumns are what scanRegistry reads of registryPeople (held in
-// the temporary table _regp while resolve runs).
+// the temporary table _regp while resolve runs with many records).
 const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address, pinyin, surname_py`
 
 // resolve links the records the IDs could not: an ID one typo away from a
@@ -183,11 +183,12 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	if len(recs) == 0 && len(again) == 0 {
 		return nil // nothing new, nothing left over: every outcome stands
 	}
-	// When records are to be compared with the registry, its persons are
-	// read once, with the keys SQL blocks on, for the sample, the
-	// candidates and the namesake counts.
+	// When many records are to be compared with the registry, its persons
+	// are read once into a table, with the keys SQL blocks on, for the
+	// sample, the candidates and the namesake counts; for a few, reading
+	// the view each time costs less than building the table.
 	registry := "(" + registryPeople + ")"
-	if len(recs) > 0 {
+	if len(recs) > materialiseFrom {
 		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
 			return fmt.Errorf("match: registry persons: %w", err)
 		}
@@ -203,7 +204,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	for i := range sample {
 		samplePeople[i] = sample[i].Person
 	}
-	pending, err := resolveRegistry(ctx, conn, recs, samplePeople, th, update)
+	pending, err := resolveRegistry(ctx, conn, registry, recs, samplePeople, th, update)
 	if err != nil {
 		return err
 	}
@@ -240,14 +241,14 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 // resolveRegistry compares records with the registry: first repair (one
 // typo away from a registry ID, and the same name), then the model. It
 // returns the records it could not place.
-func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord, samplePeople []Person, th Thresholds,
+func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord, samplePeople []Person, th Thresholds,
 	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) ([]unlinkedRecord, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
 	// Only the registry persons some record could be compared with come
 	// into memory (a province has millions).
-	reg, err := loadRegistry(ctx, conn, recs)
+	reg, err := loadRegistry(ctx, conn, registry, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -297,7 +298,7 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord,
 		recPeople[k] = recs[i].Person
 		recPeople[k].IDNumber = Clean(recPeople[k].IDNumber)
 	}
-	names, err := registryNamesakes(ctx, conn, recPeople)
+	names, err := registryNamesakes(ctx, conn, registry, recPeople)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +385,7 @@ func (n *namesakes) common(pinyin string) bool {
 
 // registryNamesakes counts, over the whole active registry, the persons
 // whose name sounds like each record's.
-func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*namesakes, error) {
+func registryNamesakes(ctx context.Context, conn *sql.Conn, registry string, recs []Person) (*namesakes, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rn (pinyin VARCHAR)`); err != nil {
 		return nil, err
 	}
@@ -408,10 +409,10 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, recs []Person) (*nam
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rn`)
 	out := &namesakes{count: map[string]int{}}
-	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth) FROM _regp WHERE birth <> ''`).Scan(&out.dates); err != nil {
+	if err := conn.QueryRowContext(ctx, `SELECT count(DISTINCT birth) FROM `+registry+` r WHERE birth <> ''`).Scan(&out.dates); err != nil {
 		return nil, fmt.Errorf("match: registry birth dates: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT pinyin, count(*) FROM _regp WHERE pinyin IN (SELECT pinyin FROM _rn) GROUP BY pinyin`)
+	rows, err := conn.QueryContext(ctx, `SELECT pinyin, count(*) FROM `+registry+` r WHERE pinyin IN (SELECT pinyin FROM _rn) GROUP BY pinyin`)
 	if err != nil {
 		return nil, fmt.Errorf("match: namesakes in the registry: %w", err)
 	}
@@ -556,6 +557,10 @@ func applyResolutions(ctx context.Context, conn *sql.Conn, rs []resolution, at t
 	return err
 }
 
+// materialiseFrom: past this many records to compare, the registry is
+// read once into a temporary table.
+const materialiseFrom = 1000
+
 // ambiguousBits: a best candidate less than 8 times likelier than the
 // runner-up is not linked without a person.
 const ambiguousBits = 3
@@ -595,7 +600,7 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 // loadRegistry reads the active registry persons that share a blocking
 // key with some record (or an ID a record's typo could be), filtered in
 // DuckDB.
-func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([]registryPerson, error) {
+func loadRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord) ([]registryPerson, error) {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, surname_py VARCHAR, pinyin VARCHAR, year VARCHAR, id VARCHAR, head VARCHAR)`); err != nil {
 		return nil, err
 	}
@@ -629,10 +634,11 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
 	return scanRegistry(ctx, conn, `
-		SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
-		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
-		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.id_number = k.id
-		UNION SELECT `+registryColumns+` FROM _regp reg SEMI JOIN _rk k ON reg.head = k.head`)
+		WITH reg AS (SELECT * FROM `+registry+` r)
+		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.head = k.head`)
 }
 
 // registrySample is a random sample of registry persons, for u.
