@@ -261,6 +261,9 @@ func TestQuerierScopeAndLimits(t *testing.T) {
 			t.Errorf("%q: %v, want it refused as not a SELECT", stmt, err)
 		}
 	}
+	if _, err := analytics.Open(ctx, dir, "33' OR 1=1 --", analytics.DefaultLimits); err == nil || !strings.Contains(err.Error(), "not a region-code prefix") {
+		t.Errorf("a scope that is not a region code: %v", err)
+	}
 	if _, err := q.Query(ctx, `SELECT count(*) FROM read_csv('/etc/passwd')`); err == nil {
 		t.Error("a file outside the snapshot was read")
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -40,6 +41,9 @@ type Result struct {
 	Truncated bool // more rows than Limits.Rows: the rest were left out
 }
 
+// regionForm is a scope: none, or a region-code prefix.
+var regionForm = regexp.MustCompile(`^([0-9]{2,12})?$`)
+
 // ErrNotSelect is a statement that is not one SELECT.
 var ErrNotSelect = errors.New("analytics: only a single SELECT over the analyst views can run here")
 
@@ -47,6 +51,9 @@ var ErrNotSelect = errors.New("analytics: only a single SELECT over the analyst 
 // townships under regionPrefix ("" for all): only their partitions are
 // attached, and the database is locked before any query runs.
 func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, error) {
+	if !regionForm.MatchString(regionPrefix) {
+		return nil, fmt.Errorf("analytics: region %q is not a region-code prefix (2 to 12 digits, e.g. 330110)", regionPrefix)
+	}
 	snap, man, err := Current(dir)
 	if err != nil {
 		return nil, err

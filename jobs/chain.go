@@ -191,28 +191,32 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		return err
 	}
 	t = time.Now()
-	c.publish(ctx, rep, at)
+	if err := c.Publish(ctx, at); err != nil {
+		rep.Analytics = err.Error()
+	}
 	rep.Stages["analytics"] = time.Since(t)
 	return nil
 }
 
-// publish writes the analytic snapshot. Analysts' figures lagging a run
-// behind is no reason to fail the run: a failure is logged and kept in
-// the report, and the previous snapshot stays current.
-func (c *Chain) publish(ctx context.Context, rep *Report, at time.Time) {
+// Publish writes the analytic snapshot, after every run and whenever the
+// alerts moved since (the demo's dispatches). Analysts' figures lagging a
+// run behind is no reason to fail the run: a failure is logged and
+// returned, and the previous snapshot stays current. Without a pseudonym
+// key nothing is published, and that is not an error.
+func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 	a := c.Cfg.Analytics
 	key := os.Getenv(a.PseudonymKeyEnv)
 	if key == "" {
 		c.Log.Info("analytic snapshot not published: no pseudonym key", "env", a.PseudonymKeyEnv)
-		return
+		return nil
 	}
 	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at})
 	if err != nil {
-		rep.Analytics = err.Error()
 		c.Log.Error("analytic snapshot not published", "err", err)
-		return
+		return err
 	}
 	c.Log.Info("analytic snapshot published", "snapshot", man.Name, "rows", man.Views)
+	return nil
 }
 
 // now is the chain's clock.

@@ -82,12 +82,15 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := chain.Publish(ctx, time.Now()); err != nil { // the dispatches above, in the analysts' funnel
+		return err
+	}
 	abs, _ := filepath.Abs(*dir)
 	return serve(ctx, log, chain, *addr, func(url string) {
 		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n", url, demoUser, demoPassword)
 		fmt.Printf("  the other roles, same password: operator (region 330110), analyst (IDs masked), gridworker (grid %s, on a phone)\n", grid)
-		fmt.Printf("  analysts' SQL over the analytic snapshot (pseudonyms only): ./bin/safetynet sql --config %s \"SELECT tier, count(*) FROM registry_months GROUP BY ALL\"\n",
-			filepath.Join(abs, "safetynet.yaml"))
+		fmt.Printf("  analysts' SQL over the analytic snapshot (pseudonyms only), once the demo is stopped (the CLI opens the database itself):\n"+
+			"    ./bin/safetynet sql --config %s \"SELECT tier, count(*) FROM registry_months GROUP BY ALL\"\n", filepath.Join(abs, "safetynet.yaml"))
 		fmt.Printf("  data and config: %s (Ctrl-C to stop)\n\n", abs)
 	})
 }
