@@ -56,6 +56,9 @@ type Analytics struct {
 	PseudonymKeyEnv string `yaml:"pseudonym_key_env"`
 	// Months is how many month ends back the monthly views go.
 	Months int `yaml:"months"`
+	// SmallCell is k: counts an aggregates-only analyst sees below it show
+	// as "<k", with the cells that would give them away hidden too.
+	SmallCell int `yaml:"small_cell"`
 }
 
 // Standards are the monthly 低保 standards in yuan per person.
@@ -215,7 +218,7 @@ func Default() Config {
 		Web:            Web{Addr: ":8080"},
 		Match:          Match{LinkThreshold: 0.95, ReviewThreshold: 0.5},
 		Alertmanager:   Alertmanager{ExternalURL: "http://localhost:8080", Resend: time.Minute},
-		Analytics:      Analytics{Dir: "analytics", PseudonymKeyEnv: "SAFETYNET_PSEUDONYM_KEY", Months: 24},
+		Analytics:      Analytics{Dir: "analytics", PseudonymKeyEnv: "SAFETYNET_PSEUDONYM_KEY", Months: 24, SmallCell: 5},
 	}
 	for _, s := range Sources {
 		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
@@ -332,6 +335,9 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	if c.Standards.DefaultMonthly <= 0 {
 		return fail("must be a positive amount in yuan per person per month (e.g. 480)", "standards", "default_monthly")
+	}
+	if a := c.Analytics; a.SmallCell < 2 || a.SmallCell > 100 {
+		return fail(fmt.Sprintf("%d is not a smallest shown count from 2 to 100 (e.g. 5)", a.SmallCell), "analytics", "small_cell")
 	}
 	if a := c.Analytics; a.Months < 1 || a.Months > 120 {
 		return fail(fmt.Sprintf("%d is not a number of months from 1 to 120 (e.g. 24)", a.Months), "analytics", "months")

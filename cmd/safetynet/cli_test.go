@@ -162,8 +162,12 @@ func TestCommandLine(t *testing.T) {
 	if out := run(false, "sql", "--config", cfg, "--as", "analyst1", "DROP VIEW alerts"); !strings.Contains(out, "only a single SELECT") {
 		t.Errorf("sql refusing a write: %s", out)
 	}
-	if out := run(true, "funnel", "--config", cfg, "--by", "rule", "--as", "analyst1"); !strings.Contains(out, "discovery") || !strings.Contains(out, "RAISED") {
-		t.Errorf("funnel: %s", out)
+	if out := run(true, "funnel", "--config", cfg, "--by", "rule", "--as", "analyst1"); !strings.Contains(out, "discovery") || !strings.Contains(out, "RAISED") ||
+		!strings.Contains(out, "<5") || regexp.MustCompile(`\s[1-4]\s`).MatchString(out) {
+		t.Errorf("funnel, suppressed (no count from 1 to 4 shown, some <5): %s", out)
+	}
+	if out := run(true, "funnel", "--config", cfg, "--by", "rule", "--suppress", "0"); strings.Contains(out, "<") || strings.Contains(out, "×") {
+		t.Errorf("funnel --suppress 0: %s", out)
 	}
 	if n := auditCount(t, filepath.Join(site, "safetynet.duckdb"), "analyst1", "sql"); n != 2 {
 		t.Errorf("sql audited %d times for analyst1, want 2", n)

@@ -79,9 +79,11 @@ func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
 }
 
 const funnelUsage = `usage:
-  safetynet funnel --config FILE [--region PREFIX] [--by all|rule|region|month]
+  safetynet funnel --config FILE [--region PREFIX] [--by all|rule|region|month] [--suppress K]
       the 政策找人 funnel of the latest analytic snapshot: alerts raised, dispatched, visited
-      (within the SLA), helped to apply, and then enrolled or their benefit changed in a later month`
+      (within the SLA), helped to apply, and then enrolled or their benefit changed in a later month;
+      counts below K (analytics.small_cell) show as <K and those that would give them away as ×
+      (--suppress 0: exact counts, for record-level use)`
 
 func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("funnel", flag.ExitOnError)
@@ -89,6 +91,7 @@ func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
 	region := fs.String("region", "", "only the townships under this region-code prefix")
 	by := fs.String("by", "rule", "group by all, rule, region (township) or month")
 	as := fs.String("as", os.Getenv("USER"), "who asks, for the audit log")
+	suppress := fs.Int("suppress", -1, "counts below this show as <K (default analytics.small_cell; 0: exact)")
 	fs.Parse(args)
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%s", funnelUsage)
@@ -107,15 +110,46 @@ func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := web.Audit(ctx, chain.DB, cmp.Or(*as, "cli"), "funnel", "snapshot:"+q.Manifest.Name, fmt.Sprintf("region=%s by=%s", *region, *by)); err != nil {
+	if *by != "all" { // the total beneath the groups, as suppression reckons with it
+		total, err := q.Funnel(ctx, "all")
+		if err != nil {
+			return err
+		}
+		rows = append(rows, total...)
+	}
+	k := *suppress
+	if k < 0 {
+		k = chain.Cfg.Analytics.SmallCell
+	}
+	analytics.SuppressFunnel(rows, k)
+	if err := web.Audit(ctx, chain.DB, cmp.Or(*as, "cli"), "funnel", "snapshot:"+q.Manifest.Name, fmt.Sprintf("region=%s by=%s suppress=%d", *region, *by, k)); err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.ToUpper(*by)+"\tRAISED\tDISPATCHED\tVISITED\tIN TIME\tHELPED\tENROLLED OR CHANGED\tMEDIAN HOURS TO VISIT\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t\n", r.Group, r.Raised, r.Dispatched, r.Visited, r.InTime, r.Helped, r.Changed, r.MedianHoursToVisit)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, count(r.Raised, k), count(r.Dispatched, k), count(r.Visited, k),
+			count(r.InTime, k), count(r.Helped, k), count(r.Changed, k), hours(r.MedianHoursToVisit))
 	}
 	tw.Flush()
 	fmt.Printf("\nsnapshot %s; ENROLLED OR CHANGED: a person found outside the registry is a member in a later month, or a household's tier or benefit changed after the alert\n", q.Manifest.Name)
 	return nil
+}
+
+// count shows a funnel count, or what suppression put in its place.
+func count(n, k int) string {
+	switch n {
+	case analytics.Small:
+		return fmt.Sprintf("<%d", k)
+	case analytics.Hidden:
+		return "×"
+	}
+	return fmt.Sprint(n)
+}
+
+func hours(h float64) string {
+	if h < 0 {
+		return "×"
+	}
+	return fmt.Sprintf("%.1f", h)
 }

@@ -1,0 +1,98 @@
+package analytics
+
+import "sort"
+
+// Counts an aggregates-only analyst may not see: below k, shown as "<k";
+// or hidden so that no other count can be worked out from the totals,
+// shown as "×".
+const (
+	Small  = -1
+	Hidden = -2
+)
+
+// SuppressFunnel hides the counts of a funnel table that could reveal
+// fewer than k alerts, for analysts who see aggregates only:
+//
+//   - primary: a count from 1 to k−1;
+//   - within a row, a count whose difference from a stage it is part of
+//     (raised − dispatched: the alerts not dispatched; raised − visited)
+//     is from 1 to k−1;
+//   - secondary, within a column: the total row is shown, so while a
+//     column has one hidden cell (the total minus the others gives it
+//     away) or hidden cells adding up to less than k, the smallest
+//     visible non-zero cell of the column is hidden too.
+//
+// The rows are changed in place; the last row must be the total of the
+// others (Funnel by "all" appended to a grouped funnel).
+func SuppressFunnel(rows []FunnelRow, k int) {
+	if len(rows) == 0 || k <= 1 {
+		return
+	}
+	cells := make([][]*int, len(rows))
+	orig := make([][]int, len(rows))
+	for i := range rows {
+		r := &rows[i]
+		cells[i] = []*int{&r.Raised, &r.Dispatched, &r.Visited, &r.InTime, &r.Helped, &r.Changed}
+		orig[i] = make([]int, len(cells[i]))
+		for j, c := range cells[i] {
+			orig[i][j] = *c
+		}
+	}
+	hidden := make([][]bool, len(rows))
+	for i := range hidden {
+		hidden[i] = make([]bool, 6)
+	}
+	small := func(n int) bool { return n >= 1 && n < k }
+	// The stage each count is part of: dispatched ⊂ raised, visited ⊂
+	// dispatched, in time ⊂ visited, helped ⊂ visited, changed ⊂ raised.
+	parent := []int{-1, 0, 1, 2, 2, 0}
+	for i := range rows {
+		for j := range parent {
+			if small(orig[i][j]) {
+				hidden[i][j] = true
+			}
+			for a := parent[j]; a >= 0; a = parent[a] { // raised − visited counts people too, whatever lies between
+				if small(orig[i][a] - orig[i][j]) {
+					hidden[i][j] = true
+				}
+			}
+		}
+	}
+	for changed := true; changed; {
+		changed = false
+		for j := range parent { // columns: the last row is their total
+			var shown []int
+			sum, n := 0, 0
+			for i := 0; i < len(rows)-1; i++ {
+				switch {
+				case hidden[i][j]:
+					sum += orig[i][j]
+					n++
+				case orig[i][j] > 0:
+					shown = append(shown, i)
+				}
+			}
+			if n == 0 || (n >= 2 && sum >= k) || len(shown) == 0 {
+				if n > 0 && len(shown) == 0 && (n == 1 || sum < k) && !hidden[len(rows)-1][j] {
+					hidden[len(rows)-1][j], changed = true, true // nothing left to hide beside them: hide the total
+				}
+				continue
+			}
+			sort.Slice(shown, func(a, b int) bool { return orig[shown[a]][j] < orig[shown[b]][j] })
+			hidden[shown[0]][j], changed = true, true
+		}
+	}
+	for i := range rows {
+		for j, c := range cells[i] {
+			switch {
+			case hidden[i][j] && small(orig[i][j]):
+				*c = Small
+			case hidden[i][j]:
+				*c = Hidden
+			}
+		}
+		if rows[i].Visited < 0 {
+			rows[i].MedianHoursToVisit = Hidden // a median of a few visits describes those few
+		}
+	}
+}
