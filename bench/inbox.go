@@ -36,7 +36,8 @@ type InboxOptions struct {
 // itself because raising a million alerts through the rules would need
 // tens of millions of department rows.
 const fillAlerts = `
-INSERT INTO alerts
+INSERT INTO alerts (alert_id, rule_id, subject, severity, status, household_id, id_number, region_code,
+    first_seen, last_seen, due_at, reason, details, closed_at, escalated_at)
 SELECT i, (['expenditure_hardship', 'temporary_assistance', 'severe_disability', 'serious_illness',
             'school_dropout', 'recipient_death', 'discovery', 'multiple_hardship'])[1 + i % 8],
        'household:H' || i, (['critical', 'high', 'medium', 'low'])[1 + (i // 8) % 4],
@@ -48,7 +49,7 @@ SELECT i, (['expenditure_hardship', 'temporary_assistance', 'severe_disability',
        CASE WHEN (i // 32) % 5 IN (3, 4) THEN now() ELSE NULL END, NULL
 FROM range(1, ? + 1) t(i)`
 
-const fillEvidence = `INSERT INTO alert_evidence SELECT i, 'medins', 'S' || i, now() FROM range(1, ? + 1) t(i)`
+const fillEvidence = `INSERT INTO alert_evidence (alert_id, source, record_id, added_at) SELECT i, 'medins', 'S' || i, now() FROM range(1, ? + 1) t(i)`
 
 // RunInbox times the operator's inbox page served over loopback with
 // Alerts alerts in the store, for the default view, a filter and an
