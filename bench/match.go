@@ -18,6 +18,7 @@ import (
 	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/match"
+	"safetynet/synth"
 )
 
 // MatchOptions size the province-scale linking benchmark.
@@ -217,7 +218,7 @@ func writeMatchFiles(dir string, opt MatchOptions) ([][2]string, error) {
 			b[k] = byte('0' + (int(b[k]-'0')+1+rng.IntN(9))%10)
 			id = string(b)
 		case u < opt.Unusable: // kept in a number cell: Excel's 15 digits
-			id = id[:1] + "." + id[1:15] + "E+17"
+			id = synth.ExcelNumber(id)
 		case u < opt.Unusable+0.02: // escaped so that Excel keeps it as text
 			id = map[bool]string{true: "'" + id, false: `"=""` + id + `"""`}[rng.IntN(2) == 0]
 		case u < opt.Unusable+0.021: // another registry person's ID typed into this row

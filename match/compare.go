@@ -156,7 +156,7 @@ func stringLevels(name string, field func(*Person) string) Comparison {
 
 // swappable adds a level to a name comparison: the name equals the other
 // record's other name (given and family names entered the wrong way round).
-func swappable(c Comparison, other func(*Person) string) Comparison {
+func swappable(c Comparison, field, other func(*Person) string) Comparison {
 	inner := c.Compare
 	last := len(c.Levels) - 1
 	c.Levels = append(append(append([]string(nil), c.Levels[:last]...), "the other's other name"), c.Levels[last])
@@ -165,7 +165,7 @@ func swappable(c Comparison, other func(*Person) string) Comparison {
 		switch {
 		case l != last:
 			return l
-		case c.TF != nil && c.TF(a) != "" && (c.TF(a) == other(b) || c.TF(b) == other(a)):
+		case field(a) != "" && (field(a) == other(b) || field(b) == other(a)):
 			return last
 		}
 		return last + 1
@@ -357,8 +357,8 @@ func idHead(p *Person) string {
 func Comparisons(latin bool) []Comparison {
 	cs := []Comparison{}
 	if latin {
-		cs = append(cs, swappable(stringLevels("given_name", func(p *Person) string { return p.Given }), func(p *Person) string { return p.Family }),
-			swappable(stringLevels("family_name", func(p *Person) string { return p.Family }), func(p *Person) string { return p.Given }))
+		given, family := func(p *Person) string { return p.Given }, func(p *Person) string { return p.Family }
+		cs = append(cs, swappable(stringLevels("given_name", given), given, family), swappable(stringLevels("family_name", family), family, given))
 	} else {
 		cs = append(cs, nameComparison, exactComparison("sex", func(p *Person) string { return p.Sex }))
 	}

@@ -265,8 +265,7 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs 
 	var rest []int
 	for i := range recs {
 		r := &recs[i]
-		clean := Clean(r.rawID)
-		if !repairable(r.rawID) {
+		if len(r.repairs) == 0 { // not repairable, or no valid ID one typo away (found by loadRegistry)
 			rest = append(rest, i)
 			continue
 		}
@@ -279,7 +278,7 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs 
 			}
 		}
 		if n == 1 {
-			update(r, "id_repaired", hit, 1, nil, "ID "+Mask(clean)+" repaired to "+Mask(hit.IDNumber))
+			update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
 			continue
 		}
 		rest = append(rest, i)

@@ -126,7 +126,7 @@ func WriteLinkage(dir string, opt LinkageOptions) error {
 		case x < opt.MissingIDs+opt.NoisyIDs:
 			idText = typo(c, idText)
 		case x < opt.MissingIDs+opt.NoisyIDs+opt.ExcelIDs:
-			idText = excelNumber(idText)
+			idText = ExcelNumber(idText)
 		}
 		phone := ""
 		if c.rng.IntN(2) == 0 {

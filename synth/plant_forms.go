@@ -25,7 +25,7 @@ func (g *County) plantForms() {
 	{ // the ID went through a number cell: what Excel left, with the name, finds him
 		h := g.household("dibao", 2, 0, true)
 		p := h.Members[0]
-		settle(p, written{idAs: excelNumber(string(p.ID))}, 12, math.Ceil(perCapita(h)*1.5))
+		settle(p, written{idAs: ExcelNumber(string(p.ID))}, 12, math.Ceil(perCapita(h)*1.5))
 		g.expect("temporary_assistance", h, nil, "high", "an ID in Excel's number form")
 	}
 	{ // escaped so that Excel keeps it as text
@@ -80,8 +80,8 @@ func (g *County) plantForms() {
 	}
 }
 
-// excelNumber is an ID as Excel shows it once it sits in a number cell.
-func excelNumber(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
+// ExcelNumber is an ID as Excel shows it once it sits in a number cell.
+func ExcelNumber(id string) string { return id[:1] + "." + id[1:15] + "E+17" }
 
 // toTraditional writes simplified characters as traditional ones, with
 // OpenCC's tables.
