@@ -177,7 +177,7 @@ func TestStandardOfLongestPrefix(t *testing.T) {
 	ev.Standards.ByRegion["33"] = 700
 	conn, _ := db.Conn(context.Background())
 	defer conn.Close()
-	if err := ev.prepare(context.Background(), conn, asOf); err != nil {
+	if err := ev.Prepare(context.Background(), conn, asOf); err != nil {
 		t.Fatal(err)
 	}
 	for region, want := range map[string]float64{"330110001001": 1000, "330102001001": 700, "110105001001": 480} {

@@ -73,9 +73,10 @@ func (r *Report) Failed() []RuleResult {
 	return out
 }
 
-// prepare creates the helpers every rule may use on conn: standard_of(region),
-// is_serious(code) and the pack's views, all temporary.
-func (e *Evaluator) prepare(ctx context.Context, conn *sql.Conn, asOf time.Time) error {
+// Prepare creates the helpers every rule may use on conn: standard_of(region),
+// is_serious(code) and the pack's views (hardship_signals), all temporary.
+// The analytic snapshot calls it too, so its signals are the rules' own.
+func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time) error {
 	var std []string
 	std = append(std, fmt.Sprintf("('', %v)", e.Standards.DefaultMonthly))
 	for p, v := range e.Standards.ByRegion {
@@ -219,7 +220,7 @@ func (e *Evaluator) DryRun(ctx context.Context, asOf time.Time) (map[string][]Ca
 		return nil, nil, err
 	}
 	defer conn.Close()
-	if err := e.prepare(ctx, conn, asOf); err != nil {
+	if err := e.Prepare(ctx, conn, asOf); err != nil {
 		return nil, nil, err
 	}
 	found, rep := e.all(ctx, conn, asOf)
@@ -256,7 +257,7 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 		return nil, err
 	}
 	defer conn.Close()
-	if err := e.prepare(ctx, conn, asOf); err != nil {
+	if err := e.Prepare(ctx, conn, asOf); err != nil {
 		return nil, err
 	}
 	found, rep := e.all(ctx, conn, asOf)

@@ -20,6 +20,7 @@ import (
 	"safetynet/config"
 	"safetynet/ingest"
 	"safetynet/jobs"
+	"safetynet/store"
 	"safetynet/synth"
 )
 
@@ -145,7 +146,7 @@ func TestSnapshotPublished(t *testing.T) {
 		return out
 	}
 	first := pseudonyms(snap)
-	again, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()})
+	again, err := analytics.Publish(ctx, chain.DB, withSignals(chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +154,7 @@ func TestSnapshotPublished(t *testing.T) {
 		t.Errorf("pseudonyms changed between two publishes with one key")
 	}
 	otherDir := t.TempDir()
-	other, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: otherDir, Key: "another-key-9876543210", Months: 24, Now: time.Now()})
+	other, err := analytics.Publish(ctx, chain.DB, withSignals(chain.DB, analytics.Options{Dir: otherDir, Key: "another-key-9876543210", Months: 24, Now: time.Now()}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,13 +164,13 @@ func TestSnapshotPublished(t *testing.T) {
 			break
 		}
 	}
-	if _, err := analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: "", Now: time.Now()}); !errors.Is(err, analytics.ErrNoKey) {
+	if _, err := analytics.Publish(ctx, chain.DB, withSignals(chain.DB, analytics.Options{Dir: dir, Key: "", Now: time.Now()})); !errors.Is(err, analytics.ErrNoKey) {
 		t.Errorf("publish without a key: %v", err)
 	}
 	// Two more: the last three are kept, the newest current.
 	var last *analytics.Manifest
 	for i := 0; i < 2; i++ {
-		if last, err = analytics.Publish(ctx, chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()}); err != nil {
+		if last, err = analytics.Publish(ctx, chain.DB, withSignals(chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now()})); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -178,6 +179,14 @@ func TestSnapshotPublished(t *testing.T) {
 	if len(kept) != 3 || filepath.Base(cur) != last.Name {
 		t.Errorf("%d snapshots kept (want 3), current %s (want %s)", len(kept), filepath.Base(cur), last.Name)
 	}
+}
+
+// withSignals gives a publish the rule pack's views, as the chain does.
+func withSignals(db *store.DB, opt analytics.Options) analytics.Options {
+	pack, _ := alerts.LoadPack(nil)
+	ev := &alerts.Evaluator{DB: db, Pack: pack, SeriousIllness: []string{"C00-C97", "I21", "N18.5"}}
+	opt.Prepare = func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, opt.Now) }
+	return opt
 }
 
 func sameKeys(a, b map[string]bool) bool {
@@ -199,7 +208,7 @@ func TestInterruptedPublishKeepsThePrevious(t *testing.T) {
 		t.Fatal(err)
 	}
 	broken := append(append([]analytics.View(nil), analytics.Views...), analytics.View{Name: "broken", SQL: "SELECT * FROM no_such_view"})
-	if _, err := analytics.Publish(context.Background(), chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now(), Views: broken}); err == nil {
+	if _, err := analytics.Publish(context.Background(), chain.DB, withSignals(chain.DB, analytics.Options{Dir: dir, Key: key, Months: 24, Now: time.Now(), Views: broken})); err == nil {
 		t.Fatal("a failing view published")
 	}
 	after, _, err := analytics.Current(dir)
@@ -336,7 +345,7 @@ func TestFunnel(t *testing.T) {
 		}
 	}
 	adir := t.TempDir()
-	if _, err := analytics.Publish(ctx, db, analytics.Options{Dir: adir, Key: key, Months: 24, Now: later}); err != nil {
+	if _, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: adir, Key: key, Months: 24, Now: later})); err != nil {
 		t.Fatal(err)
 	}
 	q, err := analytics.Open(ctx, adir, "", analytics.DefaultLimits)
@@ -381,7 +390,7 @@ func TestEmptyStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	man, err := analytics.Publish(ctx, db, analytics.Options{Dir: dir, Key: key, Months: 3, Now: time.Now()})
+	man, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: dir, Key: key, Months: 3, Now: time.Now()}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package analytics
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -24,6 +25,10 @@ type Options struct {
 	Now    time.Time // the snapshot's time
 	Keep   int       // how many snapshots to keep, the current one among them (3 when unset)
 	Views  []View    // the views to publish; Views when nil
+	// Prepare defines, on the connection that publishes, the views of
+	// other packages the analyst views read (the rule pack's
+	// hardship_signals); nil when the views need none.
+	Prepare func(ctx context.Context, conn *sql.Conn) error
 }
 
 // Manifest describes a published snapshot; it is written beside its views.
@@ -85,34 +90,55 @@ func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) 
 	return man, prune(snapshots, name, keep)
 }
 
+// writeViews copies every view in one transaction on one connection, so
+// that all of them show the store at the same moment.
 func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man *Manifest) error {
-	for _, v := range opt.Views {
-		q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
-			"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
-		out := filepath.Join(dir, v.Name)
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (FORMAT parquet, PARTITION_BY (region, month))`, q, sqlString(out))); err != nil {
-			return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	defer conn.Close()
+	if opt.Prepare != nil {
+		if err := opt.Prepare(ctx, conn); err != nil {
+			return fmt.Errorf("analytics: %w", err)
 		}
-		files, err := filepath.Glob(filepath.Join(out, "region=*", "month=*", "*.parquet"))
-		if err != nil {
-			return err
-		}
-		var n int64
-		if len(files) > 0 { // the row count from the files' footers, not a second pass over the view
-			if err := db.QueryRowContext(ctx, `SELECT sum(num_rows) FROM parquet_file_metadata(`+sqlList(files)+`)`).Scan(&n); err != nil {
-				return fmt.Errorf("analytics: count %s: %w", v.Name, err)
-			}
-		} else { // an empty view still has its columns, for queries to name
-			if err := os.MkdirAll(out, 0o750); err != nil {
+	}
+	return store.InTx(ctx, conn, func(conn *sql.Conn) error {
+		for _, v := range opt.Views {
+			if err := writeView(ctx, conn, dir, v, opt, man); err != nil {
 				return err
 			}
-			if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM (%s) LIMIT 0) TO %s (FORMAT parquet)`, q,
-				sqlString(filepath.Join(out, "empty.parquet")))); err != nil {
-				return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
-			}
 		}
-		man.Views[v.Name], man.Docs[v.Name] = n, v.Doc
+		return nil
+	})
+}
+
+func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Options, man *Manifest) error {
+	q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
+		"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
+	out := filepath.Join(dir, v.Name)
+	if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (FORMAT parquet, PARTITION_BY (region, month))`, q, sqlString(out))); err != nil {
+		return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
 	}
+	files, err := filepath.Glob(filepath.Join(out, "region=*", "month=*", "*.parquet"))
+	if err != nil {
+		return err
+	}
+	var n int64
+	if len(files) > 0 { // the row count from the files' footers, not a second pass over the view
+		if err := db.QueryRowContext(ctx, `SELECT sum(num_rows) FROM parquet_file_metadata(`+sqlList(files)+`)`).Scan(&n); err != nil {
+			return fmt.Errorf("analytics: count %s: %w", v.Name, err)
+		}
+	} else { // an empty view still has its columns, for queries to name
+		if err := os.MkdirAll(out, 0o750); err != nil {
+			return err
+		}
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (SELECT * FROM (%s) LIMIT 0) TO %s (FORMAT parquet)`, q,
+			sqlString(filepath.Join(out, "empty.parquet")))); err != nil {
+			return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
+		}
+	}
+	man.Views[v.Name], man.Docs[v.Name] = n, v.Doc
 	return nil
 }
 

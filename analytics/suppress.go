@@ -58,30 +58,7 @@ func SuppressFunnel(rows []FunnelRow, k int) {
 			}
 		}
 	}
-	for changed := true; changed; {
-		changed = false
-		for j := range parent { // columns: the last row is their total
-			var shown []int
-			sum, n := 0, 0
-			for i := 0; i < len(rows)-1; i++ {
-				switch {
-				case hidden[i][j]:
-					sum += orig[i][j]
-					n++
-				case orig[i][j] > 0:
-					shown = append(shown, i)
-				}
-			}
-			if n == 0 || (n >= 2 && sum >= k) || len(shown) == 0 {
-				if n > 0 && len(shown) == 0 && (n == 1 || sum < k) && !hidden[len(rows)-1][j] {
-					hidden[len(rows)-1][j], changed = true, true // nothing left to hide beside them: hide the total
-				}
-				continue
-			}
-			sort.Slice(shown, func(a, b int) bool { return orig[shown[a]][j] < orig[shown[b]][j] })
-			hidden[shown[0]][j], changed = true, true
-		}
-	}
+	secondary(orig, hidden, k)
 	for i := range rows {
 		for j, c := range cells[i] {
 			switch {
@@ -93,6 +70,78 @@ func SuppressFunnel(rows []FunnelRow, k int) {
 		}
 		if rows[i].Visited < 0 {
 			rows[i].MedianHoursToVisit = Hidden // a median of a few visits describes those few
+		}
+	}
+}
+
+// secondary hides cells until no column gives a hidden cell away: the
+// last row is the total of the others, so while a column has one hidden
+// cell, or hidden cells adding up to less than k, the smallest visible
+// non-zero cell of the column is hidden too (the total itself when no
+// other is left).
+func secondary(orig [][]int, hidden [][]bool, k int) {
+	last := len(orig) - 1
+	for changed := true; changed; {
+		changed = false
+		for j := range orig[0] {
+			var shown []int
+			sum, n := 0, 0
+			for i := 0; i < last; i++ {
+				switch {
+				case hidden[i][j]:
+					sum += orig[i][j]
+					n++
+				case orig[i][j] > 0:
+					shown = append(shown, i)
+				}
+			}
+			if n == 0 || (n >= 2 && sum >= k) || len(shown) == 0 {
+				if n > 0 && len(shown) == 0 && (n == 1 || sum < k) && !hidden[last][j] {
+					hidden[last][j], changed = true, true // nothing left to hide beside them: hide the total
+				}
+				continue
+			}
+			sort.Slice(shown, func(a, b int) bool { return orig[shown[a]][j] < orig[shown[b]][j] })
+			hidden[shown[0]][j], changed = true, true
+		}
+	}
+}
+
+// SuppressRegions hides a region table's counts for aggregates-only
+// analysts: counts from 1 to k−1 show as Small, and the secondary rule
+// of SuppressFunnel holds for the rows against the total.
+func SuppressRegions(t *RegionTable, k int) {
+	if k <= 1 {
+		return
+	}
+	orig := make([][]int, len(t.Rows)+1)
+	hidden := make([][]bool, len(orig))
+	for i, r := range t.Rows {
+		orig[i], hidden[i] = []int{r.Count}, []bool{r.Count >= 1 && r.Count < k}
+	}
+	orig[len(t.Rows)], hidden[len(t.Rows)] = []int{t.Total}, []bool{t.Total >= 1 && t.Total < k}
+	secondary(orig, hidden, k)
+	show := func(n int, h bool) int {
+		switch {
+		case h && n >= 1 && n < k:
+			return Small
+		case h:
+			return Hidden
+		}
+		return n
+	}
+	for i := range t.Rows {
+		t.Rows[i].Count = show(t.Rows[i].Count, hidden[i][0])
+	}
+	t.Total = show(t.Total, hidden[len(t.Rows)][0])
+}
+
+// SuppressSeries shows a monthly series' counts from 1 to k−1 as Small.
+// The months are not parts of a total, so nothing else needs hiding.
+func SuppressSeries(s []MonthCount, k int) {
+	for i := range s {
+		if s[i].Count >= 1 && s[i].Count < k {
+			s[i].Count = Small
 		}
 	}
 }

@@ -4,7 +4,9 @@ package analytics
 // the query over the store that makes it. Every view has the partition
 // columns region (the 9-digit township) and month (YYYY-MM). In the
 // queries, {{key}} is the pseudonym key (a checked literal) and
-// {{months}} the months back from {{now}}.
+// {{months}} the months back from {{now}}. A person's key is the keyed
+// hash of their 18-digit ID wherever it is known, so the same person has
+// the same key in every view.
 type View struct {
 	Name, Doc, SQL string
 }
@@ -55,5 +57,28 @@ LEFT JOIN person_ids i ON i.id_raw = mm.id_number`,
        a.visited_at IS NOT NULL AND a.visited_at <= a.due_at AS visited_in_time
 FROM alert_facts a
 WHERE a.first_seen >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH`,
+	},
+	{
+		Name: "signals",
+		Doc:  "one row per hardship signal of a linked person (the rule pack's hardship_signals, deaths, and every out-of-pocket medical payment): person and household (pseudonyms), whether outside the registry, signal, amount (out-of-pocket yuan), date, sex and birth year from the ID; people outside the registry are placed in the county of their ID",
+		SQL: `WITH s AS (
+    SELECT person_id, household_id, signal, event_date, NULL::DOUBLE AS amount FROM hardship_signals
+    UNION ALL
+    SELECT person_id, household_id, 'death', event_date, NULL FROM linked_health
+    WHERE person_id IS NOT NULL AND event_type = 'death' AND event_date <= {{now}}::DATE
+    UNION ALL
+    SELECT person_id, household_id, 'out_of_pocket', settle_date, CAST(out_of_pocket AS DOUBLE) FROM linked_medins
+    WHERE person_id IS NOT NULL AND out_of_pocket > 0 AND settle_date <= {{now}}::DATE)
+SELECT strftime(s.event_date, '%Y-%m') AS month,
+       left(coalesce(h.region_code, left(s.person_id, 6) || '000000'), 9) AS region,
+       coalesce(h.region_code, left(s.person_id, 6) || '000000') AS village,
+       CASE WHEN s.household_id IS NOT NULL THEN 'h' || left(sha256({{key}} || '|household|' || s.household_id), 16) END AS household,
+       'p' || left(sha256({{key}} || '|person|' || s.person_id), 16) AS person,
+       s.household_id IS NULL AS outside_registry,
+       s.signal, s.amount, s.event_date AS "on",
+       CASE WHEN TRY_CAST(substr(s.person_id, 17, 1) AS INTEGER) % 2 = 1 THEN 'male' ELSE 'female' END AS sex,
+       TRY_CAST(substr(s.person_id, 7, 4) AS INTEGER) AS birth_year
+FROM s LEFT JOIN households h ON h.household_id = s.household_id
+WHERE s.event_date >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} + 11) MONTH`,
 	},
 }

@@ -210,7 +210,9 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 		c.Log.Info("analytic snapshot not published: no pseudonym key", "env", a.PseudonymKeyEnv)
 		return nil
 	}
-	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at})
+	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
+	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at,
+		Prepare: func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, at) }})
 	if err != nil {
 		c.Log.Error("analytic snapshot not published", "err", err)
 		return err
@@ -257,6 +259,6 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 // OpenStore opens the database with the schema of every pipeline stage,
 // plus any extra (the web server's).
 func OpenStore(ctx context.Context, path string, extra ...store.MigrationSet) (*store.DB, error) {
-	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), Migrations()}
+	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), Migrations()}
 	return store.Open(ctx, path, append(sets, extra...)...)
 }
