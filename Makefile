@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/safetynet
 ADDR    ?= :8080
 
-.PHONY: all build demo demo-reset test deps vet fuzz bench bench-big clean
+.PHONY: all build demo demo-reset test deps vet fuzz bench bench-big clean echarts
 
 all: build
 
@@ -66,6 +66,16 @@ bench: build
 ## bench-big: the same plus a 2 GiB CSV (about 3 minutes more), for peak memory
 bench-big: build
 	./$(BIN) bench --big-gib 2
+
+## echarts: refresh the embedded Apache ECharts from the npm registry (the
+## file is committed, so building needs no npm); its licence comes with it
+ECHARTS_VERSION ?= 6.1.0
+echarts:
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz && \
+	cp package/dist/echarts.min.js package/LICENSE package/NOTICE package/licenses/* $(CURDIR)/web/static/echarts/ && \
+	integrity=$$(npm view echarts@$(ECHARTS_VERSION) dist.integrity) && sum=$$(sha256sum package/dist/echarts.min.js | cut -d' ' -f1) && \
+	printf 'echarts %s (Apache-2.0: LICENSE, NOTICE; d3 parts: LICENSE-d3), dist/echarts.min.js of the npm package\nnpm integrity %s\nsha256 %s  echarts.min.js\nrefresh: make echarts ECHARTS_VERSION=x.y.z\n' \
+	  $(ECHARTS_VERSION) "$$integrity" "$$sum" > $(CURDIR)/web/static/echarts/VERSION && rm -rf $$tmp && echo "echarts $(ECHARTS_VERSION) embedded"
 
 clean:
 	rm -rf bin demo bench-data

@@ -11,13 +11,13 @@ import (
 
 // canAct: operators (in their region) and administrators move alerts on;
 // analysts only read.
-func canAct(u *User) bool { return u.Role == "admin" || u.Role == "operator" }
+func canAct(u *User) bool { return u.Role.Acts() }
 
 // act applies one action to the alerts the form names (one from the alert
 // page, several from the inbox), each within the user's scope.
 func (s *Server) act(w http.ResponseWriter, r *http.Request, u *User) {
 	if !canAct(u) {
-		http.Error(w, "only operators and administrators act on alerts", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return
 	}
 	action := alerts.Action(r.PostFormValue("action"))

@@ -82,8 +82,8 @@ type auditData struct {
 
 // auditPage shows the audit log to administrators, and only to them.
 func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *User) {
-	if u.Role != "admin" {
-		http.Error(w, "the audit log is for administrators", http.StatusForbidden)
+	if u.Role != Admin {
+		s.fail(w, r, u, http.StatusForbidden, "e.admins_only")
 		return
 	}
 	f := auditFilterFrom(r)
@@ -99,8 +99,8 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *User) {
 // exportAudit writes the audit log the filter finds as XLSX; the export
 // itself is audited.
 func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, u *User) {
-	if u.Role != "admin" {
-		http.Error(w, "the audit log is for administrators", http.StatusForbidden)
+	if u.Role != Admin {
+		s.fail(w, r, u, http.StatusForbidden, "e.admins_only")
 		return
 	}
 	f := auditFilterFrom(r)

@@ -20,14 +20,11 @@ import (
 // User is someone who can log in.
 type User struct {
 	Name         string
-	Role         string // admin, operator, gridworker, analyst
+	Role         Role
 	RegionPrefix string // operators see alerts of this region-code prefix only
 	Grid         string // grid workers see this grid's tasks only
 	CSRF         string // the token this session's forms carry
 }
-
-// Roles a user can have.
-var Roles = []string{"admin", "operator", "gridworker", "analyst"}
 
 const (
 	sessionCookie = "safetynet_session"
@@ -36,12 +33,8 @@ const (
 
 // AddUser creates or replaces a user with a bcrypt-hashed password.
 func AddUser(ctx context.Context, db *store.DB, name, password, role, regionPrefix string) error {
-	ok := false
-	for _, r := range Roles {
-		ok = ok || r == role
-	}
-	if !ok {
-		return fmt.Errorf("web: role %q is not one of admin, operator, gridworker, analyst", role)
+	if _, err := ParseRole(role); err != nil {
+		return fmt.Errorf("web: %w", err)
 	}
 	if len(password) < 8 {
 		return errors.New("web: a password needs at least 8 characters")

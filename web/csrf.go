@@ -53,7 +53,7 @@ func (s *Server) posted(h func(http.ResponseWriter, *http.Request, *User)) http.
 			return
 		}
 		if !sameToken(r.PostFormValue("csrf"), u.CSRF) {
-			http.Error(w, "the form has expired or did not come from this site: reload the page and try again", http.StatusForbidden)
+			s.fail(w, r, u, http.StatusForbidden, "e.form_expired")
 			return
 		}
 		h(w, r, u)

@@ -20,11 +20,11 @@ const exportLimit = 100_000
 // masked says whether a user sees resident IDs masked in exports and the
 // API: analysts always do; operators and administrators, who act on the
 // alerts, get them whole (the UI masks them for everyone).
-func masked(u *User) bool { return u.Role != "admin" && u.Role != "operator" }
+func masked(u *User) bool { return !u.Role.Acts() }
 
 // exportAlerts writes what the inbox filter shows as an XLSX workbook.
 func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
-	f, ok := filterFrom(w, r, u)
+	f, ok := s.filterFrom(w, r, u)
 	if !ok {
 		return
 	}
@@ -101,7 +101,7 @@ func (s *Server) sendXLSX(w http.ResponseWriter, name, sheet string, header []an
 // same filter, scope and masking as the export. ?limit= caps it (1,000 by
 // default, at most the export's cap).
 func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request, u *User) {
-	f, ok := filterFrom(w, r, u)
+	f, ok := s.filterFrom(w, r, u)
 	if !ok {
 		return
 	}

@@ -41,6 +41,21 @@ var messages = map[string]map[string]string{
 		"audit": "审计日志", "time": "时间", "action": "操作", "from": "起", "to": "止",
 		"task_queue": "走访任务队列", "assigned": "已指派任务", "task_sheet": "离线走访任务表", "township_queue": "乡镇（街道）队列",
 		"upload_sheet": "上传填好的任务表", "download_sheet": "下载任务表（Excel）", "upload": "上传", "task": "任务", "assignee": "指派给", "assign": "指派",
+		"e.operators_only": "此页面供经办人员和管理员使用", "e.admins_only": "此页面仅供管理员使用", "e.sheets_only": "任务表供网格员和经办人员使用", "e.form_expired": "表单已过期或不是从本系统提交的：请刷新页面后重试",
+		"analytics": "分析", "e.analysts_only": "此页面仅供数据分析人员使用", "e.internal": "系统出错，请稍后重试；问题持续请联系管理员", "e.back_home": "返回我的工作页",
+		"e.no_snapshot": "尚无分析快照：每次运行任务后生成（需设置假名密钥环境变量）", "e.no_cohort": "没有这个人群", "e.cohort_failed": "无法统计这个人群，请检查其定义",
+		"e.sql_record_level": "用SQL定义人群需要明细级分析权限", "e.record_level_only": "此功能需要明细级分析权限（record_analyst）", "e.query_failed": "查询未能执行", "e.bad_format": "不支持的导出格式",
+		"funnel": "政策找人漏斗", "funnel_by_rule": "按预警规则", "funnel_by_region": "按乡镇（街道）", "f.raised": "发现预警", "f.dispatched": "已派单", "f.visited": "已走访", "f.in_time": "按时走访",
+		"f.helped": "协助申请", "f.changed": "已纳入或调整救助", "f.median_hours": "走访用时中位数（小时）", "small_note": "小于%d的数显示为<%[1]d，可能推算出它的数显示为×",
+		"by_id_county": "（库外人员，按身份证号归县）", "count": "人数", "by_month": "按月", "by_region": "按区划", "month": "月份", "region_name": "区划名称", "cohort_version": "人群定义版本",
+		"snapshot": "分析快照", "discovery_share": "库外发现后纳入救助", "cohorts": "人群", "new_cohort": "新建人群", "sql_page": "SQL查询", "version": "版本", "author": "创建人",
+		"no_cohorts": "尚未保存人群", "made_by": "统计依据：", "cohort": "人群", "all_regions": "全部区划", "versions": "历史版本", "edit_cohort": "修改人群（保存为新版本）",
+		"unit": "统计单位", "u.person": "人", "u.household": "户", "membership": "范围", "ms.registry": "低收入人口库内", "ms.outside": "库外（数据发现）", "ms.both": "库内和库外",
+		"region_pick": "区划", "person_filters": "人员条件", "age_from": "年龄自", "age_to": "年龄至", "size_from": "家庭人口自", "size_to": "家庭人口至", "signals_12m": "近12个月困难信号（任一）",
+		"s.severe_disability": "重度残疾", "s.serious_illness": "重特大疾病", "s.severe_mental_disorder": "严重精神障碍", "s.dropout_child": "适龄儿童辍学", "s.death": "死亡",
+		"oop_at_least": "近12个月医疗自付不少于（元）", "alerts_filter": "预警（规则、状态、走访结果）", "period": "统计期间", "last_months": "最近几个月", "cohort_sql": "或用SQL定义（返回 month, village, person 或 household 列）",
+		"save_cohort": "保存人群", "sql_limits": "每次查询最多显示%d行，最长%s，内存上限%s；所有查询记入审计日志", "views": "可查询的分析视图", "run": "执行", "download": "下载", "truncated": "仅显示前若干行，下载可得全部",
+		"role.admin": "管理员", "role.operator": "经办人员", "role.gridworker": "网格员", "role.analyst": "数据分析（汇总）", "role.record_analyst": "数据分析（明细）",
 		"sheet_taken": "已记录", "result": "结果", "r.taken": "已记录", "r.refused": "未记录", "r.skipped": "未填写",
 	},
 	"en": {
@@ -76,6 +91,21 @@ var messages = map[string]map[string]string{
 		"audit": "Audit log", "time": "time", "action": "action", "from": "from", "to": "to",
 		"task_queue": "Visit task queue", "assigned": "Task assigned:", "task_sheet": "Offline task sheet", "township_queue": "township queue",
 		"upload_sheet": "Upload a filled-in task sheet", "download_sheet": "Download the task sheet (Excel)", "upload": "Upload", "task": "task", "assignee": "assigned to", "assign": "Assign",
+		"e.operators_only": "This page is for operators and administrators", "e.admins_only": "This page is for administrators", "e.sheets_only": "Task sheets are for grid workers and operators", "e.form_expired": "The form has expired or did not come from this site: reload the page and try again",
+		"analytics": "Analytics", "e.analysts_only": "This page is for analysts", "e.internal": "Something went wrong: try again later, and tell an administrator if it goes on", "e.back_home": "Back to my work",
+		"e.no_snapshot": "No analytic snapshot yet: every run publishes one (once the pseudonym key variable is set)", "e.no_cohort": "No such cohort", "e.cohort_failed": "The cohort could not be counted: check its definition",
+		"e.sql_record_level": "A cohort written as SQL needs the record-level analyst role", "e.record_level_only": "This needs the record-level analyst role (record_analyst)", "e.query_failed": "The query did not run", "e.bad_format": "Not an export format",
+		"funnel": "The policy-finds-people funnel", "funnel_by_rule": "By rule", "funnel_by_region": "By township", "f.raised": "alerts raised", "f.dispatched": "dispatched", "f.visited": "visited", "f.in_time": "visited in time",
+		"f.helped": "helped to apply", "f.changed": "enrolled or benefit changed", "f.median_hours": "median hours to the visit", "small_note": "counts below %d show as <%[1]d, counts that would reveal them as ×",
+		"by_id_county": " (outside the registry, by the county of the ID)", "count": "count", "by_month": "by month", "by_region": "By region", "month": "month", "region_name": "region", "cohort_version": "cohort version",
+		"snapshot": "Snapshot", "discovery_share": "found outside the registry, then enrolled", "cohorts": "Cohorts", "new_cohort": "New cohort", "sql_page": "SQL", "version": "version", "author": "author",
+		"no_cohorts": "No cohorts saved yet", "made_by": "Made by", "cohort": "cohort", "all_regions": "All regions", "versions": "Versions", "edit_cohort": "Edit the cohort (saved as a new version)",
+		"unit": "Count", "u.person": "persons", "u.household": "households", "membership": "Who", "ms.registry": "registry members", "ms.outside": "outside the registry (found in the data)", "ms.both": "both",
+		"region_pick": "Region", "person_filters": "Persons", "age_from": "age from", "age_to": "age to", "size_from": "household size from", "size_to": "household size to", "signals_12m": "Hardship signals in the last 12 months (any)",
+		"s.severe_disability": "severe disability", "s.serious_illness": "serious illness", "s.severe_mental_disorder": "severe mental disorder", "s.dropout_child": "child out of school", "s.death": "death",
+		"oop_at_least": "out-of-pocket medical costs in 12 months at least (yuan)", "alerts_filter": "Alerts (rule, state, visit outcome)", "period": "Period", "last_months": "the last months:", "cohort_sql": "Or as SQL (returning month, village and person or household)",
+		"save_cohort": "Save the cohort", "sql_limits": "at most %d rows shown, %s, %s of memory per query; every query is in the audit log", "views": "The analyst views", "run": "Run", "download": "Download", "truncated": "the first rows only: download for all",
+		"role.admin": "administrator", "role.operator": "operator", "role.gridworker": "grid worker", "role.analyst": "analyst (aggregates)", "role.record_analyst": "analyst (records)",
 		"sheet_taken": "Recorded", "result": "result", "r.taken": "recorded", "r.refused": "refused", "r.skipped": "not filled in",
 	},
 }
@@ -88,6 +118,14 @@ func lang(w http.ResponseWriter, r *http.Request) string {
 	}
 	if c, err := r.Cookie("lang"); err == nil && (c.Value == "zh" || c.Value == "en") {
 		return c.Value
+	}
+	return "zh"
+}
+
+// langOf is the language a translator speaks.
+func langOf(t func(string) string) string {
+	if t("lang_other_code") == "zh" {
+		return "en"
 	}
 	return "zh"
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -32,9 +33,26 @@ func (s *Server) parseTemplates() error {
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
 		"add":   func(a, b, c int) int { return a + b + c },
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
+		"count": countText,
+		"list2": func(a, b any) []any { return []any{a, b} },
+		"list3": func(a, b, c string) []string { return []string{a, b, c} },
+		"hours": func(h float64) string {
+			if h < 0 {
+				return "×"
+			}
+			return strconv.FormatFloat(h, 'f', 1, 64)
+		},
+		"has": func(list []string, s string) bool { return containsString(list, s) },
+		"deref": func(p *int) string {
+			if p == nil {
+				return ""
+			}
+			return strconv.Itoa(*p)
+		},
+		"indent": func(n int) string { return strings.Repeat("\u00a0\u00a0", max(n-2, 0)) },
 	}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet"} {
+	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet", "error", "analytics", "cohort", "cohort_form", "sql"} {
 		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
 		if err != nil {
 			return err
@@ -62,13 +80,24 @@ type page struct {
 // T translates a message key into the page's language.
 func (p page) T(key string) string { return translator(p.Lang)(key) }
 
+// render executes a page into a buffer first, so a template that fails
+// answers 500 with the error page and never half a page with 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *User, status int, data any) {
 	l := lang(w, r)
+	var buf bytes.Buffer
+	if err := s.pages[name].Execute(&buf, page{Lang: l, User: u, Data: data}); err != nil {
+		s.Log.Error("render", "page", name, "err", err)
+		buf.Reset()
+		status = http.StatusInternalServerError
+		t := translator(l)
+		if err := s.pages["error"].Execute(&buf, page{Lang: l, User: u, Data: errorPage{Status: status, Message: t("e.internal"), Home: "/"}}); err != nil {
+			http.Error(w, t("e.internal"), status)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
-	if err := s.pages[name].Execute(w, page{Lang: l, User: u, Data: data}); err != nil {
-		s.Log.Error("render", "page", name, "err", err)
-	}
+	w.Write(buf.Bytes())
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
@@ -86,7 +115,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	next := r.PostForm.Get("next")
 	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/alerts"
+		next = "/" // the role's home
 	}
 	name := r.PostForm.Get("username")
 	keys := limiterKeys(r, name)
@@ -115,8 +144,8 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 // scope narrows a filter to what the user may see.
 func scope(u *User, f *alerts.Filter) bool {
 	switch u.Role {
-	case "admin", "analyst":
-	case "operator":
+	case Admin:
+	case Operator:
 		if !strings.HasPrefix(f.RegionPrefix, u.RegionPrefix) {
 			f.RegionPrefix = u.RegionPrefix
 		}
@@ -161,7 +190,7 @@ const inboxLimit = 100
 
 // filterFrom reads an alert filter from the query string and narrows it
 // to the user's scope. It answers the request itself when it cannot.
-func filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter, bool) {
+func (s *Server) filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter, bool) {
 	q := r.URL.Query()
 	status := alerts.StatusOpen // the work to do, unless the filter says otherwise
 	if q.Has("status") {
@@ -170,7 +199,7 @@ func filterFrom(w http.ResponseWriter, r *http.Request, u *User) (alerts.Filter,
 	f := alerts.Filter{Rule: q.Get("rule"), Severity: q.Get("severity"), Status: status,
 		RegionPrefix: strings.TrimSpace(q.Get("region")), Due: q.Get("due"), Queue: q.Get("queue")}
 	if !scope(u, &f) {
-		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return f, false
 	}
 	if err := f.Valid(); err != nil {
@@ -193,7 +222,7 @@ func query(f alerts.Filter) url.Values {
 }
 
 func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
-	f, ok := filterFrom(w, r, u)
+	f, ok := s.filterFrom(w, r, u)
 	if !ok {
 		return
 	}
@@ -279,7 +308,7 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
 	a, err := alerts.Get(r.Context(), s.DB, id)
 	f := alerts.Filter{}
 	if !scope(u, &f) {
-		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return
 	}
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !strings.HasPrefix(a.RegionCode, f.RegionPrefix)) {

@@ -22,9 +22,9 @@ type queueData struct {
 // everything for an administrator.
 func regionOf(u *User) (string, bool) {
 	switch u.Role {
-	case "admin":
+	case Admin:
 		return "", true
-	case "operator":
+	case Operator:
 		return u.RegionPrefix, true
 	}
 	return "", false
@@ -36,7 +36,7 @@ func regionOf(u *User) (string, bool) {
 func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, u *User) {
 	region, ok := regionOf(u)
 	if !ok {
-		http.Error(w, "the task queue is for operators and administrators", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return
 	}
 	ts, err := alerts.QueueTasks(r.Context(), s.DB, region)
@@ -51,7 +51,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	d := queueData{Tasks: ts, Assigned: r.URL.Query().Get("assigned")}
 	for _, x := range users {
-		if x.Role == "gridworker" && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region) {
+		if x.Role == GridWorker && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region) {
 			d.Workers = append(d.Workers, x)
 		}
 	}
@@ -88,7 +88,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 	users, _ := ListUsers(r.Context(), s.DB)
 	ok := false
 	for _, x := range users {
-		ok = ok || (x.Name == worker && x.Role == "gridworker" && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region))
+		ok = ok || (x.Name == worker && x.Role == GridWorker && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region))
 	}
 	if !ok {
 		http.Error(w, fmt.Sprintf("%q is not a grid worker of your region", worker), http.StatusBadRequest)
@@ -110,9 +110,9 @@ func (s *Server) taskSheet(w http.ResponseWriter, r *http.Request, u *User) {
 	var err error
 	name := u.Grid
 	switch u.Role {
-	case "gridworker":
+	case GridWorker:
 		ts, err = alerts.WorkerTasks(r.Context(), s.DB, u.Grid, u.Name)
-	case "admin", "operator":
+	case Admin, Operator:
 		region, _ := regionOf(u)
 		grid := r.URL.Query().Get("grid")
 		var all []alerts.Task
@@ -124,7 +124,7 @@ func (s *Server) taskSheet(w http.ResponseWriter, r *http.Request, u *User) {
 		}
 		name = strings.NewReplacer("-", "township", "", "all").Replace(grid)
 	default:
-		http.Error(w, "task sheets are for grid workers and operators", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.sheets_only")
 		return
 	}
 	if err != nil {
@@ -161,12 +161,12 @@ const maxSheet = 20 << 20
 func (s *Server) uploadSheet(w http.ResponseWriter, r *http.Request, u *User) {
 	var allowed func(*alerts.Task) bool
 	switch u.Role {
-	case "gridworker":
+	case GridWorker:
 		allowed = func(t *alerts.Task) bool { return mine(u, t) }
-	case "admin", "operator":
+	case Admin, Operator:
 		allowed = func(t *alerts.Task) bool { return inRegion(u, t) }
 	default:
-		http.Error(w, "task sheets are for grid workers and operators", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.sheets_only")
 		return
 	}
 	file, hdr, err := r.FormFile("sheet")

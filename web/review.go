@@ -20,7 +20,7 @@ type reviewData struct {
 func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, u *User) {
 	f := alerts.Filter{}
 	if !scope(u, &f) {
-		http.Error(w, "this page is for operators, administrators and analysts", http.StatusForbidden)
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return
 	}
 	items, err := match.ReviewQueue(r.Context(), s.DB, match.ReviewFilter{RegionPrefix: f.RegionPrefix, Limit: 200})
@@ -30,13 +30,13 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	s.audit(r.Context(), u.Name, "view_review", "", "")
-	s.render(w, r, "review", u, http.StatusOK, reviewData{Items: items, CanAct: u.Role == "admin" || u.Role == "operator", Decided: r.URL.Query().Get("decided")})
+	s.render(w, r, "review", u, http.StatusOK, reviewData{Items: items, CanAct: u.Role.Acts(), Decided: r.URL.Query().Get("decided")})
 }
 
 // reviewDecide records a decision on one pair: link or reject.
 func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request, u *User) {
-	if u.Role != "admin" && u.Role != "operator" {
-		http.Error(w, "only operators and administrators decide pairs", http.StatusForbidden)
+	if !u.Role.Acts() {
+		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
 		return
 	}
 	source, key := r.PathValue("source"), r.PathValue("key")

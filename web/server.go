@@ -42,6 +42,8 @@ type Server struct {
 	Pack     *alerts.Pack
 	Log      *slog.Logger
 	Registry *prometheus.Registry // what /metrics shows; see NewRegistry
+	// Analytics is the analytic snapshot the analyst pages read.
+	Analytics AnalyticsConfig
 
 	pages     map[string]*template.Template
 	limiterMu sync.Mutex
@@ -92,11 +94,7 @@ func (s *Server) Handler() (http.Handler, error) {
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
 	}))
 	mux.Handle("GET /{$}", s.authed(func(w http.ResponseWriter, r *http.Request, u *User) {
-		if u.Role == "gridworker" {
-			http.Redirect(w, r, "/tasks", http.StatusSeeOther)
-			return
-		}
-		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
+		http.Redirect(w, r, u.Role.Home(), http.StatusSeeOther)
 	}))
 	mux.Handle("GET /alerts", s.timed("inbox", s.authed(s.inbox)))
 	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
@@ -114,6 +112,14 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("POST /queue/assign", s.timed("assign", s.posted(s.assign)))
 	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", s.posted(s.taskOutcome)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
+	mux.Handle("GET /analytics", s.timed("analytics", s.authed(s.analyticsHome)))
+	mux.Handle("GET /analytics/cohorts/new", s.timed("cohort_new", s.authed(s.newCohort)))
+	mux.Handle("POST /analytics/cohorts", s.timed("cohort_save", s.posted(s.saveCohort)))
+	mux.Handle("GET /analytics/cohorts/{id}", s.timed("cohort", s.authed(s.cohortPage)))
+	mux.Handle("POST /analytics/cohorts/{id}", s.timed("cohort_save", s.posted(s.saveCohort)))
+	mux.Handle("GET /analytics/cohorts/{id}/export", s.timed("cohort_export", s.authed(s.exportCohort)))
+	mux.Handle("GET /analytics/sql", s.timed("sql", s.authed(s.sqlForm)))
+	mux.Handle("POST /analytics/sql", s.timed("sql_run", s.posted(s.sqlRun)))
 	return securityHeaders(mux), nil
 }
 

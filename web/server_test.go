@@ -35,6 +35,7 @@ type site struct {
 func newSite(t *testing.T) *site {
 	t.Helper()
 	ctx := context.Background()
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "web-test-pseudonym-key-0123")
 	dir := t.TempDir()
 	file, err := config.Init(dir)
 	if err != nil {
@@ -62,12 +63,13 @@ func newSite(t *testing.T) *site {
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}, {"analyst", "analyst", ""}} {
+	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}, {"analyst", "analyst", ""}, {"records", "record_analyst", ""}, {"analyst-yuhang", "analyst", "330110"}} {
 		if err := AddUser(ctx, db, u.name, "password-"+u.name, u.role, u.prefix); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := &Server{DB: db, Pack: pack, Log: log, Registry: NewRegistry(append(append(ingest.Collectors(db), alerts.Collectors(db)...), jobs.Collectors()...)...)}
+	s := &Server{DB: db, Pack: pack, Log: log, Registry: NewRegistry(append(append(ingest.Collectors(db), alerts.Collectors(db)...), jobs.Collectors()...)...),
+		Analytics: AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}}
 	h, err := s.Handler()
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,7 @@ type tasksData struct {
 // mine says whether a task is the grid worker's: their grid's, or
 // assigned to them by name.
 func mine(u *User, t *alerts.Task) bool {
-	return u.Role == "gridworker" && ((t.GridCode != "" && t.GridCode == u.Grid) || t.Assignee == u.Name)
+	return u.Role == GridWorker && ((t.GridCode != "" && t.GridCode == u.Grid) || t.Assignee == u.Name)
 }
 
 // gridTask returns the task of the path if it is in the grid worker's grid.
@@ -47,7 +47,7 @@ func (s *Server) gridTask(w http.ResponseWriter, r *http.Request, u *User) *aler
 
 // myTasks is the grid worker's list, made for a phone: the most urgent first.
 func (s *Server) myTasks(w http.ResponseWriter, r *http.Request, u *User) {
-	if u.Role != "gridworker" {
+	if u.Role != GridWorker {
 		http.Redirect(w, r, "/alerts", http.StatusSeeOther)
 		return
 	}

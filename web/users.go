@@ -15,7 +15,8 @@ import (
 
 // UserInfo is a user as an administrator sees them.
 type UserInfo struct {
-	Name, Role   string
+	Name         string
+	Role         Role
 	RegionPrefix string
 	Grid         string
 	Disabled     bool
@@ -38,18 +39,23 @@ func checkUser(name, role, regionPrefix, grid string) error {
 	if !userName.MatchString(name) {
 		return fmt.Errorf("user name %q: use 2 to 64 letters, digits, '.', '_' or '-'", name)
 	}
-	switch role {
-	case "admin", "analyst":
-	case "operator":
+	r, err := ParseRole(role)
+	if err != nil {
+		return err
+	}
+	switch r {
+	case Admin, Analyst, RecordAnalyst:
+		if regionPrefix != "" && !digits.MatchString(regionPrefix) {
+			return fmt.Errorf("--region %q is not a region-code prefix (2 to 12 digits, e.g. 330110)", regionPrefix)
+		}
+	case Operator:
 		if !digits.MatchString(regionPrefix) {
 			return fmt.Errorf("an operator needs --region, the region-code prefix they work on (2 to 12 digits, e.g. 330110)")
 		}
-	case "gridworker":
+	case GridWorker:
 		if !gridCode.MatchString(grid) {
 			return fmt.Errorf("a grid worker needs --grid, the code of their grid (网格编号)")
 		}
-	default:
-		return fmt.Errorf("role %q is not one of admin, operator, gridworker, analyst", role)
 	}
 	return nil
 }

@@ -65,7 +65,8 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	cs = append(cs, notify.Collectors()...)
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
-	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg}
+	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg,
+		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
 		return err
