@@ -271,6 +271,7 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	page.Line.Series = []chartSet{line}
 	page.Form = s.formFor(r.Context(), q, u, c.Name, c.Definition)
+	page.Form.Action = fmt.Sprintf("/analytics/cohorts/%d", c.ID)
 	s.audit(r.Context(), u.Name, "cohort_count", fmt.Sprintf("cohort:%d v%d", c.ID, c.Version), fmt.Sprintf("region=%s month=%s suppress=%d", region, page.Table.Month, page.K))
 	s.render(w, r, "cohort", u, http.StatusOK, page)
 }

@@ -15,6 +15,7 @@ import (
 
 // cohortForm is the cohort form with its choices and what was filled in.
 type cohortForm struct {
+	Action      string // where the form posts: a new cohort, or a new version of one
 	Name        string
 	Def         analytics.Definition
 	Regions     []regionChoice
@@ -28,7 +29,7 @@ type cohortForm struct {
 }
 
 func (s *Server) formFor(ctx context.Context, q *analytics.Querier, u *User, name string, d analytics.Definition) cohortForm {
-	f := cohortForm{Name: name, Def: d, Tiers: analytics.Tiers, Signals: analytics.Signals, Rules: s.Pack.IDs(),
+	f := cohortForm{Action: "/analytics/cohorts", Name: name, Def: d, Tiers: analytics.Tiers, Signals: analytics.Signals, Rules: s.Pack.IDs(),
 		States:   []string{alerts.StatusNew, alerts.StatusDispatched, alerts.StatusVisited, alerts.StatusResolved, alerts.StatusDismissed},
 		Outcomes: alerts.Outcomes, RecordLevel: u.Role.RecordLevel()}
 	if q != nil {
@@ -107,6 +108,9 @@ func (s *Server) saveCohort(w http.ResponseWriter, r *http.Request, u *User) {
 	refuse := func(msg string) {
 		f := s.formFor(r.Context(), q, u, name, d)
 		f.Error = msg
+		if id != 0 {
+			f.Action = fmt.Sprintf("/analytics/cohorts/%d", id)
+		}
 		s.render(w, r, "cohort_form", u, http.StatusBadRequest, f)
 	}
 	t := translator(lang(w, r))

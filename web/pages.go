@@ -53,7 +53,11 @@ func (s *Server) parseTemplates() error {
 	}
 	s.pages = map[string]*template.Template{}
 	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet", "error", "analytics", "cohort", "cohort_form", "sql"} {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+p+".html")
+		files := []string{"templates/layout.html", "templates/" + p + ".html"}
+		if p == "cohort" || p == "cohort_form" { // both hold the cohort form
+			files = append(files, "templates/cohort_fields.html")
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, files...)
 		if err != nil {
 			return err
 		}

@@ -58,7 +58,7 @@ func newSite(t *testing.T) *site {
 	}
 	t.Cleanup(func() { db.Close() })
 	pack, _ := alerts.LoadPack(nil)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := slog.New(slog.NewTextHandler(testLog(), nil))
 	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: log}
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Fatal(err)
@@ -322,4 +322,12 @@ func TestReviewPage(t *testing.T) {
 	if n != 1 {
 		t.Errorf("decision audited %d times", n)
 	}
+}
+
+// testLog is where the site logs: nowhere, unless SAFETYNET_TEST_LOG=1.
+func testLog() io.Writer {
+	if os.Getenv("SAFETYNET_TEST_LOG") != "" {
+		return os.Stderr
+	}
+	return io.Discard
 }
