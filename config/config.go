@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -59,6 +60,9 @@ type Analytics struct {
 	// SmallCell is k: counts an aggregates-only analyst sees below it show
 	// as "<k", with the cells that would give them away hidden too.
 	SmallCell int `yaml:"small_cell"`
+	// Flight is where serve listens for Arrow Flight SQL (record-level
+	// analysts, with a token from `safetynet users token`); empty: off.
+	Flight string `yaml:"flight"`
 }
 
 // Standards are the monthly 低保 standards in yuan per person.
@@ -338,6 +342,11 @@ func (c *Config) validate(root *yaml.Node) error {
 	}
 	if a := c.Analytics; a.SmallCell < 2 || a.SmallCell > 100 {
 		return fail(fmt.Sprintf("%d is not a smallest shown count from 2 to 100 (e.g. 5)", a.SmallCell), "analytics", "small_cell")
+	}
+	if a := c.Analytics; a.Flight != "" {
+		if _, _, err := net.SplitHostPort(a.Flight); err != nil {
+			return fail(fmt.Sprintf("%q is not a listen address host:port (e.g. 127.0.0.1:8815)", a.Flight), "analytics", "flight")
+		}
 	}
 	if a := c.Analytics; a.Months < 1 || a.Months > 120 {
 		return fail(fmt.Sprintf("%d is not a number of months from 1 to 120 (e.g. 24)", a.Months), "analytics", "months")

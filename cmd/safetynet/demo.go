@@ -31,6 +31,7 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	addr := fs.String("addr", ":8080", "listen address")
 	dir := fs.String("dir", "demo", "folder for the demo's config, files and database")
 	reset := fs.Bool("reset", false, "delete the folder and generate a new county")
+	flightAddr := fs.String("flight", "127.0.0.1:8815", "Arrow Flight SQL listen address (empty: off)")
 	fs.Parse(args)
 	if *reset {
 		if err := os.RemoveAll(*dir); err != nil {
@@ -44,6 +45,9 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	cfg, err := config.Load(file)
 	if err != nil {
 		return err
+	}
+	if cfg.Analytics.Flight == "" {
+		cfg.Analytics.Flight = *flightAddr
 	}
 	_, statErr := os.Stat(cfg.Database)
 	fresh := errors.Is(statErr, os.ErrNotExist)
@@ -88,9 +92,15 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	abs, _ := filepath.Abs(*dir)
 	return serve(ctx, log, chain, *addr, func(url string) {
 		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n", url, demoUser, demoPassword)
-		fmt.Printf("  the other roles, same password: operator (region 330110), analyst (IDs masked), gridworker (grid %s, on a phone)\n", grid)
+		fmt.Printf("  the other roles, same password: operator (region 330110), gridworker (grid %s, on a phone),\n"+
+			"    analyst (aggregates only: the funnel, cohorts, counts and charts, small counts suppressed), records (record-level analyst: SQL, row exports, Flight SQL)\n", grid)
 		fmt.Printf("  analysts' SQL over the analytic snapshot (pseudonyms only), once the demo is stopped (the CLI opens the database itself):\n"+
 			"    ./bin/safetynet sql --config %s \"SELECT tier, count(*) FROM registry_months GROUP BY ALL\"\n", filepath.Join(abs, "safetynet.yaml"))
+		if token, err := web.NewToken(ctx, chain.DB, "records"); err == nil && cfg.Analytics.Flight != "" {
+			fmt.Printf("  Arrow Flight SQL for the record-level analyst on %s, token %s, e.g. from Python (adbc-driver-flightsql):\n"+
+				"    adbc_driver_flightsql.dbapi.connect(\"grpc://%s\", db_kwargs={\"adbc.flight.sql.authorization_header\": \"Bearer %s\"})\n",
+				cfg.Analytics.Flight, token, cfg.Analytics.Flight, token)
+		}
 		fmt.Printf("  data and config: %s (Ctrl-C to stop)\n\n", abs)
 	})
 }
@@ -141,15 +151,23 @@ func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	made := map[string]bool{}
 	for _, u := range users {
+		made[u.Name] = true
 		if u.Name == "gridworker" {
-			return u.Grid, nil // made by an earlier demo
+			grid = u.Grid // made by an earlier demo
 		}
 	}
-	for _, u := range [][4]string{{"operator", "operator", "330110", ""}, {"analyst", "analyst", "", ""}, {"gridworker", "gridworker", "", grid}} {
+	for _, u := range [][4]string{{"operator", "operator", "330110", ""}, {"analyst", "analyst", "", ""}, {"records", "record_analyst", "", ""}, {"gridworker", "gridworker", "", grid}} {
+		if made[u[0]] {
+			continue
+		}
 		if err := web.CreateUser(ctx, chain.DB, u[0], demoPassword, u[1], u[2], u[3]); err != nil {
 			return "", err
 		}
+	}
+	if made["gridworker"] {
+		return grid, nil // its visits were dispatched then
 	}
 	rows, err := chain.DB.QueryContext(ctx, `SELECT a.alert_id FROM alerts a JOIN households h USING (household_id)
 		WHERE h.grid_code = ? AND a.status = 'new' ORDER BY a.alert_id LIMIT 3`, grid)

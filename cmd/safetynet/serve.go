@@ -17,6 +17,7 @@ import (
 	"safetynet/jobs"
 	"safetynet/notify"
 	"safetynet/store"
+	"safetynet/flight"
 	"safetynet/web"
 )
 
@@ -70,6 +71,15 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	h, err := srv.Handler()
 	if err != nil {
 		return err
+	}
+	if fa := chain.Cfg.Analytics.Flight; fa != "" {
+		fs := &flight.Server{DB: chain.DB, Dir: chain.Cfg.Analytics.Dir, Log: log}
+		go func() {
+			err := fs.Serve(ctx, fa, func(a net.Addr) { log.Info("serving Arrow Flight SQL", "addr", a.String()) })
+			if err != nil {
+				log.Error("Flight SQL stopped", "err", err)
+			}
+		}()
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

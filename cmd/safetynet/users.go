@@ -14,10 +14,11 @@ import (
 )
 
 const usersUsage = `usage:
-  safetynet users add     --config FILE --name N --role admin|operator|gridworker|analyst [--region PREFIX] [--grid CODE] [--password-stdin]
+  safetynet users add     --config FILE --name N --role admin|operator|gridworker|analyst|record_analyst [--region PREFIX] [--grid CODE] [--password-stdin]
   safetynet users list    --config FILE
   safetynet users disable --config FILE --name N
   safetynet users passwd  --config FILE --name N [--password-stdin]
+  safetynet users token   --config FILE --name N     a Flight SQL token for a record-level analyst (replaces their earlier one)
 Without --password-stdin a random password is made and printed once.`
 
 func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
@@ -28,7 +29,7 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("users "+verb, flag.ExitOnError)
 	file := fs.String("config", "", "safetynet.yaml")
 	name := fs.String("name", "", "user name")
-	role := fs.String("role", "", "admin, operator, gridworker or analyst")
+	role := fs.String("role", "", "admin, operator, gridworker, analyst (aggregates only) or record_analyst")
 	region := fs.String("region", "", "operators: the region-code prefix they work on")
 	grid := fs.String("grid", "", "grid workers: their grid's code")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
@@ -100,6 +101,12 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 		if made {
 			fmt.Printf("password: %s (shown once)\n", pw)
 		}
+	case "token":
+		token, err := web.NewToken(ctx, db, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("Flight SQL token of %s (shown once; their earlier token no longer works):\n%s\n", *name, token)
 	default:
 		return fmt.Errorf("unknown verb %q\n%s", verb, usersUsage)
 	}
