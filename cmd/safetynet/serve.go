@@ -13,11 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"safetynet/alerts"
+	"safetynet/flight"
 	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/notify"
 	"safetynet/store"
-	"safetynet/flight"
 	"safetynet/web"
 )
 
