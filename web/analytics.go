@@ -227,6 +227,9 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 	defer q.Close()
 	region := r.URL.Query().Get("region")
 	if region == "" || !strings.HasPrefix(region, u.RegionPrefix) {
+		region = c.Definition.Region // the cohort's own region first
+	}
+	if !strings.HasPrefix(region, u.RegionPrefix) || len(region) >= 12 {
 		region = u.RegionPrefix
 	}
 	month := r.URL.Query().Get("month")

@@ -15,8 +15,8 @@
     }
     return {
       title: title, tooltip: { trigger: "axis" }, legend: { bottom: 0, textStyle: big },
-      grid: { top: 70, bottom: 60, left: 50, right: 20, containLabel: true },
-      xAxis: { type: "category", data: c.labels, axisLabel: { fontSize: 14, interval: 0, rotate: c.labels.length > 8 ? 30 : 0 } },
+      grid: { top: 70, bottom: 50, left: 30, right: 30, containLabel: true },
+      xAxis: { type: "category", data: c.labels, axisLabel: { fontSize: 14, interval: 0, rotate: c.labels.length > 4 ? 30 : 0, formatter: function (v) { return v.length > 9 ? v.slice(0, 8) + "…" : v; } } },
       yAxis: { type: "value", minInterval: 1, axisLabel: big },
       series: c.series.map(function (s) { return { name: s.name, type: c.kind, data: s.values, connectNulls: false, label: { show: c.labels.length <= 16, position: "top", fontSize: 13 } }; })
     };
