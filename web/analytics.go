@@ -225,13 +225,7 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	defer q.Close()
-	region := r.URL.Query().Get("region")
-	if region == "" || !strings.HasPrefix(region, u.RegionPrefix) {
-		region = c.Definition.Region // the cohort's own region first
-	}
-	if !strings.HasPrefix(region, u.RegionPrefix) || len(region) >= 12 {
-		region = u.RegionPrefix
-	}
+	region := cohortRegion(r, u, c)
 	month := r.URL.Query().Get("month")
 	page := cohortPage{Cohort: c, Versions: versions, K: s.k(u), Months: c.Definition.Period.Months(q.Latest()), Snapshot: q.Manifest}
 	if month != "" && !containsString(page.Months, month) {
@@ -277,6 +271,19 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 	page.Form.Action = fmt.Sprintf("/analytics/cohorts/%d", c.ID)
 	s.audit(r.Context(), u.Name, "cohort_count", fmt.Sprintf("cohort:%d v%d", c.ID, c.Version), fmt.Sprintf("region=%s month=%s suppress=%d", region, page.Table.Month, page.K))
 	s.render(w, r, "cohort", u, http.StatusOK, page)
+}
+
+// cohortRegion is the region a cohort is counted below: the request's
+// (?region=), else the cohort's own, within the user's scope.
+func cohortRegion(r *http.Request, u *User, c *analytics.Cohort) string {
+	region := r.URL.Query().Get("region")
+	if region == "" || !strings.HasPrefix(region, u.RegionPrefix) {
+		region = c.Definition.Region
+	}
+	if !strings.HasPrefix(region, u.RegionPrefix) || len(region) >= 12 {
+		region = u.RegionPrefix
+	}
+	return region
 }
 
 // cohortOf reads the cohort (and version, ?v=) the request names.

@@ -106,10 +106,7 @@ func (s *Server) exportCohort(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	defer q.Close()
 	t := translator(lang(w, r))
-	region := r.URL.Query().Get("region")
-	if region == "" || len(region) < len(u.RegionPrefix) || region[:len(u.RegionPrefix)] != u.RegionPrefix {
-		region = u.RegionPrefix
-	}
+	region := cohortRegion(r, u, c)
 	k := s.k(u)
 	var header []string
 	var rows [][]string
