@@ -157,11 +157,11 @@ func (d *Definition) unitsSQL(months []string) string {
 		return fmt.Sprintf(`SELECT CAST(month AS VARCHAR) AS month, CAST(village AS VARCHAR) AS village, CAST(%s AS VARCHAR) AS unit
 FROM (
 %s
-) c WHERE list_contains(%s, CAST(month AS VARCHAR))`, col, d.SQL, in)
+) c WHERE CAST(month AS VARCHAR) IN %s`, col, d.SQL, sqlTuple(months))
 	}
 	var parts []string
 	if d.Membership != Outside {
-		parts = append(parts, d.registrySQL(in))
+		parts = append(parts, d.registrySQL(months))
 	}
 	if d.Membership != InRegistry && len(d.Tiers) == 0 && d.SizeMin == nil && d.SizeMax == nil {
 		parts = append(parts, d.outsideSQL(in))
@@ -175,13 +175,13 @@ FROM (
 // monthEnd is the first day after month m (a VARCHAR column), as a DATE.
 const monthEnd = `CAST(strptime(%s || '-01', '%%Y-%%m-%%d') + INTERVAL 1 MONTH AS DATE)`
 
-func (d *Definition) registrySQL(in string) string {
+func (d *Definition) registrySQL(months []string) string {
 	end := fmt.Sprintf(monthEnd, "r.month")
 	unit, who := "r.person", "s.person = r.person"
 	if d.Unit == Households {
 		unit, who = "r.household", "s.household = r.household"
 	}
-	w := []string{"list_contains(" + in + ", r.month)"}
+	w := []string{"r.month IN " + sqlTuple(months)}
 	w = append(w, d.commonWhere("r", end)...)
 	if len(d.Tiers) > 0 {
 		w = append(w, "r.tier IN "+sqlTuple(d.Tiers))

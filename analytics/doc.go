@@ -2,7 +2,7 @@
 // run on it.
 //
 // After every run the analyst views are published as Parquet under
-// <dir>/snapshots/<name>/<view>/region=<township>/month=<YYYY-MM>/ (Hive
+// <dir>/snapshots/<name>/<view>/region=<county>/month=<YYYY-MM>/ (Hive
 // layout, so Spark, Trino or any Parquet reader can read the same files),
 // written aside and made current by renaming a pointer file (CURRENT): a
 // snapshot appears whole or not at all, and the previous ones are kept.

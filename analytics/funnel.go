@@ -43,7 +43,7 @@ GROUP BY a.grp ORDER BY a.grp`
 // Funnel counts the funnel of the snapshot's alerts, grouped by rule,
 // region (township), month raised, or all together.
 func (q *Querier) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
-	group := map[string]string{"all": "'all'", "rule": "rule", "region": "region", "month": "month"}[by]
+	group := map[string]string{"all": "'all'", "rule": "rule", "region": "left(village, 9)", "month": "month"}[by]
 	if group == "" {
 		return nil, fmt.Errorf("analytics: the funnel groups by one of %v, not %q", FunnelBy, by)
 	}

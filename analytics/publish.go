@@ -117,7 +117,7 @@ func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Option
 	q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
 		"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
 	out := filepath.Join(dir, v.Name)
-	if _, err := db.ExecContext(ctx, fmt.Sprintf(`COPY (%s) TO %s (FORMAT parquet, PARTITION_BY (region, month))`, q, sqlString(out))); err != nil {
+	if err := copyPartitioned(ctx, db, q, out); err != nil {
 		return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
 	}
 	files, err := filepath.Glob(filepath.Join(out, "region=*", "month=*", "*.parquet"))
@@ -142,6 +142,56 @@ func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Option
 	return nil
 }
 
+// partitionsPerCopy bounds the partitions one COPY writes: DuckDB keeps a
+// buffer (a 256 KiB block at least) for every partition a COPY has open
+// until it ends, so 7,000 partitions (300 townships × 24 months) ran a
+// 2 GB database out of memory on 173,000 rows (measured).
+const partitionsPerCopy = 600
+
+// copyPartitioned writes a query as Hive partitions region=…/month=…: the
+// rows are first kept in a temporary table in region order, then copied
+// a batch of regions at a time, each COPY reading only its regions' row
+// groups.
+func copyPartitioned(ctx context.Context, db *sql.Conn, q, out string) error {
+	if _, err := db.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _publish AS SELECT * FROM (`+q+`) ORDER BY region, month`); err != nil {
+		return err
+	}
+	defer db.ExecContext(context.WithoutCancel(ctx), `DROP TABLE IF EXISTS _publish`)
+	rows, err := db.QueryContext(ctx, `SELECT region, count(DISTINCT month) FROM _publish GROUP BY region ORDER BY region`)
+	if err != nil {
+		return err
+	}
+	type batch struct{ from, to string }
+	var batches []batch
+	n := 0
+	for rows.Next() {
+		var region string
+		var months int
+		if err := rows.Scan(&region, &months); err != nil {
+			rows.Close()
+			return err
+		}
+		if len(batches) == 0 || n+months > partitionsPerCopy {
+			batches = append(batches, batch{from: region})
+			n = 0
+		}
+		batches[len(batches)-1].to = region
+		n += months
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, b := range batches {
+		stmt := fmt.Sprintf(`COPY (SELECT * FROM _publish WHERE region BETWEEN %s AND %s) TO %s (FORMAT parquet, PARTITION_BY (region, month), OVERWRITE_OR_IGNORE)`,
+			sqlString(b.from), sqlString(b.to), sqlString(out))
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setCurrent points CURRENT at a snapshot, by renaming a file written
 // aside: readers see the old name or the new one, never half of one.
 func setCurrent(dir, name string) error {
@@ -153,6 +203,18 @@ func setCurrent(dir, name string) error {
 		return fmt.Errorf("analytics: %w", err)
 	}
 	return nil
+}
+
+// CurrentName is the current snapshot's name, from the pointer alone.
+func CurrentName(dir string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, "CURRENT"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("analytics: no snapshot published in %s yet: a run publishes one when the pseudonym key is set", dir)
+	}
+	if err != nil {
+		return "", fmt.Errorf("analytics: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // Current is the current snapshot's directory and manifest.

@@ -48,8 +48,11 @@ var regionForm = regexp.MustCompile(`^([0-9]{2,12})?$`)
 var ErrNotSelect = errors.New("analytics: only a single SELECT over the analyst views can run here")
 
 // Open prepares a querier over the current snapshot in dir, for the
-// townships under regionPrefix ("" for all): only their partitions are
-// attached, and the database is locked before any query runs.
+// regions under regionPrefix ("" for all). For a county or wider, only
+// the scope's county partitions are attached and readable; for a
+// township or village, its rows are copied out of its county's files
+// into the querier's own memory and no file is readable at all. Then the
+// database is locked before any query runs.
 func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, error) {
 	if !regionForm.MatchString(regionPrefix) {
 		return nil, fmt.Errorf("analytics: region %q is not a region-code prefix (2 to 12 digits, e.g. 330110)", regionPrefix)
@@ -75,33 +78,42 @@ func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, 
 // attach defines each view over the partitions in scope, then allows
 // reading those directories only and locks the configuration.
 func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
-	var allowed []string
+	allowed := []string{}
 	names := make([]string, 0, len(q.Manifest.Views))
 	for v := range q.Manifest.Views {
 		names = append(names, v)
 	}
 	sort.Strings(names)
+	if _, err := q.db.ExecContext(ctx, "SET memory_limit = "+sqlString(q.limits.Memory)); err != nil {
+		return fmt.Errorf("analytics: %w", err)
+	}
+	within := len(regionPrefix) > countyDigits // finer than a partition: copy its rows in
 	for _, v := range names {
 		files, dirs, err := partitions(filepath.Join(snap, v), regionPrefix)
 		if err != nil {
 			return err
 		}
-		allowed = append(allowed, dirs...)
 		src := fmt.Sprintf("read_parquet(%s, hive_partitioning = true, hive_types = {'region': VARCHAR, 'month': VARCHAR}, union_by_name = true)", sqlList(files))
 		cond := ""
 		if len(files) == 0 { // nothing in scope: the view's columns, no rows
 			src, cond = fmt.Sprintf("read_parquet(%s)", sqlString(anyFile(filepath.Join(snap, v)))), " WHERE false"
-			allowed = append(allowed, filepath.Join(snap, v))
-		} else if len(regionPrefix) > 9 {
+			dirs = []string{filepath.Join(snap, v)}
+		} else if within {
 			cond = " WHERE starts_with(village, " + sqlString(regionPrefix) + ")"
 		}
-		if _, err := q.db.ExecContext(ctx, fmt.Sprintf(`CREATE VIEW %s AS SELECT * FROM %s%s`, v, src, cond)); err != nil {
+		kind := "VIEW"
+		if within || len(files) == 0 {
+			kind = "TABLE" // read now, while files may be read; nothing is left to read later
+		} else {
+			allowed = append(allowed, dirs...)
+		}
+		if _, err := q.db.ExecContext(ctx, fmt.Sprintf(`CREATE %s %s AS SELECT * FROM %s%s`, kind, v, src, cond)); err != nil {
 			return fmt.Errorf("analytics: view %s: %w", v, err)
 		}
 	}
 	settings := []string{
-		"SET memory_limit = " + sqlString(q.limits.Memory),
 		"SET threads = 2",
+		"SET parquet_metadata_cache = true", // many partition files: read each footer once
 		"SET allowed_directories = " + sqlList(allowed),
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
@@ -114,9 +126,12 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 	return nil
 }
 
+// countyDigits is the partition's region: the county.
+const countyDigits = 6
+
 // partitions lists a view's Parquet files and their directories in the
-// townships under prefix (a 6-digit county, a 9-digit township, or
-// longer: its township's partition, the rows filtered by village).
+// counties under prefix (a province, a city or a county), or the county
+// of a longer prefix (a township or a village).
 func partitions(viewDir, prefix string) (files, dirs []string, err error) {
 	regions, err := os.ReadDir(viewDir)
 	if err != nil {
@@ -124,7 +139,7 @@ func partitions(viewDir, prefix string) (files, dirs []string, err error) {
 	}
 	for _, r := range regions {
 		region, ok := strings.CutPrefix(r.Name(), "region=")
-		if !ok || !r.IsDir() || !(strings.HasPrefix(region, prefix) || len(prefix) > 9 && strings.HasPrefix(prefix, region)) {
+		if !ok || !r.IsDir() || !(strings.HasPrefix(region, prefix) || len(prefix) > countyDigits && strings.HasPrefix(prefix, region)) {
 			continue
 		}
 		d := filepath.Join(viewDir, r.Name())

@@ -2,7 +2,7 @@ package analytics
 
 // View is one published analyst view: its name, what each row is, and
 // the query over the store that makes it. Every view has the partition
-// columns region (the 9-digit township) and month (YYYY-MM). In the
+// columns region (the 6-digit county) and month (YYYY-MM). In the
 // queries, {{key}} is the pseudonym key (a checked literal) and
 // {{months}} the months back from {{now}}. A person's key is the keyed
 // hash of their 18-digit ID wherever it is known, so the same person has
@@ -16,6 +16,8 @@ var Views = []View{
 	{
 		Name: "registry_months",
 		Doc:  "one row per registry member per month end of the last months: household, person (pseudonyms), village, tier, monthly benefit, sex, birth year, age, household size",
+		// The pseudonyms are hashed once per household and person, not
+		// once per row of each month.
 		SQL: `WITH months AS (
     SELECT m AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND) AS month_end
     FROM generate_series(date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH,
@@ -28,26 +30,34 @@ hh AS (
 mm AS (
     SELECT mo.month_start, m.household_id, m.id_number, m.sex, m.birth_date
     FROM months mo JOIN member_versions m
-      ON m.valid_from <= mo.month_end AND (m.valid_to IS NULL OR m.valid_to > mo.month_end))
+      ON m.valid_from <= mo.month_end AND (m.valid_to IS NULL OR m.valid_to > mo.month_end)),
+hkey AS (
+    SELECT household_id, 'h' || left(sha256({{key}} || '|household|' || household_id), 16) AS household
+    FROM (SELECT DISTINCT household_id FROM hh)),
+pkey AS (
+    SELECT m.household_id, m.id_number, i.sex, i.birth_date,
+           'p' || left(sha256({{key}} || '|person|' || coalesce(i.id_number, m.household_id || '|' || m.id_number)), 16) AS person
+    FROM (SELECT DISTINCT household_id, id_number FROM mm) m LEFT JOIN person_ids i ON i.id_raw = m.id_number)
 SELECT strftime(hh.month_start, '%Y-%m') AS month,
-       left(hh.region_code, 9) AS region,
+       left(hh.region_code, 6) AS region,
        hh.region_code AS village,
-       'h' || left(sha256({{key}} || '|household|' || hh.household_id), 16) AS household,
-       'p' || left(sha256({{key}} || '|person|' || coalesce(i.id_number, hh.household_id || '|' || mm.id_number)), 16) AS person,
+       k.household,
+       p.person,
        hh.tier,
        CAST(hh.monthly_benefit AS DOUBLE) AS monthly_benefit,
-       coalesce(mm.sex, i.sex) AS sex,
-       year(coalesce(mm.birth_date, i.birth_date)) AS birth_year,
-       date_diff('year', coalesce(mm.birth_date, i.birth_date), hh.month_end::DATE) AS age,
+       coalesce(mm.sex, p.sex) AS sex,
+       year(coalesce(mm.birth_date, p.birth_date)) AS birth_year,
+       date_diff('year', coalesce(mm.birth_date, p.birth_date), hh.month_end::DATE) AS age,
        coalesce(hh.member_count, count(*) OVER (PARTITION BY hh.month_start, hh.household_id)) AS household_size
 FROM hh JOIN mm ON mm.month_start = hh.month_start AND mm.household_id = hh.household_id
-LEFT JOIN person_ids i ON i.id_raw = mm.id_number`,
+JOIN hkey k ON k.household_id = hh.household_id
+JOIN pkey p ON p.household_id = mm.household_id AND p.id_number IS NOT DISTINCT FROM mm.id_number`,
 	},
 	{
 		Name: "alerts",
 		Doc:  "one row per alert: rule, severity, status, village, household or person (pseudonyms), raised, dispatched, visited, outcome, closed, due, whether visited within the SLA",
 		SQL: `SELECT strftime(a.first_seen, '%Y-%m') AS month,
-       left(coalesce(a.region_code, '000000000'), 9) AS region,
+       left(coalesce(a.region_code, '000000'), 6) AS region,
        a.region_code AS village,
        a.alert_id, a.rule_id AS rule, a.severity, a.status,
        CASE WHEN a.household_id IS NOT NULL THEN 'h' || left(sha256({{key}} || '|household|' || a.household_id), 16) END AS household,
@@ -70,7 +80,7 @@ WHERE a.first_seen >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{mo
     SELECT person_id, household_id, 'out_of_pocket', settle_date, CAST(out_of_pocket AS DOUBLE) FROM linked_medins
     WHERE person_id IS NOT NULL AND out_of_pocket > 0 AND settle_date <= {{now}}::DATE)
 SELECT strftime(s.event_date, '%Y-%m') AS month,
-       left(coalesce(h.region_code, left(s.person_id, 6) || '000000'), 9) AS region,
+       left(coalesce(h.region_code, s.person_id), 6) AS region,
        coalesce(h.region_code, left(s.person_id, 6) || '000000') AS village,
        CASE WHEN s.household_id IS NOT NULL THEN 'h' || left(sha256({{key}} || '|household|' || s.household_id), 16) END AS household,
        'p' || left(sha256({{key}} || '|person|' || s.person_id), 16) AS person,

@@ -6,12 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"text/tabwriter"
 	"time"
@@ -87,26 +84,7 @@ func RunInbox(ctx context.Context, opt InboxOptions) error {
 	defer ts.Close()
 	fmt.Fprintf(opt.Out, "\ninbox: %d alerts written in %s; %d requests per view from a loopback client\n", opt.Alerts, time.Since(t).Round(time.Second), opt.Requests)
 
-	login := func(user string) (*http.Client, error) {
-		jar, _ := cookiejar.New(nil)
-		c := &http.Client{Jar: jar}
-		resp, err := c.Get(ts.URL + "/login")
-		if err != nil {
-			return nil, err
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(b)
-		if m == nil {
-			return nil, fmt.Errorf("bench: no login form")
-		}
-		resp, err = c.PostForm(ts.URL+"/login", url.Values{"username": {user}, "password": {"bench-password"}, "csrf": {string(m[1])}})
-		if err != nil {
-			return nil, err
-		}
-		resp.Body.Close()
-		return c, nil
-	}
+	login := func(user string) (*http.Client, error) { return loopbackLogin(ts.URL, user, "bench-password") }
 	admin, err := login("admin")
 	if err != nil {
 		return err

@@ -13,6 +13,8 @@ import (
 	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/match"
+	"safetynet/store"
+	"safetynet/web"
 )
 
 // RulesOptions size the rule-pack benchmark.
@@ -66,41 +68,35 @@ var rulesFill = []string{
 	`DROP TABLE _people`,
 }
 
-// rulesBaseline reads every department row with its link, as each rule
-// must, and does nothing with it.
-const rulesBaseline = `SELECT count(*), count(household_id) FROM (
-	SELECT household_id FROM linked_medins UNION ALL SELECT household_id FROM linked_health
-	UNION ALL SELECT household_id FROM linked_education UNION ALL SELECT household_id FROM linked_disability)`
-
-// RunRules times the whole rule pack over Rows department rows and a
-// registry of Persons, next to DuckDB reading the same linked rows.
-func RunRules(ctx context.Context, opt RulesOptions) ([]Stage, error) {
-	dir := filepath.Join(opt.Dir, "rules")
+// scaleStore makes a store in dir with a registry of opt.Persons, linked,
+// and opt.Rows department rows about them written by SQL (rulesFill).
+func scaleStore(ctx context.Context, dir string, opt RulesOptions) (*store.DB, int, int, error) {
 	os.RemoveAll(dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	t := time.Now()
 	files, err := writeMatchFiles(dir, MatchOptions{Persons: opt.Persons, Records: 1000})
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	db, err := jobs.OpenStore(ctx, filepath.Join(dir, "rules.duckdb"))
+	db, err := jobs.OpenStore(ctx, filepath.Join(dir, "store.duckdb"), web.Migrations())
 	if err != nil {
-		return nil, err
+		return nil, 0, 0, err
 	}
-	defer db.Close()
-	cfg := config.Default()
+	fail := func(err error) (*store.DB, int, int, error) {
+		db.Close()
+		return nil, 0, 0, err
+	}
 	if err := db.SetMemoryLimit(ctx, opt.MemoryLimit); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	for _, f := range files {
 		if _, err := ingest.IngestFile(ctx, db, f[0], f[1], ingest.Options{}); err != nil {
-			return nil, err
+			return fail(err)
 		}
 	}
 	if _, err := match.Link(ctx, db); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	shares := []int{opt.Rows / 2, opt.Rows / 5, opt.Rows / 5, opt.Rows - opt.Rows/2 - 2*(opt.Rows/5)}
 	for i, q := range rulesFill {
@@ -111,13 +107,32 @@ func RunRules(ctx context.Context, opt RulesOptions) ([]Stage, error) {
 			_, err = db.ExecContext(ctx, q)
 		}
 		if err != nil {
-			return nil, fmt.Errorf("bench: rules data: %w", err)
+			return fail(fmt.Errorf("bench: rules data: %w", err))
 		}
 	}
 	var rows, linked int
 	if err := db.QueryRowContext(ctx, rulesBaseline).Scan(&rows, &linked); err != nil {
+		return fail(err)
+	}
+	return db, rows, linked, nil
+}
+
+// rulesBaseline reads every department row with its link, as each rule
+// must, and does nothing with it.
+const rulesBaseline = `SELECT count(*), count(household_id) FROM (
+	SELECT household_id FROM linked_medins UNION ALL SELECT household_id FROM linked_health
+	UNION ALL SELECT household_id FROM linked_education UNION ALL SELECT household_id FROM linked_disability)`
+
+// RunRules times the whole rule pack over Rows department rows and a
+// registry of Persons, next to DuckDB reading the same linked rows.
+func RunRules(ctx context.Context, opt RulesOptions) ([]Stage, error) {
+	t := time.Now()
+	db, rows, linked, err := scaleStore(ctx, filepath.Join(opt.Dir, "rules"), opt)
+	if err != nil {
 		return nil, err
 	}
+	defer db.Close()
+	cfg := config.Default()
 	fmt.Fprintf(opt.Out, "\nrules at scale: %d registry persons, %d department rows (%d linked to a household), made in %s; DuckDB memory_limit %s\n",
 		opt.Persons, rows, linked, time.Since(t).Round(time.Second), opt.MemoryLimit)
 

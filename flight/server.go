@@ -25,6 +25,11 @@ import (
 	"safetynet/web"
 )
 
+// sliceRows is how many rows one Flight message carries at most: a
+// DuckDB batch of 122,880 rows of the registry view is 8 MiB, twice the
+// 4 MiB a gRPC client takes by default.
+const sliceRows = 16384
+
 // Server answers Flight SQL statements over the current snapshot.
 type Server struct {
 	flightsql.BaseServer
@@ -146,13 +151,16 @@ func (s *Server) stream(ctx context.Context, u *web.User, q *analytics.Querier, 
 	err := q.Records(ctx, text, func(rr array.RecordReader) error {
 		for rr.Next() {
 			rec := rr.RecordBatch()
-			rec.Retain()
-			select {
-			case ch <- flight.StreamChunk{Data: rec}:
-				rows += rec.NumRows()
-			case <-ctx.Done():
-				rec.Release()
-				return ctx.Err()
+			// Slices small enough for a client's default 4 MiB message limit.
+			for off := int64(0); off < rec.NumRows(); off += sliceRows {
+				part := rec.NewSlice(off, min(off+sliceRows, rec.NumRows()))
+				select {
+				case ch <- flight.StreamChunk{Data: part}:
+					rows += part.NumRows()
+				case <-ctx.Done():
+					part.Release()
+					return ctx.Err()
+				}
 			}
 		}
 		return nil

@@ -81,7 +81,7 @@ func TestFlightSQL(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	rows, err := conn.QueryContext(ctx, `SELECT region, person, tier FROM registry_months ORDER BY person, month`)
+	rows, err := conn.QueryContext(ctx, `SELECT left(village, 9) AS township, person, tier FROM registry_months ORDER BY person, month`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestFlightSQL(t *testing.T) {
 		t.Error("a disabled user's token still works")
 	}
 	var audited int
-	db.QueryRow(`SELECT count(*) FROM audit_log WHERE username = 'rec' AND action = 'flight_sql' AND detail LIKE '%rows: SELECT region, person, tier%'`).Scan(&audited)
+	db.QueryRow(`SELECT count(*) FROM audit_log WHERE username = 'rec' AND action = 'flight_sql' AND detail LIKE '%rows: SELECT % person, tier FROM registry_months%'`).Scan(&audited)
 	if audited < 2 {
 		t.Errorf("%d Flight SQL queries audited with their rows, want 2", audited)
 	}

@@ -23,14 +23,44 @@ type AnalyticsConfig struct {
 	Limits    analytics.Limits
 }
 
-// querier opens the current snapshot in the user's scope.
+// querier is the current snapshot's querier for the user's scope, kept
+// for the next request: opening one lists and binds every partition file.
+// Queriers of replaced snapshots are closed once newer ones displace them.
 func (s *Server) querier(ctx context.Context, u *User) (*analytics.Querier, error) {
+	name, err := analytics.CurrentName(s.Analytics.Dir)
+	if err != nil {
+		return nil, err
+	}
+	key := name + "|" + u.RegionPrefix
+	s.queriersMu.Lock()
+	defer s.queriersMu.Unlock()
+	if q, ok := s.queriers[key]; ok {
+		return q, nil
+	}
 	lim := s.Analytics.Limits
 	if lim.Rows == 0 {
 		lim = analytics.DefaultLimits
 	}
-	return analytics.Open(ctx, s.Analytics.Dir, u.RegionPrefix, lim)
+	q, err := analytics.Open(ctx, s.Analytics.Dir, u.RegionPrefix, lim)
+	if err != nil {
+		return nil, err
+	}
+	if s.queriers == nil {
+		s.queriers = map[string]*analytics.Querier{}
+	}
+	s.queriers[key] = q
+	s.querierKeys = append(s.querierKeys, key)
+	if len(s.querierKeys) > maxQueriers {
+		old := s.querierKeys[0]
+		s.querierKeys = s.querierKeys[1:]
+		s.queriers[old].Close()
+		delete(s.queriers, old)
+	}
+	return q, nil
 }
+
+// maxQueriers is how many snapshot-and-scope queriers stay open.
+const maxQueriers = 16
 
 // k is the suppression threshold for the user: 0 (exact counts) for the
 // record-level roles, who could count the rows themselves.
@@ -111,7 +141,6 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, u *User) 
 		s.render(w, r, "analytics", u, http.StatusOK, data)
 		return
 	}
-	defer q.Close()
 	data.Snapshot = q.Manifest
 	total, byRule, err := s.funnel(r.Context(), q, "rule", data.K, t)
 	if err == nil {
@@ -224,7 +253,6 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 		s.fail(w, r, u, http.StatusServiceUnavailable, "e.no_snapshot")
 		return
 	}
-	defer q.Close()
 	region := cohortRegion(r, u, c)
 	month := r.URL.Query().Get("month")
 	page := cohortPage{Cohort: c, Versions: versions, K: s.k(u), Months: c.Definition.Period.Months(q.Latest()), Snapshot: q.Manifest}

@@ -30,7 +30,6 @@ func (s *Server) sqlForm(w http.ResponseWriter, r *http.Request, u *User) {
 		s.fail(w, r, u, http.StatusServiceUnavailable, "e.no_snapshot", err.Error())
 		return
 	}
-	defer q.Close()
 	s.render(w, r, "sql", u, http.StatusOK, sqlPage{Query: "SELECT month, tier, count(*) AS persons FROM registry_months GROUP BY ALL ORDER BY ALL",
 		Snapshot: q.Manifest, Limits: s.limits(), Formats: []string{"csv", "xlsx", "parquet", "arrow"}})
 }
@@ -56,7 +55,6 @@ func (s *Server) sqlRun(w http.ResponseWriter, r *http.Request, u *User) {
 		s.fail(w, r, u, http.StatusServiceUnavailable, "e.no_snapshot", err.Error())
 		return
 	}
-	defer q.Close()
 	subject := "snapshot:" + q.Manifest.Name
 	if _, ok := exportFormats[format]; ok {
 		n, err := exportRows(w, r, q, text, format)
@@ -104,7 +102,6 @@ func (s *Server) exportCohort(w http.ResponseWriter, r *http.Request, u *User) {
 		s.fail(w, r, u, http.StatusServiceUnavailable, "e.no_snapshot")
 		return
 	}
-	defer q.Close()
 	t := translator(lang(w, r))
 	region := cohortRegion(r, u, c)
 	k := s.k(u)

@@ -81,7 +81,6 @@ func (s *Server) newCohort(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	var q *analytics.Querier
 	if qq, err := s.querier(r.Context(), u); err == nil {
-		defer qq.Close()
 		q = qq
 	}
 	d := analytics.Definition{Unit: analytics.Persons, Membership: analytics.InRegistry, Region: u.RegionPrefix, Period: analytics.Period{Last: 12}}
@@ -103,7 +102,6 @@ func (s *Server) saveCohort(w http.ResponseWriter, r *http.Request, u *User) {
 	name := r.PostForm.Get("name")
 	q, qerr := s.querier(r.Context(), u)
 	if qerr == nil {
-		defer q.Close()
 	}
 	refuse := func(msg string) {
 		f := s.formFor(r.Context(), q, u, name, d)

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"safetynet/alerts"
+	"safetynet/analytics"
 	"safetynet/store"
 )
 
@@ -45,9 +46,12 @@ type Server struct {
 	// Analytics is the analytic snapshot the analyst pages read.
 	Analytics AnalyticsConfig
 
-	pages     map[string]*template.Template
-	limiterMu sync.Mutex
-	logins    *loginLimiter
+	pages       map[string]*template.Template
+	queriersMu  sync.Mutex
+	queriers    map[string]*analytics.Querier
+	querierKeys []string // oldest first
+	limiterMu   sync.Mutex
+	logins      *loginLimiter
 }
 
 // limiter is the server's failed-login counter.

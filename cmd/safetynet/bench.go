@@ -26,7 +26,14 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	rules := fs.Bool("rules", false, "only the rule-pack benchmark at scale")
 	rulesRows := fs.Int("rules-rows", 10_000_000, "department rows for --rules")
 	rulesMemory := fs.String("rules-memory", "2GB", "DuckDB memory_limit for --rules")
+	analyticsOnly := fs.Bool("analytics", false, "only the analysts' benchmark: publishing, cohort queries and Flight SQL at scale")
+	months := fs.Int("months", 24, "months of registry history for --analytics")
+	requests := fs.Int("requests", 20, "requests per cohort query for --analytics")
 	fs.Parse(args)
+	if *analyticsOnly {
+		return bench.RunAnalytics(ctx, bench.AnalyticsOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, Months: *months,
+			MemoryLimit: *rulesMemory, Requests: *requests, Out: os.Stdout})
+	}
 	if *rules {
 		_, err := bench.RunRules(ctx, bench.RulesOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, MemoryLimit: *rulesMemory, Out: os.Stdout})
 		return err
