@@ -112,6 +112,7 @@ type analyticsHome struct {
 	Total        funnelRowView
 	ByRule       funnelView
 	ByTownship   funnelView
+	ByMonth      funnelView
 	Discovery    *funnelRowView
 	FunnelChart  chart
 	RuleChart    chart
@@ -144,9 +145,10 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, u *User) 
 	data.Snapshot = q.Manifest
 	total, byRule, err := s.funnel(r.Context(), q, "rule", data.K, t)
 	if err == nil {
-		var byTown funnelView
-		_, byTown, err = s.funnel(r.Context(), q, "region", data.K, t)
-		data.ByTownship = byTown
+		_, data.ByTownship, err = s.funnel(r.Context(), q, "region", data.K, t)
+	}
+	if err == nil {
+		_, data.ByMonth, err = s.funnel(r.Context(), q, "month", data.K, t)
 	}
 	if err != nil {
 		s.internal(w, r, u, err)
@@ -377,3 +379,46 @@ type regionChoice struct {
 }
 
 func monthsAgo(n int) string { return time.Now().AddDate(0, -n, 0).Format("2006-01") }
+
+// exportFunnel writes the funnel by rule, township or month (?by=), with
+// its total, suppressed as on the landing page, as XLSX or CSV.
+func (s *Server) exportFunnel(w http.ResponseWriter, r *http.Request, u *User) {
+	if !u.Role.Analyses() {
+		s.fail(w, r, u, http.StatusForbidden, "e.analysts_only")
+		return
+	}
+	by, format := r.URL.Query().Get("by"), r.URL.Query().Get("format")
+	if !containsString(analytics.FunnelBy, by) || (format != "csv" && format != "xlsx") {
+		s.fail(w, r, u, http.StatusBadRequest, "e.bad_format")
+		return
+	}
+	q, err := s.querier(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, u, http.StatusServiceUnavailable, "e.no_snapshot")
+		return
+	}
+	t := translator(lang(w, r))
+	k := s.k(u)
+	total, view, err := s.funnel(r.Context(), q, by, k, t)
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
+	header := []string{t("funnel_by_" + by), t("f.raised"), t("f.dispatched"), t("f.visited"), t("f.in_time"), t("f.helped"), t("f.changed"), t("f.median_hours"), t("snapshot")}
+	var rows [][]string
+	for _, f := range append(view.Rows, total) {
+		rows = append(rows, []string{f.Label, countText(f.Raised, k), countText(f.Dispatched, k), countText(f.Visited, k), countText(f.InTime, k),
+			countText(f.Helped, k), countText(f.Changed, k), hoursText(f.MedianHoursToVisit), q.Manifest.Name})
+	}
+	s.audit(r.Context(), u.Name, "funnel_export", "snapshot:"+q.Manifest.Name, fmt.Sprintf("by=%s format=%s suppress=%d", by, format, k))
+	if err := writeTable(w, format, "funnel-"+by, header, rows); err != nil {
+		s.Log.Error("funnel export", "err", err)
+	}
+}
+
+func hoursText(h float64) string {
+	if h < 0 {
+		return "×"
+	}
+	return strconv.FormatFloat(h, 'f', 1, 64)
+}

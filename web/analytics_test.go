@@ -101,6 +101,22 @@ func TestAnalystPages(t *testing.T) {
 			t.Errorf("the export shows %d", n)
 		}
 	}
+	// The funnel export: suppressed too.
+	code, fx := get(t, an, s.srv.URL+"/analytics/funnel/export?by=rule&format=csv")
+	if code != 200 || !strings.Contains(fx, "合计") {
+		t.Fatalf("funnel export: %d %s", code, fx)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(fx), "\n")[1:] {
+		cells := strings.Split(line, ",")
+		if len(cells) < 8 {
+			t.Fatalf("funnel export line %q", line)
+		}
+		for _, cell := range cells[1:7] {
+			if n, err := strconv.Atoi(cell); err == nil && n >= 1 && n < 5 {
+				t.Errorf("the funnel export shows %d: %s", n, line)
+			}
+		}
+	}
 	// An edit keeps version 1.
 	resp, _ = postForm(t, an, s.srv.URL+"/analytics/cohorts/1", url.Values{"csrf": {token}, "name": {"70岁以上低保、特困人员"},
 		"unit": {"person"}, "membership": {"registry"}, "tier": {"dibao", "tekun"}, "age_min": {"70"}, "period": {"last"}, "last": {"3"}})

@@ -36,12 +36,7 @@ func (s *Server) parseTemplates() error {
 		"count": countText,
 		"list2": func(a, b any) []any { return []any{a, b} },
 		"list3": func(a, b, c string) []string { return []string{a, b, c} },
-		"hours": func(h float64) string {
-			if h < 0 {
-				return "×"
-			}
-			return strconv.FormatFloat(h, 'f', 1, 64)
-		},
+		"hours": hoursText,
 		"has": func(list []string, s string) bool { return containsString(list, s) },
 		"deref": func(p *int) string {
 			if p == nil {

@@ -117,6 +117,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", s.posted(s.taskOutcome)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
 	mux.Handle("GET /analytics", s.timed("analytics", s.authed(s.analyticsHome)))
+	mux.Handle("GET /analytics/funnel/export", s.timed("funnel_export", s.authed(s.exportFunnel)))
 	mux.Handle("GET /analytics/cohorts/new", s.timed("cohort_new", s.authed(s.newCohort)))
 	mux.Handle("POST /analytics/cohorts", s.timed("cohort_save", s.posted(s.saveCohort)))
 	mux.Handle("GET /analytics/cohorts/{id}", s.timed("cohort", s.authed(s.cohortPage)))
