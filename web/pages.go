@@ -37,7 +37,7 @@ func (s *Server) parseTemplates() error {
 		"list2": func(a, b any) []any { return []any{a, b} },
 		"list3": func(a, b, c string) []string { return []string{a, b, c} },
 		"hours": hoursText,
-		"has": func(list []string, s string) bool { return containsString(list, s) },
+		"has":   func(list []string, s string) bool { return containsString(list, s) },
 		"deref": func(p *int) string {
 			if p == nil {
 				return ""
