@@ -108,3 +108,46 @@ func TestSuppressFunnel(t *testing.T) {
 		}
 	}
 }
+
+// TestSuppressRegionsAttack: for 2,000 random region tables, nothing below
+// k is shown, and the total less the shown rows never pins a hidden row
+// (one hidden row, or hidden rows adding up to less than k).
+func TestSuppressRegionsAttack(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 11))
+	const k = 5
+	for n := 0; n < 2000; n++ {
+		tab := &RegionTable{}
+		orig := []int{}
+		for i := 0; i < 1+rng.IntN(12); i++ {
+			c := rng.IntN(30)
+			if rng.IntN(3) == 0 {
+				c = rng.IntN(k)
+			}
+			tab.Rows = append(tab.Rows, RegionCount{Code: "33011000" + string(rune('0'+i%10)), Count: c})
+			orig = append(orig, c)
+			tab.Total += c
+		}
+		total := tab.Total
+		SuppressRegions(tab, k)
+		if tab.Total >= 0 && tab.Total != total {
+			t.Fatalf("total shown %d, is %d", tab.Total, total)
+		}
+		rest, hidden, hiddenSum := tab.Total, 0, 0
+		for i, r := range tab.Rows {
+			switch {
+			case r.Count >= 1 && r.Count < k:
+				t.Fatalf("table %d row %d shows %d", n, i, r.Count)
+			case r.Count >= 0 && r.Count != orig[i]:
+				t.Fatalf("table %d row %d shows %d, is %d", n, i, r.Count, orig[i])
+			case r.Count >= 0:
+				rest -= r.Count
+			default:
+				hidden++
+				hiddenSum += orig[i]
+			}
+		}
+		if tab.Total >= 0 && hidden > 0 && (hidden == 1 || rest < k) {
+			t.Fatalf("table %d: the total less the shown rows leaves %d for %d hidden rows: %v → %+v", n, rest, hidden, orig, tab.Rows)
+		}
+	}
+}
