@@ -56,13 +56,15 @@ fuzz:
 
 ## bench: throughput and peak memory per stage next to DuckDB's own CSV load,
 ## each connector, the match stage at province scale (3M persons, 1M records),
-## the inbox page's latency with 1M alerts in the store, and the rule pack over
-## 10M department rows and 3M registry persons
+## the inbox page's latency with 1M alerts in the store, the rule pack over
+## 10M department rows and 3M registry persons, and the analysts' side at that
+## scale with 24 months of history (publish, cohort queries, Flight SQL)
 bench: build
 	./$(BIN) bench
 	./$(BIN) bench --match
 	./$(BIN) bench --inbox
 	./$(BIN) bench --rules
+	./$(BIN) bench --analytics --requests 5
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 

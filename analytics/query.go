@@ -84,8 +84,13 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 		names = append(names, v)
 	}
 	sort.Strings(names)
-	if _, err := q.db.ExecContext(ctx, "SET memory_limit = "+sqlString(q.limits.Memory)); err != nil {
-		return fmt.Errorf("analytics: %w", err)
+	// An in-memory database spills to .tmp in the working directory unless
+	// told otherwise: the system's temporary directory instead.
+	for _, set := range []string{"SET memory_limit = " + sqlString(q.limits.Memory),
+		"SET temp_directory = " + sqlString(filepath.Join(os.TempDir(), "safetynet-analytics"))} {
+		if _, err := q.db.ExecContext(ctx, set); err != nil {
+			return fmt.Errorf("analytics: %w", err)
+		}
 	}
 	within := len(regionPrefix) > countyDigits // finer than a partition: copy its rows in
 	for _, v := range names {
