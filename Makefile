@@ -2,9 +2,6 @@
 GO      ?= go
 BIN     := bin/safetynet
 ADDR    ?= :8080
-# DuckDB's own Arrow interface for the analysts' Arrow, Parquet and Flight SQL
-# streams; without the tag (a plain `go build`) rows are assembled into Arrow in Go.
-export GOFLAGS := -tags=duckdb_arrow
 
 .PHONY: all build demo demo-reset test deps vet fuzz bench bench-big clean echarts
 

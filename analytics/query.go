@@ -29,6 +29,7 @@ var DefaultLimits = Limits{Rows: 10_000, Timeout: 30 * time.Second, Memory: "256
 // Querier runs analyst queries over one snapshot, for one region scope.
 type Querier struct {
 	db       *sql.DB
+	spool    string // where Records' results are written and read back
 	Snapshot string
 	Manifest *Manifest
 	limits   Limits
@@ -67,9 +68,14 @@ func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, 
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1) // one connection: the settings below hold for every query
-	q := &Querier{db: db, Snapshot: snap, Manifest: man, limits: lim}
-	if err := q.attach(ctx, snap, regionPrefix); err != nil {
+	spool, err := os.MkdirTemp("", "safetynet-query-")
+	if err != nil {
 		db.Close()
+		return nil, fmt.Errorf("analytics: %w", err)
+	}
+	q := &Querier{db: db, spool: spool, Snapshot: snap, Manifest: man, limits: lim}
+	if err := q.attach(ctx, snap, regionPrefix); err != nil {
+		q.Close()
 		return nil, err
 	}
 	return q, nil
@@ -119,7 +125,7 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 	settings := []string{
 		"SET threads = 2",
 		"SET parquet_metadata_cache = true", // many partition files: read each footer once
-		"SET allowed_directories = " + sqlList(allowed),
+		"SET allowed_directories = " + sqlList(append(allowed, q.spool)), // the spool: Records' own COPY
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
 	}
@@ -172,7 +178,9 @@ func (q *Querier) Query(ctx context.Context, text string) (*Result, error) {
 	if err := q.selectOnly(ctx, text); err != nil {
 		return nil, err
 	}
-	return q.run(ctx, text, q.limits.Rows)
+	// The limit inside the query: the driver materialises what a query
+	// returns before the first row is read.
+	return q.run(ctx, fmt.Sprintf("SELECT * FROM (%s\n) LIMIT %d", text, q.limits.Rows+1), q.limits.Rows)
 }
 
 // run runs a query within the time limit and returns at most maxRows
@@ -246,8 +254,12 @@ func (q *Querier) explain(ctx context.Context, err error) error {
 	return fmt.Errorf("analytics: %w", err)
 }
 
-// Close ends the querier's database.
-func (q *Querier) Close() error { return q.db.Close() }
+// Close ends the querier's database and removes its spool.
+func (q *Querier) Close() error {
+	err := q.db.Close()
+	os.RemoveAll(q.spool)
+	return err
+}
 
 func cellText(v any) string {
 	switch x := v.(type) {
