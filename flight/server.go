@@ -25,10 +25,10 @@ import (
 	"safetynet/web"
 )
 
-// sliceRows is how many rows one Flight message carries at most: a
-// DuckDB batch of 122,880 rows of the registry view is 8 MiB, twice the
-// 4 MiB a gRPC client takes by default.
-const sliceRows = 16384
+// maxMessage is how many bytes one Flight message carries at most: a
+// batch of 65,536 rows of the registry view is over 4 MiB, which a gRPC
+// client refuses by default.
+const maxMessage = 3 << 20
 
 // Server answers Flight SQL statements over the current snapshot.
 type Server struct {
@@ -152,8 +152,9 @@ func (s *Server) stream(ctx context.Context, u *web.User, q *analytics.Querier, 
 		for rr.Next() {
 			rec := rr.RecordBatch()
 			// Slices small enough for a client's default 4 MiB message limit.
-			for off := int64(0); off < rec.NumRows(); off += sliceRows {
-				part := rec.NewSlice(off, min(off+sliceRows, rec.NumRows()))
+			step := max(1, rec.NumRows()*maxMessage/max(recordBytes(rec), 1))
+			for off := int64(0); off < rec.NumRows(); off += step {
+				part := rec.NewSlice(off, min(off+step, rec.NumRows()))
 				select {
 				case ch <- flight.StreamChunk{Data: part}:
 					rows += part.NumRows()
@@ -188,4 +189,24 @@ func refusal(err error) error {
 		return status.Error(codes.PermissionDenied, err.Error())
 	}
 	return status.Error(codes.InvalidArgument, err.Error())
+}
+
+// recordBytes is about how many bytes a record batch's buffers hold.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	var add func(d arrow.ArrayData)
+	add = func(d arrow.ArrayData) {
+		for _, b := range d.Buffers() {
+			if b != nil {
+				n += int64(b.Len())
+			}
+		}
+		for _, c := range d.Children() {
+			add(c)
+		}
+	}
+	for _, c := range rec.Columns() {
+		add(c.Data())
+	}
+	return n
 }
