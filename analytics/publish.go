@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -114,8 +113,7 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man 
 }
 
 func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Options, man *Manifest) error {
-	q := strings.NewReplacer("{{key}}", "'"+opt.Key+"'", "{{months}}", strconv.Itoa(opt.Months),
-		"{{now}}", "'"+opt.Now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
+	q := v.Render(opt.Key, opt.Months, opt.Now)
 	out := filepath.Join(dir, v.Name)
 	if err := copyPartitioned(ctx, db, q, out); err != nil {
 		return fmt.Errorf("analytics: publish %s: %w", v.Name, err)

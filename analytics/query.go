@@ -23,7 +23,7 @@ type Limits struct {
 	Memory  string        // DuckDB's memory_limit for the query's database
 }
 
-// DefaultLimits are the CLI's and the web's unless they say otherwise.
+// DefaultLimits are what Open uses when it is given zero Limits.
 var DefaultLimits = Limits{Rows: 10_000, Timeout: 30 * time.Second, Memory: "256MB"}
 
 // Querier runs analyst queries over one snapshot, for one region scope.
@@ -68,6 +68,9 @@ func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, 
 	}
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(1) // one connection: the settings below hold for every query
+	if lim == (Limits{}) {
+		lim = DefaultLimits
+	}
 	spool, err := os.MkdirTemp("", "safetynet-query-")
 	if err != nil {
 		db.Close()
@@ -253,6 +256,9 @@ func (q *Querier) explain(ctx context.Context, err error) error {
 	}
 	return fmt.Errorf("analytics: %w", err)
 }
+
+// Limits are the bounds the querier's queries run within.
+func (q *Querier) Limits() Limits { return q.limits }
 
 // Close ends the querier's database and removes its spool.
 func (q *Querier) Close() error {

@@ -1,6 +1,9 @@
 package analytics
 
-import "sort"
+import (
+	"sort"
+	"strconv"
+)
 
 // Counts an aggregates-only analyst may not see: below k, shown as "<k";
 // or hidden so that no other count can be worked out from the totals,
@@ -9,6 +12,26 @@ const (
 	Small  = -1
 	Hidden = -2
 )
+
+// ShowCount is a count as a reader sees it: the number, "<k" for Small
+// or "×" for Hidden.
+func ShowCount(n, k int) string {
+	switch n {
+	case Small:
+		return "<" + strconv.Itoa(k)
+	case Hidden:
+		return "×"
+	}
+	return strconv.Itoa(n)
+}
+
+// ShowHours is a median of hours to one decimal, or "×" when hidden.
+func ShowHours(h float64) string {
+	if h < 0 {
+		return "×"
+	}
+	return strconv.FormatFloat(h, 'f', 1, 64)
+}
 
 // SuppressFunnel hides the counts of a funnel table that could reveal
 // fewer than k alerts, for analysts who see aggregates only:

@@ -1,5 +1,11 @@
 package analytics
 
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
 // View is one published analyst view: its name, what each row is, and
 // the query over the store that makes it. Every view has the partition
 // columns region (the 6-digit county) and month (YYYY-MM). In the
@@ -9,6 +15,13 @@ package analytics
 // the same key in every view.
 type View struct {
 	Name, Doc, SQL string
+}
+
+// Render is the view's query with its placeholders filled in: the key
+// (checked by Publish to be a safe literal), the months and the time.
+func (v View) Render(key string, months int, now time.Time) string {
+	return strings.NewReplacer("{{key}}", "'"+key+"'", "{{months}}", strconv.Itoa(months),
+		"{{now}}", "'"+now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
 }
 
 // Views are the published analyst views.

@@ -146,7 +146,7 @@ func copyViews(ctx context.Context, db *store.DB, out, key string, months int, n
 	}
 	total := 0
 	for _, v := range analytics.Views {
-		q := strings.NewReplacer("{{key}}", "'"+key+"'", "{{months}}", strconv.Itoa(months), "{{now}}", "'"+now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
+		q := v.Render(key, months, now)
 		var n int
 		file := filepath.Join(out, v.Name+".parquet")
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", q, file)); err != nil {

@@ -81,11 +81,7 @@ func userOf(ctx context.Context) (*web.User, error) {
 }
 
 func (s *Server) open(ctx context.Context, u *web.User) (*analytics.Querier, error) {
-	lim := s.Limits
-	if lim.Rows == 0 {
-		lim = analytics.DefaultLimits
-	}
-	q, err := analytics.Open(ctx, s.Dir, u.RegionPrefix, lim)
+	q, err := analytics.Open(ctx, s.Dir, u.RegionPrefix, s.Limits)
 	if err != nil {
 		return nil, status.Error(codes.Unavailable, err.Error())
 	}
@@ -134,21 +130,28 @@ func (s *Server) DoGetStatement(ctx context.Context, cmd flightsql.StatementQuer
 	if err != nil {
 		return nil, nil, err
 	}
-	schema, err := q.Schema(ctx, text)
-	if err != nil {
-		q.Close()
-		return nil, nil, refusal(err)
-	}
 	ch := make(chan flight.StreamChunk, 2)
-	go s.stream(ctx, u, q, text, ch)
-	return schema, ch, nil
+	ready := make(chan *arrow.Schema, 1) // the schema once the result is ready, nil if it never is
+	go s.stream(ctx, u, q, text, ch, ready)
+	if schema := <-ready; schema != nil {
+		return schema, ch, nil
+	}
+	chunk := <-ch // the query failed before its first row: the reason, then the closed channel
+	return nil, nil, chunk.Err
 }
 
-func (s *Server) stream(ctx context.Context, u *web.User, q *analytics.Querier, text string, ch chan<- flight.StreamChunk) {
+// stream runs the query and sends its batches; ready learns the schema
+// when the result is ready, or nil when the query failed before that
+// (then the only chunk is its error and nothing is audited here: the
+// statement's FlightInfo call audited the refusal).
+func (s *Server) stream(ctx context.Context, u *web.User, q *analytics.Querier, text string, ch chan<- flight.StreamChunk, ready chan<- *arrow.Schema) {
 	defer close(ch)
 	defer q.Close()
 	var rows int64
+	started := false
 	err := q.Records(ctx, text, func(rr array.RecordReader) error {
+		started = true
+		ready <- rr.Schema()
 		for rr.Next() {
 			rec := rr.RecordBatch()
 			// Slices small enough for a client's default 4 MiB message limit.
@@ -166,6 +169,11 @@ func (s *Server) stream(ctx context.Context, u *web.User, q *analytics.Querier, 
 		}
 		return nil
 	})
+	if !started {
+		ready <- nil
+		ch <- flight.StreamChunk{Err: refusal(err)}
+		return
+	}
 	outcome := fmt.Sprintf("%d rows", rows)
 	if err != nil {
 		outcome = fmt.Sprintf("failed after %d rows: %v", rows, err)

@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"safetynet/analytics"
 	"safetynet/regions"
@@ -37,11 +37,7 @@ func (s *Server) querier(ctx context.Context, u *User) (*analytics.Querier, erro
 	if q, ok := s.queriers[key]; ok {
 		return q, nil
 	}
-	lim := s.Analytics.Limits
-	if lim.Rows == 0 {
-		lim = analytics.DefaultLimits
-	}
-	q, err := analytics.Open(ctx, s.Analytics.Dir, u.RegionPrefix, lim)
+	q, err := analytics.Open(ctx, s.Analytics.Dir, u.RegionPrefix, s.Analytics.Limits)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +139,17 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, u *User) 
 		return
 	}
 	data.Snapshot = q.Manifest
-	total, byRule, err := s.funnel(r.Context(), q, "rule", data.K, t)
+	all, err := funnelTotal(r.Context(), q)
+	var total funnelRowView
+	var byRule funnelView
 	if err == nil {
-		_, data.ByTownship, err = s.funnel(r.Context(), q, "region", data.K, t)
+		total, byRule, err = s.funnel(r.Context(), q, "rule", all, data.K, t)
 	}
 	if err == nil {
-		_, data.ByMonth, err = s.funnel(r.Context(), q, "month", data.K, t)
+		_, data.ByTownship, err = s.funnel(r.Context(), q, "region", all, data.K, t)
+	}
+	if err == nil {
+		_, data.ByMonth, err = s.funnel(r.Context(), q, "month", all, data.K, t)
 	}
 	if err != nil {
 		s.internal(w, r, u, err)
@@ -177,25 +178,29 @@ func (s *Server) analyticsHome(w http.ResponseWriter, r *http.Request, u *User) 
 }
 
 // funnel is the funnel grouped by `by`, suppressed at k, with its total.
-func (s *Server) funnel(ctx context.Context, q *analytics.Querier, by string, k int, t func(string) string) (funnelRowView, funnelView, error) {
+// all is the unsuppressed total (funnelTotal), counted once for every
+// grouping of a page.
+func (s *Server) funnel(ctx context.Context, q *analytics.Querier, by string, all analytics.FunnelRow, k int, t func(string) string) (funnelRowView, funnelView, error) {
 	rows, err := q.Funnel(ctx, by)
 	if err != nil {
 		return funnelRowView{}, funnelView{}, err
 	}
-	all, err := q.Funnel(ctx, "all")
-	if err != nil {
-		return funnelRowView{}, funnelView{}, err
-	}
-	if len(all) == 0 {
-		all = []analytics.FunnelRow{{Group: "all"}}
-	}
-	rows = append(rows, all...)
+	rows = append(rows, all)
 	analytics.SuppressFunnel(rows, k)
 	view := funnelView{By: by}
 	for _, row := range rows[:len(rows)-1] {
 		view.Rows = append(view.Rows, funnelRowView{FunnelRow: row, Label: s.groupLabel(by, row.Group, t)})
 	}
 	return funnelRowView{FunnelRow: rows[len(rows)-1], Label: t("total")}, view, nil
+}
+
+// funnelTotal is the funnel of all the snapshot's alerts, not suppressed.
+func funnelTotal(ctx context.Context, q *analytics.Querier) (analytics.FunnelRow, error) {
+	all, err := q.Funnel(ctx, "all")
+	if err != nil || len(all) == 0 {
+		return analytics.FunnelRow{Group: "all"}, err
+	}
+	return all[0], nil
 }
 
 // groupLabel names a funnel group: a rule's title, a township's name.
@@ -258,7 +263,7 @@ func (s *Server) cohortPage(w http.ResponseWriter, r *http.Request, u *User) {
 	region := cohortRegion(r, u, c)
 	month := r.URL.Query().Get("month")
 	page := cohortPage{Cohort: c, Versions: versions, K: s.k(u), Months: c.Definition.Period.Months(q.Latest()), Snapshot: q.Manifest}
-	if month != "" && !containsString(page.Months, month) {
+	if month != "" && !slices.Contains(page.Months, month) {
 		month = ""
 	}
 	page.Table, err = q.CountByRegion(r.Context(), &c.Definition, region, month)
@@ -341,15 +346,6 @@ func (s *Server) cohortOf(w http.ResponseWriter, r *http.Request, u *User) (*ana
 	return c, versions, true
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // regionChoices are the regions of the snapshot in the user's scope, from
 // county to village, named, in tree order: what the form offers.
 func regionChoices(ctx context.Context, q *analytics.Querier, scope string) []regionChoice {
@@ -378,8 +374,6 @@ type regionChoice struct {
 	Depth      int
 }
 
-func monthsAgo(n int) string { return time.Now().AddDate(0, -n, 0).Format("2006-01") }
-
 // exportFunnel writes the funnel by rule, township or month (?by=), with
 // its total, suppressed as on the landing page, as XLSX or CSV.
 func (s *Server) exportFunnel(w http.ResponseWriter, r *http.Request, u *User) {
@@ -388,7 +382,7 @@ func (s *Server) exportFunnel(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	by, format := r.URL.Query().Get("by"), r.URL.Query().Get("format")
-	if !containsString(analytics.FunnelBy, by) || (format != "csv" && format != "xlsx") {
+	if !slices.Contains(analytics.FunnelBy, by) || (format != "csv" && format != "xlsx") {
 		s.fail(w, r, u, http.StatusBadRequest, "e.bad_format")
 		return
 	}
@@ -399,7 +393,12 @@ func (s *Server) exportFunnel(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	t := translator(lang(w, r))
 	k := s.k(u)
-	total, view, err := s.funnel(r.Context(), q, by, k, t)
+	all, err := funnelTotal(r.Context(), q)
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
+	total, view, err := s.funnel(r.Context(), q, by, all, k, t)
 	if err != nil {
 		s.internal(w, r, u, err)
 		return
@@ -407,18 +406,11 @@ func (s *Server) exportFunnel(w http.ResponseWriter, r *http.Request, u *User) {
 	header := []string{t("funnel_by_" + by), t("f.raised"), t("f.dispatched"), t("f.visited"), t("f.in_time"), t("f.helped"), t("f.changed"), t("f.median_hours"), t("snapshot")}
 	var rows [][]string
 	for _, f := range append(view.Rows, total) {
-		rows = append(rows, []string{f.Label, countText(f.Raised, k), countText(f.Dispatched, k), countText(f.Visited, k), countText(f.InTime, k),
-			countText(f.Helped, k), countText(f.Changed, k), hoursText(f.MedianHoursToVisit), q.Manifest.Name})
+		rows = append(rows, []string{f.Label, analytics.ShowCount(f.Raised, k), analytics.ShowCount(f.Dispatched, k), analytics.ShowCount(f.Visited, k), analytics.ShowCount(f.InTime, k),
+			analytics.ShowCount(f.Helped, k), analytics.ShowCount(f.Changed, k), analytics.ShowHours(f.MedianHoursToVisit), q.Manifest.Name})
 	}
 	s.audit(r.Context(), u.Name, "funnel_export", "snapshot:"+q.Manifest.Name, fmt.Sprintf("by=%s format=%s suppress=%d", by, format, k))
 	if err := writeTable(w, format, "funnel-"+by, header, rows); err != nil {
 		s.Log.Error("funnel export", "err", err)
 	}
-}
-
-func hoursText(h float64) string {
-	if h < 0 {
-		return "×"
-	}
-	return strconv.FormatFloat(h, 'f', 1, 64)
 }

@@ -31,14 +31,7 @@ func (s *Server) sqlForm(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	s.render(w, r, "sql", u, http.StatusOK, sqlPage{Query: "SELECT month, tier, count(*) AS persons FROM registry_months GROUP BY ALL ORDER BY ALL",
-		Snapshot: q.Manifest, Limits: s.limits(), Formats: []string{"csv", "xlsx", "parquet", "arrow"}})
-}
-
-func (s *Server) limits() analytics.Limits {
-	if s.Analytics.Limits.Rows == 0 {
-		return analytics.DefaultLimits
-	}
-	return s.Analytics.Limits
+		Snapshot: q.Manifest, Limits: q.Limits(), Formats: []string{"csv", "xlsx", "parquet", "arrow"}})
 }
 
 // sqlRun runs the query; every query is audited with its text, its
@@ -70,7 +63,7 @@ func (s *Server) sqlRun(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	res, err := q.Query(r.Context(), text)
-	page := sqlPage{Query: text, Result: res, Snapshot: q.Manifest, Limits: s.limits(), Formats: []string{"csv", "xlsx", "parquet", "arrow"}}
+	page := sqlPage{Query: text, Result: res, Snapshot: q.Manifest, Limits: q.Limits(), Formats: []string{"csv", "xlsx", "parquet", "arrow"}}
 	outcome := "refused: " + fmt.Sprint(err)
 	if err == nil {
 		outcome = fmt.Sprintf("%d rows", len(res.Rows))
@@ -117,7 +110,7 @@ func (s *Server) exportCohort(w http.ResponseWriter, r *http.Request, u *User) {
 		analytics.SuppressSeries(series, k)
 		header = []string{t("month"), t("count"), t("cohort_version")}
 		for _, m := range series {
-			rows = append(rows, []string{m.Month, countText(m.Count, k), version})
+			rows = append(rows, []string{m.Month, analytics.ShowCount(m.Count, k), version})
 		}
 	} else {
 		table, err := q.CountByRegion(r.Context(), &c.Definition, region, r.URL.Query().Get("month"))
@@ -128,23 +121,12 @@ func (s *Server) exportCohort(w http.ResponseWriter, r *http.Request, u *User) {
 		analytics.SuppressRegions(table, k)
 		header = []string{t("region_code"), t("region_name"), t("month"), t("count"), t("cohort_version")}
 		for _, row := range table.Rows {
-			rows = append(rows, []string{row.Code, regionLabel(row.Code, t), table.Month, countText(row.Count, k), version})
+			rows = append(rows, []string{row.Code, regionLabel(row.Code, t), table.Month, analytics.ShowCount(row.Count, k), version})
 		}
-		rows = append(rows, []string{table.Parent.Code, t("total"), table.Month, countText(table.Total, k), version})
+		rows = append(rows, []string{table.Parent.Code, t("total"), table.Month, analytics.ShowCount(table.Total, k), version})
 	}
 	s.audit(r.Context(), u.Name, "cohort_export", fmt.Sprintf("cohort:%d v%d", c.ID, c.Version), fmt.Sprintf("region=%s format=%s suppress=%d", region, format, k))
 	if err := writeTable(w, format, fmt.Sprintf("cohort-%d-v%d", c.ID, c.Version), header, rows); err != nil {
 		s.Log.Error("cohort export", "err", err)
 	}
-}
-
-// countText shows a count, or what suppression put in its place.
-func countText(n, k int) string {
-	switch n {
-	case analytics.Small:
-		return "<" + strconv.Itoa(k)
-	case analytics.Hidden:
-		return "×"
-	}
-	return strconv.Itoa(n)
 }

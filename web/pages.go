@@ -9,11 +9,13 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"safetynet/alerts"
+	"safetynet/analytics"
 	"safetynet/ingest"
 	"safetynet/match"
 )
@@ -33,11 +35,11 @@ func (s *Server) parseTemplates() error {
 		"list4": func(a, b, c, d string) []string { return []string{a, b, c, d} },
 		"add":   func(a, b, c int) int { return a + b + c },
 		"list5": func(a, b, c, d, e string) []string { return []string{a, b, c, d, e} },
-		"count": countText,
+		"count": analytics.ShowCount,
 		"list2": func(a, b any) []any { return []any{a, b} },
 		"list3": func(a, b, c string) []string { return []string{a, b, c} },
-		"hours": hoursText,
-		"has":   func(list []string, s string) bool { return containsString(list, s) },
+		"hours": analytics.ShowHours,
+		"has":   slices.Contains[[]string],
 		"deref": func(p *int) string {
 			if p == nil {
 				return ""

@@ -128,28 +128,10 @@ func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.ToUpper(*by)+"\tRAISED\tDISPATCHED\tVISITED\tIN TIME\tHELPED\tENROLLED OR CHANGED\tMEDIAN HOURS TO VISIT\t")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, count(r.Raised, k), count(r.Dispatched, k), count(r.Visited, k),
-			count(r.InTime, k), count(r.Helped, k), count(r.Changed, k), hours(r.MedianHoursToVisit))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, analytics.ShowCount(r.Raised, k), analytics.ShowCount(r.Dispatched, k), analytics.ShowCount(r.Visited, k),
+			analytics.ShowCount(r.InTime, k), analytics.ShowCount(r.Helped, k), analytics.ShowCount(r.Changed, k), analytics.ShowHours(r.MedianHoursToVisit))
 	}
 	tw.Flush()
 	fmt.Printf("\nsnapshot %s; ENROLLED OR CHANGED: a person found outside the registry is a member in a later month, or a household's tier or benefit changed after the alert\n", q.Manifest.Name)
 	return nil
-}
-
-// count shows a funnel count, or what suppression put in its place.
-func count(n, k int) string {
-	switch n {
-	case analytics.Small:
-		return fmt.Sprintf("<%d", k)
-	case analytics.Hidden:
-		return "×"
-	}
-	return fmt.Sprint(n)
-}
-
-func hours(h float64) string {
-	if h < 0 {
-		return "×"
-	}
-	return fmt.Sprintf("%.1f", h)
 }
