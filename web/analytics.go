@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -50,6 +49,7 @@ func (s *Server) querier(ctx context.Context, u *User) (*analytics.Querier, erro
 		old := s.querierKeys[0]
 		s.querierKeys = s.querierKeys[1:]
 		s.queriers[old].Close()
+		delete(s.regionLists, s.queriers[old])
 		delete(s.queriers, old)
 	}
 	return q, nil
@@ -346,6 +346,28 @@ func (s *Server) cohortOf(w http.ResponseWriter, r *http.Request, u *User) (*ana
 	return c, versions, true
 }
 
+// regionsFor is the form's region tree for a querier: read from the
+// snapshot once per snapshot and scope, not on every form.
+func (s *Server) regionsFor(ctx context.Context, q *analytics.Querier, scope string) []regionChoice {
+	s.queriersMu.Lock()
+	list, ok := s.regionLists[q]
+	s.queriersMu.Unlock()
+	if ok {
+		return list
+	}
+	list = regionChoices(ctx, q, scope)
+	if list == nil { // none, or the query failed: ask again next time
+		return nil
+	}
+	s.queriersMu.Lock()
+	if s.regionLists == nil {
+		s.regionLists = map[*analytics.Querier][]regionChoice{}
+	}
+	s.regionLists[q] = list
+	s.queriersMu.Unlock()
+	return list
+}
+
 // regionChoices are the regions of the snapshot in the user's scope, from
 // county to village, named, in tree order: what the form offers.
 func regionChoices(ctx context.Context, q *analytics.Querier, scope string) []regionChoice {
@@ -365,8 +387,7 @@ func regionChoices(ctx context.Context, q *analytics.Querier, scope string) []re
 			out = append(out, regionChoice{Code: v[:l], Depth: l / 3, Name: regions.Name(v[:l])})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Code < out[j].Code })
-	return out
+	return out // in code order already: the villages are, and each prefix comes before them
 }
 
 type regionChoice struct {

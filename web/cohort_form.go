@@ -33,7 +33,7 @@ func (s *Server) formFor(ctx context.Context, q *analytics.Querier, u *User, nam
 		States:   []string{alerts.StatusNew, alerts.StatusDispatched, alerts.StatusVisited, alerts.StatusResolved, alerts.StatusDismissed},
 		Outcomes: alerts.Outcomes, RecordLevel: u.Role.RecordLevel()}
 	if q != nil {
-		f.Regions = regionChoices(ctx, q, u.RegionPrefix)
+		f.Regions = s.regionsFor(ctx, q, u.RegionPrefix)
 	}
 	return f
 }
@@ -101,8 +101,6 @@ func (s *Server) saveCohort(w http.ResponseWriter, r *http.Request, u *User) {
 	d := definitionFrom(r.PostForm)
 	name := r.PostForm.Get("name")
 	q, qerr := s.querier(r.Context(), u)
-	if qerr == nil {
-	}
 	refuse := func(msg string) {
 		f := s.formFor(r.Context(), q, u, name, d)
 		f.Error = msg

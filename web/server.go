@@ -50,6 +50,7 @@ type Server struct {
 	queriersMu  sync.Mutex
 	queriers    map[string]*analytics.Querier
 	querierKeys []string // oldest first
+	regionLists map[*analytics.Querier][]regionChoice
 	limiterMu   sync.Mutex
 	logins      *loginLimiter
 }
