@@ -3,7 +3,9 @@ package analytics
 import (
 	"context"
 	"fmt"
-	"strconv"
+	"maps"
+	"slices"
+	"strings"
 
 	"safetynet/regions"
 )
@@ -51,18 +53,24 @@ func (q *Querier) CountByRegion(ctx context.Context, d *Definition, parent, mont
 	if len(parent) >= 4 && level < 6 { // a city's rows are its counties
 		level = 6
 	}
-	text := fmt.Sprintf(`WITH c AS (%s)
-SELECT left(village, %d) AS code, count(DISTINCT unit) FROM c
-WHERE month = %s AND starts_with(village, %s) GROUP BY ALL ORDER BY code`, d.unitsSQL([]string{month}), level, sqlString(month), sqlString(parent))
-	res, err := q.runCohort(ctx, d, text)
+	months := d.Period.Months(q.Latest())
+	if !slices.Contains(months, month) {
+		months = []string{month}
+	}
+	counts, err := q.unitCounts(ctx, d, months)
 	if err != nil {
 		return nil, err
 	}
+	byCode := map[string]int{}
+	for _, v := range counts[month] {
+		if strings.HasPrefix(v.village, parent) && len(v.village) >= level {
+			byCode[v.village[:level]] += v.n
+		}
+	}
 	t := &RegionTable{Month: month, Parent: regions.Region{Code: parent, Name: regions.Name(parent)}, Level: level}
-	for _, r := range res.Rows {
-		n, _ := strconv.Atoi(r[1])
-		t.Rows = append(t.Rows, RegionCount{Code: r[0], Name: regions.Name(r[0]), Count: n})
-		t.Total += n
+	for _, code := range slices.Sorted(maps.Keys(byCode)) {
+		t.Rows = append(t.Rows, RegionCount{Code: code, Name: regions.Name(code), Count: byCode[code]})
+		t.Total += byCode[code]
 	}
 	return t, nil
 }
@@ -73,17 +81,19 @@ func (q *Querier) Series(ctx context.Context, d *Definition, region string) ([]M
 		return nil, fmt.Errorf("analytics: region %q is not a region-code prefix", region)
 	}
 	months := d.Period.Months(q.Latest())
-	text := fmt.Sprintf(`WITH c AS (%s), m AS (SELECT unnest(%s) AS month)
-SELECT m.month, count(DISTINCT c.unit) FROM m LEFT JOIN c ON c.month = m.month AND starts_with(c.village, %s)
-GROUP BY m.month ORDER BY m.month`, d.unitsSQL(months), sqlList(months), sqlString(region))
-	res, err := q.runCohort(ctx, d, text)
+	counts, err := q.unitCounts(ctx, d, months)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]MonthCount, 0, len(res.Rows))
-	for _, r := range res.Rows {
-		n, _ := strconv.Atoi(r[1])
-		out = append(out, MonthCount{Month: r[0], Count: n})
+	out := make([]MonthCount, 0, len(months))
+	for _, m := range months {
+		n := 0
+		for _, v := range counts[m] {
+			if strings.HasPrefix(v.village, region) {
+				n += v.n
+			}
+		}
+		out = append(out, MonthCount{Month: m, Count: n})
 	}
 	return out, nil
 }

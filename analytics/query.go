@@ -33,6 +33,7 @@ type Querier struct {
 	Snapshot string
 	Manifest *Manifest
 	limits   Limits
+	counts   countsCache // cohorts counted by month and village
 }
 
 // Result is what a query returned.

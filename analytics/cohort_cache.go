@@ -1,0 +1,115 @@
+package analytics
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// unitCounts is a cohort counted by month and village, each unit placed
+// in one village a month (the smallest code when the data has it in
+// two), so that the villages of any region add up to the region's count.
+// It is all a drill-down or a series needs: a few numbers per village
+// and month, where the cohort's rows are millions.
+type unitCounts map[string][]villageCount // by month
+
+type villageCount struct {
+	village string
+	n       int
+}
+
+// countsCache keeps the unit counts of the last cohorts asked for. The
+// snapshot under a querier never changes, so an entry is never stale;
+// an edit of a cohort is another definition and so another entry.
+type countsCache struct {
+	mu      sync.Mutex
+	entries map[string]*countsEntry
+	order   []string // oldest first
+}
+
+type countsEntry struct {
+	done   chan struct{} // closed once counts or err is set
+	counts unitCounts
+	err    error
+}
+
+// maxCachedCohorts bounds the cache: an entry is a few hundred thousand
+// numbers at most (months × villages).
+const maxCachedCohorts = 64
+
+// unitCounts counts the cohort in months, once per querier: a request
+// that asks while another computes the same counts waits for them.
+func (q *Querier) unitCounts(ctx context.Context, d *Definition, months []string) (unitCounts, error) {
+	key, err := countsKey(d, months)
+	if err != nil {
+		return nil, err
+	}
+	c := &q.counts
+	c.mu.Lock()
+	e, ok := c.entries[key]
+	if !ok {
+		e = &countsEntry{done: make(chan struct{})}
+		if c.entries == nil {
+			c.entries = map[string]*countsEntry{}
+		}
+		c.entries[key] = e
+		c.order = append(c.order, key)
+		if len(c.order) > maxCachedCohorts {
+			delete(c.entries, c.order[0])
+			c.order = c.order[1:]
+		}
+	}
+	c.mu.Unlock()
+	if ok {
+		select {
+		case <-e.done:
+			return e.counts, e.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	e.counts, e.err = q.countUnits(ctx, d, months)
+	close(e.done)
+	if e.err != nil { // not kept: the next request tries again
+		c.mu.Lock()
+		if c.entries[key] == e {
+			delete(c.entries, key)
+		}
+		c.mu.Unlock()
+	}
+	return e.counts, e.err
+}
+
+func countsKey(d *Definition, months []string) (string, error) {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return "", fmt.Errorf("analytics: %w", err)
+	}
+	h := sha256.Sum256(append(append(b, '|'), strings.Join(months, ",")...))
+	return hex.EncodeToString(h[:]), nil
+}
+
+// countUnits runs the cohort's one query over the snapshot.
+func (q *Querier) countUnits(ctx context.Context, d *Definition, months []string) (unitCounts, error) {
+	text := fmt.Sprintf(`WITH c AS (%s),
+u AS (SELECT month, unit, min(village) AS village FROM c WHERE unit IS NOT NULL GROUP BY month, unit)
+SELECT month, village, count(*) FROM u GROUP BY month, village`, d.unitsSQL(months))
+	res, err := q.runCohort(ctx, d, text)
+	if err != nil {
+		return nil, err
+	}
+	out := unitCounts{}
+	for _, r := range res.Rows {
+		n, err := strconv.Atoi(r[2])
+		if err != nil {
+			return nil, fmt.Errorf("analytics: a count %q: %w", r[2], err)
+		}
+		out[r[0]] = append(out[r[0]], villageCount{village: r[1], n: n})
+	}
+	return out, nil
+}
