@@ -113,3 +113,24 @@ SELECT month, village, count(*) FROM u GROUP BY month, village`, d.unitsSQL(mont
 	}
 	return out, nil
 }
+
+// Counted says whether the cohort's counts over its period are kept, so
+// that a page asking for them will not pass over the snapshot again.
+func (q *Querier) Counted(d *Definition) bool {
+	key, err := countsKey(d, d.Period.Months(q.Latest()))
+	if err != nil {
+		return false
+	}
+	q.counts.mu.Lock()
+	e, ok := q.counts.entries[key]
+	q.counts.mu.Unlock()
+	if !ok {
+		return false
+	}
+	select {
+	case <-e.done:
+		return e.err == nil
+	default:
+		return false
+	}
+}

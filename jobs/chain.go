@@ -40,6 +40,9 @@ type Chain struct {
 	// Progress, when set, hears how far ingest is in each file (the CLI
 	// draws a progress line with it when stdout is a terminal).
 	Progress func(source, file string, rows int)
+	// Published, when set, hears of each new analytic snapshot (serve
+	// counts the saved cohorts on it ahead of the analysts' first page).
+	Published func(snapshot string)
 
 	mu sync.Mutex // one run at a time
 }
@@ -218,6 +221,9 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 		return err
 	}
 	c.Log.Info("analytic snapshot published", "snapshot", man.Name, "rows", man.Views)
+	if c.Published != nil {
+		c.Published(man.Name)
+	}
 	return nil
 }
 

@@ -28,6 +28,7 @@ import (
 // site is a county run through the pipeline and served on loopback.
 type site struct {
 	srv    *httptest.Server
+	server *Server
 	chain  *jobs.Chain
 	county *synth.County
 }
@@ -76,7 +77,7 @@ func newSite(t *testing.T) *site {
 	}
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &site{srv: srv, chain: chain, county: county}
+	return &site{srv: srv, server: s, chain: chain, county: county}
 }
 
 // client returns an HTTP client that keeps cookies and does not follow redirects.

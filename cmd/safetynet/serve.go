@@ -53,12 +53,6 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 // serve runs the scheduler and the web server until ctx ends. ready, if
 // set, is called once the listener is open.
 func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string, ready func(url string)) error {
-	cr, err := chain.Schedule(ctx)
-	if err != nil {
-		return err
-	}
-	defer func() { <-cr.Stop().Done() }()
-
 	var cs []prometheus.Collector
 	cs = append(cs, ingest.Collectors(chain.DB)...)
 	cs = append(cs, alerts.Collectors(chain.DB)...)
@@ -72,6 +66,12 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	if err != nil {
 		return err
 	}
+	chain.Published = func(string) { go srv.WarmCohorts(ctx) }
+	cr, err := chain.Schedule(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() { <-cr.Stop().Done() }()
 	if fa := chain.Cfg.Analytics.Flight; fa != "" {
 		fs := &flight.Server{DB: chain.DB, Dir: chain.Cfg.Analytics.Dir, Log: log}
 		go func() {
