@@ -30,6 +30,7 @@ import (
 	"safetynet/analytics"
 	"safetynet/config"
 	"safetynet/flight"
+	"safetynet/jobs"
 	"safetynet/store"
 	"safetynet/web"
 )
@@ -42,7 +43,11 @@ type AnalyticsOptions struct {
 	Months      int // months of registry history
 	MemoryLimit string
 	Requests    int // per query kind
-	Out         io.Writer
+	// Reuse runs the query half only, on the store and snapshot a
+	// previous run left in Dir (to measure a change to the queries
+	// without building a province again).
+	Reuse bool
+	Out   io.Writer
 }
 
 // historyFill gives the registry Months of history: every version starts
@@ -71,6 +76,9 @@ var historyFill = []string{
 // loopback client next to the same queries run in-process, and Flight
 // SQL's stream next to DuckDB's own Arrow reader.
 func RunAnalytics(ctx context.Context, opt AnalyticsOptions) error {
+	if opt.Reuse {
+		return reuseAnalytics(ctx, opt)
+	}
 	t := time.Now()
 	db, rows, _, err := scaleStore(ctx, filepath.Join(opt.Dir, "analytics"), RulesOptions{Persons: opt.Persons, Rows: opt.Rows, MemoryLimit: opt.MemoryLimit})
 	if err != nil {
@@ -129,6 +137,22 @@ func RunAnalytics(ctx context.Context, opt AnalyticsOptions) error {
 	return queryLatencies(ctx, opt, db, pack, dir)
 }
 
+// reuseAnalytics opens the store and snapshot of a previous run and
+// measures the queries only.
+func reuseAnalytics(ctx context.Context, opt AnalyticsOptions) error {
+	dir := filepath.Join(opt.Dir, "analytics")
+	if _, _, err := analytics.Current(filepath.Join(dir, "snapshot")); err != nil {
+		return fmt.Errorf("bench: --reuse needs a previous --analytics run in %s: %w", opt.Dir, err)
+	}
+	db, err := jobs.OpenStore(ctx, filepath.Join(dir, "store.duckdb"), web.Migrations())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pack, _ := alerts.LoadPack(nil)
+	return queryLatencies(ctx, opt, db, pack, filepath.Join(dir, "snapshot"))
+}
+
 // copyViews is the baseline: each view's query copied by DuckDB to one
 // Parquet file, nothing else.
 func copyViews(ctx context.Context, db *store.DB, out, key string, months int, now time.Time, prepare func(context.Context, *sql.Conn) error) (int, error) {
@@ -164,7 +188,7 @@ func copyViews(ctx context.Context, db *store.DB, out, key string, months int, n
 // process and over HTTP on loopback, and a Flight SQL stream.
 func queryLatencies(ctx context.Context, opt AnalyticsOptions, db *store.DB, pack *alerts.Pack, dir string) error {
 	for _, u := range [][2]string{{"ana", "analyst"}, {"rec", "record_analyst"}} {
-		if err := web.CreateUser(ctx, db, u[0], "bench-password", u[1], "", ""); err != nil {
+		if err := web.CreateUser(ctx, db, u[0], "bench-password", u[1], "", ""); err != nil && !opt.Reuse { // a reused store has them
 			return err
 		}
 	}

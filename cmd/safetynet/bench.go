@@ -29,10 +29,11 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	analyticsOnly := fs.Bool("analytics", false, "only the analysts' benchmark: publishing, cohort queries and Flight SQL at scale")
 	months := fs.Int("months", 24, "months of registry history for --analytics")
 	requests := fs.Int("requests", 20, "requests per cohort query for --analytics")
+	reuse := fs.Bool("reuse", false, "with --analytics: only the queries, on the store and snapshot of a previous run in --dir")
 	fs.Parse(args)
 	if *analyticsOnly {
 		return bench.RunAnalytics(ctx, bench.AnalyticsOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, Months: *months,
-			MemoryLimit: *rulesMemory, Requests: *requests, Out: os.Stdout})
+			MemoryLimit: *rulesMemory, Requests: *requests, Reuse: *reuse, Out: os.Stdout})
 	}
 	if *rules {
 		_, err := bench.RunRules(ctx, bench.RulesOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, MemoryLimit: *rulesMemory, Out: os.Stdout})
