@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -26,8 +27,18 @@ const (
 // Outcomes a visit can have.
 var Outcomes = []string{"assisted_application", "already_receiving", "not_eligible", "not_found", "refused", "other"}
 
-// ErrTransition is an action the alert's state does not allow.
-var ErrTransition = errors.New("not allowed from this state")
+// Refusals an action can meet, each one the user can act on; callers
+// tell them apart with errors.Is and say them in the user's language.
+var (
+	ErrTransition    = errors.New("not allowed from this state") // the alert's state does not allow the action
+	ErrOpenTwin      = errors.New("the same rule has an open alert for this subject already")
+	ErrNeedsReason   = errors.New("a dismissal needs a reason")
+	ErrBadOutcome    = errors.New("not one of the visit outcomes")
+	ErrNeedsNote     = errors.New(`the outcome "other" needs a note`)
+	ErrNoAlert       = errors.New("no such alert")
+	ErrUnknownAction = errors.New("not an action on alerts")
+	ErrNoOpenTask    = errors.New("no such open task")
+)
 
 // from lists the states each action may start from.
 var from = map[Action][]string{
@@ -53,23 +64,37 @@ func Allowed(status string) []Action {
 	return out
 }
 
+// Move is one person's action on one alert.
+type Move struct {
+	AlertID int64
+	Action  Action
+	Actor   string
+	Outcome string // a visit's: one of Outcomes
+	Note    string // what the person wrote; a dismissal's reason
+	// VisitedBy and VisitedOn are who visited and when, as a task sheet
+	// says (the actor is who uploaded it).
+	VisitedBy, VisitedOn string
+	At                   time.Time
+}
+
 // Act moves an alert on, in one transaction with its history row (who,
 // when, from what to what, why). Dismissal needs a reason, a visit an
 // outcome (and a note for "other"). Dispatching creates the visit task
 // for the household's grid, or the township queue when it has none.
-func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor, outcome, note string, now time.Time) error {
+func Act(ctx context.Context, db *store.DB, m Move) error {
+	alertID, action, actor, outcome, now := m.AlertID, m.Action, m.Actor, m.Outcome, m.At
 	target, ok := to[action]
 	if !ok {
-		return fmt.Errorf("alerts: unknown action %q", action)
+		return fmt.Errorf("alerts: %q: %w", action, ErrUnknownAction)
 	}
-	note = strings.TrimSpace(note)
+	note := strings.TrimSpace(m.Note)
 	switch {
 	case action == Dismiss && note == "":
-		return errors.New("alerts: a dismissal needs a reason")
+		return fmt.Errorf("alerts: %w", ErrNeedsReason)
 	case action == Visit && !validOutcome(outcome):
-		return fmt.Errorf("alerts: outcome %q is not one of %s", outcome, strings.Join(Outcomes, ", "))
+		return fmt.Errorf("alerts: outcome %q (want one of %s): %w", outcome, strings.Join(Outcomes, ", "), ErrBadOutcome)
 	case action == Visit && outcome == "other" && note == "":
-		return errors.New("alerts: the outcome \"other\" needs a note")
+		return fmt.Errorf("alerts: %w", ErrNeedsNote)
 	}
 	defer changed()
 	return db.Tx(ctx, func(conn *sql.Conn) error {
@@ -79,7 +104,7 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 		err := conn.QueryRowContext(ctx, `SELECT status, rule_id, subject, household_id, due_at FROM alerts WHERE alert_id = ?`, alertID).
 			Scan(&status, &rule, &subject, &household, &due)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("alerts: no alert %d", alertID)
+			return fmt.Errorf("alerts: alert %d: %w", alertID, ErrNoAlert)
 		}
 		if err != nil {
 			return err
@@ -98,7 +123,7 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 				return err
 			}
 			if other > 0 {
-				return fmt.Errorf("alerts: reopen alert %d: the same rule has an open alert for this subject already: %w", alertID, ErrTransition)
+				return fmt.Errorf("alerts: reopen alert %d: %w", alertID, ErrOpenTwin)
 			}
 		}
 		var closed any
@@ -116,11 +141,12 @@ func Act(ctx context.Context, db *store.DB, alertID int64, action Action, actor,
 				return err
 			}
 		}
-		histNote := note
+		var event Event
+		var args []string
 		if action == Visit {
-			histNote = strings.TrimSpace(outcome + " " + note)
+			event, args = EventVisited, []string{outcome, m.VisitedBy, m.VisitedOn}
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)`, alertID, now, actor, status, target, nullable(histNote)); err != nil {
+		if err := addHistory(ctx, conn, Change{At: now, Actor: actor, From: status, To: target, Event: event, Args: args, Note: note}, alertID); err != nil {
 			return err
 		}
 		switch action {
@@ -148,12 +174,38 @@ type Change struct {
 	At       time.Time
 	Actor    string
 	From, To string
-	Note     string
+	Event    Event    // what the system did, if it was the system
+	Args     []string // the event's arguments: a rule, a task and worker, an outcome
+	Note     string   // what the person wrote
+}
+
+// Event is a change the system made or recorded; its words are the
+// catalogues' "h.<event>".
+type Event string
+
+const (
+	EventRaised    Event = "raised"    // args: rule id
+	EventEscalated Event = "escalated" // overdue: to the county queue
+	EventAssigned  Event = "assigned"  // args: task id, grid worker
+	EventVisited   Event = "visited"   // args: outcome, and who visited and when from a task sheet ("" otherwise)
+)
+
+// addHistory writes one change of an alert's history.
+func addHistory(ctx context.Context, conn *sql.Conn, c Change, alertID int64) error {
+	var event, args any
+	if c.Event != "" {
+		b, _ := json.Marshal(c.Args)
+		event, args = string(c.Event), string(b)
+	}
+	_, err := conn.ExecContext(ctx, `INSERT INTO alert_history (alert_id, changed_at, actor, from_status, to_status, note, event, args)
+		VALUES (?, ?, ?, ?, ?, ?, ?, CAST(CAST(? AS JSON) AS VARCHAR[]))`, alertID, c.At, c.Actor, nullable(c.From), c.To, nullable(c.Note), event, args)
+	return err
 }
 
 // History lists an alert's state changes, oldest first.
 func History(ctx context.Context, db *store.DB, alertID int64) ([]Change, error) {
-	rows, err := db.QueryContext(ctx, `SELECT changed_at, actor, coalesce(from_status, ''), to_status, coalesce(note, '') FROM alert_history
+	rows, err := db.QueryContext(ctx, `SELECT changed_at, actor, coalesce(from_status, ''), to_status, coalesce(event, ''),
+		coalesce(CAST(to_json(args) AS VARCHAR), '[]'), coalesce(note, '') FROM alert_history
 		WHERE alert_id = ? ORDER BY changed_at, to_status`, alertID)
 	if err != nil {
 		return nil, err
@@ -162,8 +214,12 @@ func History(ctx context.Context, db *store.DB, alertID int64) ([]Change, error)
 	var out []Change
 	for rows.Next() {
 		var c Change
-		if err := rows.Scan(&c.At, &c.Actor, &c.From, &c.To, &c.Note); err != nil {
+		var args string
+		if err := rows.Scan(&c.At, &c.Actor, &c.From, &c.To, &c.Event, &args, &c.Note); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(args), &c.Args); err != nil {
+			return nil, fmt.Errorf("alerts: history of %d: %w", alertID, err)
 		}
 		out = append(out, c)
 	}

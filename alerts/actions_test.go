@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,7 +35,7 @@ func TestActionsAndHistory(t *testing.T) {
 	now := at.Add(time.Hour)
 	step := func(action Action, outcome, note string) error {
 		now = now.Add(time.Minute)
-		return Act(ctx, db, a.AlertID, action, "op1", outcome, note, now)
+		return Act(ctx, db, Move{AlertID: a.AlertID, Action: action, Actor: "op1", Outcome: outcome, Note: note, At: now})
 	}
 	if err := step(Resolve, "", ""); !errors.Is(err, ErrTransition) {
 		t.Errorf("resolving a new alert: %v", err)
@@ -84,7 +85,7 @@ func TestActionsAndHistory(t *testing.T) {
 			t.Errorf("history actor %q", c.Actor)
 		}
 		if c.To == StatusVisited {
-			visitNote = c.Note
+			visitNote = fmt.Sprint(c.Event, c.Args[:1], " ", c.Note)
 		}
 	}
 	want := "new>dispatched visited>resolved dispatched>visited resolved>new new>dismissed"
@@ -94,7 +95,7 @@ func TestActionsAndHistory(t *testing.T) {
 			t.Errorf("history %q lacks %s", got, p)
 		}
 	}
-	if visitNote != "assisted_application helped fill in the 临时救助 form" {
+	if visitNote != "visited[assisted_application] helped fill in the 临时救助 form" {
 		t.Errorf("visit note %q", visitNote)
 	}
 	// Reopening while another open alert exists for the same rule and subject is refused.
@@ -107,7 +108,7 @@ func TestActionsAndHistory(t *testing.T) {
 	if rep, err := ev.Run(ctx, asOf, now.Add(2*time.Hour)); err != nil || rep.Raised == 0 {
 		t.Fatalf("higher severity after dismissal should raise: %+v %v", rep, err)
 	}
-	if err := step(Reopen, "", ""); !errors.Is(err, ErrTransition) {
+	if err := step(Reopen, "", ""); !errors.Is(err, ErrOpenTwin) {
 		t.Errorf("reopening beside an open alert of the same rule: %v", err)
 	}
 }

@@ -17,7 +17,6 @@ var escalated = prometheus.NewCounterVec(prometheus.CounterOpts{
 }, []string{"rule"})
 
 // Escalation notes the move in the alert's history; the state stays.
-const escalationNote = "overdue: escalated to the county queue"
 
 const escalate = `UPDATE alerts SET escalated_at = $1
 WHERE status IN ('new', 'dispatched', 'visited') AND due_at < $1 AND escalated_at IS NULL
@@ -61,7 +60,7 @@ func Escalate(ctx context.Context, db *store.DB, now time.Time) (int, error) {
 			return err
 		}
 		for _, m := range ms {
-			if err := history.AppendRow(m.id, now, "system", m.status, m.status, escalationNote); err != nil {
+			if err := history.AppendRow(m.id, now, "system", m.status, m.status, nil, string(EventEscalated), []any{}); err != nil {
 				return err
 			}
 			byRule[m.rule]++

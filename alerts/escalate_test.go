@@ -25,7 +25,7 @@ func TestOverdueEscalatesToCountyQueue(t *testing.T) {
 	}
 	// Close one; the rest stay open.
 	closed := all[len(all)-1].AlertID
-	if err := Act(ctx, db, closed, Dismiss, "op1", "", "moved away", at.Add(time.Hour)); err != nil {
+	if err := Act(ctx, db, Move{AlertID: closed, Action: Dismiss, Actor: "op1", Note: "moved away", At: at.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	before := testutil.ToFloat64(escalated.WithLabelValues(all[0].RuleID))
@@ -55,7 +55,7 @@ func TestOverdueEscalatesToCountyQueue(t *testing.T) {
 		}
 	}
 	h, _ := History(ctx, db, queue[0].AlertID)
-	if last := h[len(h)-1]; last.Note != escalationNote || last.Actor != "system" || last.From != last.To {
+	if last := h[len(h)-1]; last.Event != EventEscalated || last.Note != "" || last.Actor != "system" || last.From != last.To {
 		t.Errorf("history: %+v", last)
 	}
 	if got := testutil.ToFloat64(escalated.WithLabelValues(queue[0].RuleID)) - before; got < 1 {
@@ -63,7 +63,7 @@ func TestOverdueEscalatesToCountyQueue(t *testing.T) {
 	}
 
 	// Reopening a closed alert starts its SLA again, out of the queue.
-	if err := Act(ctx, db, closed, Reopen, "op1", "", "", late); err != nil {
+	if err := Act(ctx, db, Move{AlertID: closed, Action: Reopen, Actor: "op1", At: late}); err != nil {
 		t.Fatal(err)
 	}
 	a, _ := Get(ctx, db, closed)
@@ -151,7 +151,7 @@ func TestCachedCountsFollowChanges(t *testing.T) {
 		t.Fatal("no open alerts")
 	}
 	a := mustOne(t, db)
-	if err := Act(ctx, db, a.AlertID, Dismiss, "op1", "", "not needed", asOf.Add(time.Hour)); err != nil {
+	if err := Act(ctx, db, Move{AlertID: a.AlertID, Action: Dismiss, Actor: "op1", Note: "not needed", At: asOf.Add(time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
 	if after := open(); after != before-1 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"safetynet/config"
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -268,7 +269,12 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 	}
 	var all []Case
 	for _, id := range e.Pack.IDs() {
-		all = append(all, found[id]...)
+		for _, c := range found[id] {
+			// Stored in the default language, as the rule words it (the
+			// query's own text when it has no wording).
+			c.Reason = e.Pack.Reason(c.RuleID, c.Reason, []byte(c.Details), i18n.ZH)
+			all = append(all, c)
+		}
 	}
 	err = store.InTx(ctx, conn, func(conn *sql.Conn) error {
 		return record(ctx, conn, all, asOf, at, rep)

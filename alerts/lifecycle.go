@@ -156,7 +156,7 @@ func record(ctx context.Context, conn *sql.Conn, cases []Case, asOf, at time.Tim
 				return err
 			}
 		}
-		if err := history.AppendRow(id, at, "system", nil, StatusNew, "raised by rule "+c.RuleID); err != nil {
+		if err := history.AppendRow(id, at, "system", nil, StatusNew, nil, string(EventRaised), []any{c.RuleID}); err != nil {
 			return err
 		}
 		if k == nil {

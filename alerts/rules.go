@@ -19,13 +19,16 @@ var builtin []byte
 
 // Rule is one rule of the pack: data, not code.
 type Rule struct {
-	ID       string            `yaml:"id"`
-	Title    map[string]string `yaml:"title"` // zh, en
-	Severity string            `yaml:"severity"`
-	Params   map[string]any    `yaml:"params"`
-	SQL      string            `yaml:"sql"`
-	Enabled  bool              `yaml:"-"`
-	Custom   bool              `yaml:"-"` // added by the config, not shipped
+	ID    string            `yaml:"id"`
+	Title map[string]string `yaml:"title"` // zh, en
+	// Reasons word why an alert was raised, per variant and language,
+	// from its details (see Pack.Reason).
+	Reasons  map[string]map[string]string `yaml:"reasons"`
+	Severity string                       `yaml:"severity"`
+	Params   map[string]any               `yaml:"params"`
+	SQL      string                       `yaml:"sql"`
+	Enabled  bool                         `yaml:"-"`
+	Custom   bool                         `yaml:"-"` // added by the config, not shipped
 	// Err is what is wrong with the rule as configured; a broken rule is
 	// reported on every evaluation and the others still run.
 	Err error `yaml:"-"`

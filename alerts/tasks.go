@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"safetynet/store"
@@ -71,7 +72,7 @@ func Assign(ctx context.Context, db *store.DB, taskID int64, worker, actor strin
 		err := conn.QueryRowContext(ctx, `SELECT t.alert_id, a.status FROM tasks t JOIN alerts a USING (alert_id) WHERE t.task_id = ? AND t.status = 'open'`, taskID).
 			Scan(&alertID, &status)
 		if errors.Is(err, sql.ErrNoRows) {
-			return fmt.Errorf("alerts: no open task %d", taskID)
+			return fmt.Errorf("alerts: task %d: %w", taskID, ErrNoOpenTask)
 		}
 		if err != nil {
 			return err
@@ -79,9 +80,8 @@ func Assign(ctx context.Context, db *store.DB, taskID int64, worker, actor strin
 		if _, err := conn.ExecContext(ctx, `UPDATE tasks SET assignee = ? WHERE task_id = ?`, worker, taskID); err != nil {
 			return err
 		}
-		_, err = conn.ExecContext(ctx, `INSERT INTO alert_history VALUES (?, ?, ?, ?, ?, ?)`, alertID, now, actor, status, status,
-			fmt.Sprintf("task %d assigned to %s", taskID, worker))
-		return err
+		return addHistory(ctx, conn, Change{At: now, Actor: actor, From: status, To: status, Event: EventAssigned,
+			Args: []string{strconv.FormatInt(taskID, 10), worker}}, alertID)
 	})
 }
 

@@ -196,11 +196,8 @@ func RecordTaskSheet(ctx context.Context, db *store.DB, rows []SheetRow, actor s
 			case t.Status != "open":
 				refuse("task %d is %s already", sr.TaskID, t.Status)
 			default:
-				note := sr.Note
-				if sr.By != "" || sr.Date != "" {
-					note = strings.TrimSpace(note + " (走访人 " + sr.By + " " + sr.Date + ", 任务表)")
-				}
-				if err := Act(ctx, db, t.AlertID, Visit, actor, sr.Outcome, note, now); err != nil {
+				if err := Act(ctx, db, Move{AlertID: t.AlertID, Action: Visit, Actor: actor, Outcome: sr.Outcome, Note: sr.Note,
+					VisitedBy: sr.By, VisitedOn: sr.Date, At: now}); err != nil {
 					refuse("%v", err)
 				} else {
 					res.Result = "taken"

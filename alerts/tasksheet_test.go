@@ -32,7 +32,7 @@ func TestTaskSheetRoundTrip(t *testing.T) {
 	}
 	all, _ := List(ctx, db, Filter{})
 	for _, a := range all {
-		if err := Act(ctx, db, a.AlertID, Dispatch, "op1", "", "", at); err != nil {
+		if err := Act(ctx, db, Move{AlertID: a.AlertID, Action: Dispatch, Actor: "op1", At: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,7 +116,7 @@ func TestTaskSheetRoundTrip(t *testing.T) {
 		t.Errorf("alerts after the sheet: %s, %s", a0.Status, a1.Status)
 	}
 	h, _ := History(ctx, db, tasks[0].AlertID)
-	if last := h[len(h)-1]; last.Actor != "gw1" || !strings.Contains(last.Note, "assisted_application 帮助填写申请表 (走访人 张网格 2026-07-01") {
+	if last := h[len(h)-1]; last.Actor != "gw1" || last.Event != EventVisited || fmt.Sprint(last.Args) != "[assisted_application 张网格 2026-07-01]" || last.Note != "帮助填写申请表" {
 		t.Errorf("history: %+v", last)
 	}
 	// The same sheet again takes nothing twice.

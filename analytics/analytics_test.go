@@ -318,11 +318,11 @@ func TestFunnel(t *testing.T) {
 	}
 	visited := 0
 	for i, a := range all[:3] {
-		if err := alerts.Act(ctx, db, a.AlertID, alerts.Dispatch, "op", "", "", now); err != nil {
+		if err := alerts.Act(ctx, db, alerts.Move{AlertID: a.AlertID, Action: alerts.Dispatch, Actor: "op", At: now}); err != nil {
 			t.Fatal(err)
 		}
 		if i < 2 {
-			if err := alerts.Act(ctx, db, a.AlertID, alerts.Visit, "gw", "assisted_application", "", now.Add(time.Hour)); err != nil {
+			if err := alerts.Act(ctx, db, alerts.Move{AlertID: a.AlertID, Action: alerts.Visit, Actor: "gw", Outcome: "assisted_application", At: now.Add(time.Hour)}); err != nil {
 				t.Fatal(err)
 			}
 			visited++

@@ -94,22 +94,28 @@ func countsKey(d *Definition, months []string) (string, error) {
 	return hex.EncodeToString(h[:]), nil
 }
 
-// countUnits runs the cohort's one query over the snapshot.
+// countUnits counts the cohort month by month: a unit is distinct
+// within a month, so each month's distinct units (millions at a
+// province) are all one query holds, where the whole period's would be
+// tens of millions and spill to disk. Each month reads its own
+// partitions only.
 func (q *Querier) countUnits(ctx context.Context, d *Definition, months []string) (unitCounts, error) {
-	text := fmt.Sprintf(`WITH c AS (%s),
-u AS (SELECT month, unit, min(village) AS village FROM c WHERE unit IS NOT NULL GROUP BY month, unit)
-SELECT month, village, count(*) FROM u GROUP BY month, village`, d.unitsSQL(months))
-	res, err := q.runCohort(ctx, d, text)
-	if err != nil {
-		return nil, err
-	}
 	out := unitCounts{}
-	for _, r := range res.Rows {
-		n, err := strconv.Atoi(r[2])
+	for _, m := range months {
+		text := fmt.Sprintf(`WITH c AS (%s),
+u AS (SELECT unit, min(village) AS village FROM c WHERE unit IS NOT NULL GROUP BY unit)
+SELECT village, count(*) FROM u GROUP BY village`, d.unitsSQL([]string{m}))
+		res, err := q.runCohort(ctx, d, text)
 		if err != nil {
-			return nil, fmt.Errorf("analytics: a count %q: %w", r[2], err)
+			return nil, err
 		}
-		out[r[0]] = append(out[r[0]], villageCount{village: r[1], n: n})
+		for _, r := range res.Rows {
+			n, err := strconv.Atoi(r[1])
+			if err != nil {
+				return nil, fmt.Errorf("analytics: a count %q: %w", r[1], err)
+			}
+			out[m] = append(out[m], villageCount{village: r[0], n: n})
+		}
 	}
 	return out, nil
 }

@@ -178,3 +178,13 @@ func TablesOf(source string) []*Table {
 	}
 	return ts
 }
+
+// TableNamed is the table of that name (households, medins, …), or nil.
+func TableNamed(name string) *Table {
+	for _, t := range Tables {
+		if t.Name == name {
+			return t
+		}
+	}
+	return nil
+}

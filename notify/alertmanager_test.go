@@ -158,7 +158,7 @@ func TestPushToAlertmanager(t *testing.T) {
 	}
 
 	// Dismissed in safetynet: resolved in Alertmanager at the next push.
-	if err := alerts.Act(ctx, db, a.AlertID, alerts.Dismiss, "op1", "", "already helped", time.Now()); err != nil {
+	if err := alerts.Act(ctx, db, alerts.Move{AlertID: a.AlertID, Action: alerts.Dismiss, Actor: "op1", Note: "already helped", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	push := &notify.Alertmanager{Conf: cfg.Alertmanager, DB: db, Pack: pack}

@@ -47,7 +47,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *User) {
 		}
 	}
 	for _, id := range ids {
-		err := alerts.Act(r.Context(), s.DB, id, action, u.Name, r.PostFormValue("outcome"), r.PostFormValue("note"), time.Now())
+		err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: id, Action: action, Actor: u.Name, Outcome: r.PostFormValue("outcome"), Note: r.PostFormValue("note"), At: time.Now()})
 		if err != nil {
 			failed = append(failed, strconv.FormatInt(id, 10)+": "+strings.TrimPrefix(err.Error(), "alerts: "))
 			continue

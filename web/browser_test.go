@@ -177,7 +177,7 @@ func TestBrowserGridWorker(t *testing.T) {
 		t.Errorf("after the outcome the alert is %v (%v)", a, err)
 	}
 	hist, _ := alerts.History(context.Background(), s.chain.DB, task.AlertID)
-	if last := hist[len(hist)-1]; last.Actor != "gw" || !strings.Contains(last.Note, "assisted_application") {
+	if last := hist[len(hist)-1]; last.Actor != "gw" || last.Event != alerts.EventVisited || last.Args[0] != "assisted_application" {
 		t.Errorf("history: %+v", last)
 	}
 	// The operator sees the alert moved on.

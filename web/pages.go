@@ -2,8 +2,6 @@ package web
 
 import (
 	"bytes"
-	"database/sql"
-	"encoding/json"
 	"errors"
 	"html/template"
 	"net/http"
@@ -16,7 +14,6 @@ import (
 
 	"safetynet/alerts"
 	"safetynet/analytics"
-	"safetynet/ingest"
 	"safetynet/match"
 )
 
@@ -283,79 +280,3 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 	s.render(w, r, "inbox", u, http.StatusOK, d)
 }
 
-type evidenceView struct {
-	alerts.Evidence
-	Record *ingest.Record
-	Link   *match.Explanation
-}
-
-type alertData struct {
-	Alert     *alerts.Alert
-	Actions   []alerts.Action // what the user may do now
-	Outcomes  []string
-	History   []alerts.Change
-	Title     string
-	Details   map[string]any
-	Household *match.Household
-	Evidence  []evidenceView
-}
-
-func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil {
-		http.NotFound(w, r)
-		return
-	}
-	a, err := alerts.Get(r.Context(), s.DB, id)
-	f := alerts.Filter{}
-	if !scope(u, &f) {
-		s.fail(w, r, u, http.StatusForbidden, "e.operators_only")
-		return
-	}
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !strings.HasPrefix(a.RegionCode, f.RegionPrefix)) {
-		s.render(w, r, "alert", u, http.StatusNotFound, alertData{})
-		return
-	}
-	if err != nil {
-		s.Log.Error("alert", "err", err)
-		http.Error(w, "could not read the alert, try again", http.StatusInternalServerError)
-		return
-	}
-	d := alertData{Alert: a, Title: s.Pack.Title(a.RuleID, lang(w, r)), Outcomes: alerts.Outcomes}
-	if canAct(u) {
-		d.Actions = alerts.Allowed(a.Status)
-	}
-	if d.History, err = alerts.History(r.Context(), s.DB, id); err != nil {
-		s.Log.Error("history", "err", err)
-	}
-	json.Unmarshal(a.Details, &d.Details)
-	subject := "person:" + match.Mask(a.IDNumber)
-	if a.HouseholdID != "" {
-		subject = "household:" + a.HouseholdID
-		h, err := match.FindHousehold(r.Context(), s.DB, a.HouseholdID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			s.Log.Error("household", "err", err)
-		}
-		d.Household = h
-	}
-	for _, ev := range a.Evidence {
-		rec, err := ingest.FindRecord(r.Context(), s.DB, ev.Source, ev.RecordID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			s.Log.Error("evidence", "source", ev.Source, "record", ev.RecordID, "err", err)
-		}
-		if rec != nil {
-			for i := range rec.Fields {
-				if rec.Fields[i].Name == "id_number" {
-					rec.Fields[i].Value = match.Mask(rec.Fields[i].Value)
-				}
-			}
-		}
-		link, err := match.Explain(r.Context(), s.DB, ev.Source, ev.RecordID)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			s.Log.Error("link explanation", "source", ev.Source, "record", ev.RecordID, "err", err)
-		}
-		d.Evidence = append(d.Evidence, evidenceView{Evidence: ev, Record: rec, Link: link})
-	}
-	s.audit(r.Context(), u.Name, "view_alert", subject, "alert:"+strconv.FormatInt(id, 10))
-	s.render(w, r, "alert", u, http.StatusOK, d)
-}

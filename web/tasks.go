@@ -89,7 +89,7 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	outcome, note := r.PostFormValue("outcome"), r.PostFormValue("note")
-	if err := alerts.Act(r.Context(), s.DB, t.AlertID, alerts.Visit, u.Name, outcome, note, time.Now()); err != nil {
+	if err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: t.AlertID, Action: alerts.Visit, Actor: u.Name, Outcome: outcome, Note: note, At: time.Now()}); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}

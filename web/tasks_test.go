@@ -25,7 +25,7 @@ func dispatchedTask(t *testing.T, s *site) *alerts.Task {
 		WHERE a.status = 'new' AND h.grid_code IS NOT NULL ORDER BY a.alert_id LIMIT 1`).Scan(&alertID, &grid); err != nil {
 		t.Fatal(err)
 	}
-	if err := alerts.Act(ctx, db, alertID, alerts.Dispatch, "admin", "", "", time.Now()); err != nil {
+	if err := alerts.Act(ctx, db, alerts.Move{AlertID: alertID, Action: alerts.Dispatch, Actor: "admin", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	if err := CreateUser(ctx, db, "gw", "password-gw", "gridworker", "", grid); err != nil {

@@ -182,7 +182,7 @@ func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 	}
 	rows.Close()
 	for _, id := range ids {
-		if err := alerts.Act(ctx, chain.DB, id, alerts.Dispatch, demoUser, "", "", time.Now()); err != nil {
+		if err := alerts.Act(ctx, chain.DB, alerts.Move{AlertID: id, Action: alerts.Dispatch, Actor: demoUser, At: time.Now()}); err != nil {
 			return "", err
 		}
 	}
