@@ -90,7 +90,7 @@ func (s *Server) auditPage(w http.ResponseWriter, r *http.Request, u *User) {
 	f.Limit = auditPageLimit
 	es, err := ReadAudit(r.Context(), s.DB, f)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.fail(w, r, u, http.StatusBadRequest, "e.bad_filter_plain", err.Error())
 		return
 	}
 	s.render(w, r, "audit", u, http.StatusOK, auditData{Filter: f, Query: f.query(), Entries: es, Limit: auditPageLimit})
@@ -107,7 +107,7 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, u *User) {
 	f.Limit = exportLimit
 	es, err := ReadAudit(r.Context(), s.DB, f)
 	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.fail(w, r, u, http.StatusBadRequest, "e.bad_filter_plain", err.Error())
 		return
 	}
 	t := translator(lang(w, r))
@@ -116,5 +116,5 @@ func (s *Server) exportAudit(w http.ResponseWriter, r *http.Request, u *User) {
 		rows = append(rows, []any{e.At.In(shanghai).Format("2006-01-02 15:04:05"), e.User, e.Action, e.Subject, e.Detail})
 	}
 	s.audit(r.Context(), u.Name, "export_audit", "", fmt.Sprintf("%d entries, filter %s", len(es), f.query()))
-	s.sendXLSX(w, "audit", t("audit"), []any{t("time"), t("username"), t("action"), t("subject"), t("details")}, rows)
+	s.sendXLSX(w, r, "audit", t("audit"), []any{t("time"), t("username"), t("action"), t("subject"), t("details")}, rows)
 }

@@ -49,7 +49,7 @@ func (s *Server) posted(h func(http.ResponseWriter, *http.Request, *User)) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := s.user(r)
 		if u == nil {
-			http.Redirect(w, r, "/login", http.StatusSeeOther)
+			s.toLogin(w, r, "/")
 			return
 		}
 		if !sameToken(r.PostFormValue("csrf"), u.CSRF) {

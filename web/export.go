@@ -31,8 +31,7 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 	f.Limit = exportLimit + 1
 	list, err := alerts.List(r.Context(), s.DB, f)
 	if err != nil {
-		s.Log.Error("export", "err", err)
-		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("export: %w", err))
 		return
 	}
 	l := lang(w, r)
@@ -66,11 +65,11 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 			a.Overdue, queue, ev})
 	}
 	s.audit(r.Context(), u.Name, "export_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", min(len(list), exportLimit), query(f).Encode(), mask))
-	s.sendXLSX(w, "alerts", t("inbox"), header, rows)
+	s.sendXLSX(w, r, "alerts", t("inbox"), header, rows)
 }
 
 // sendXLSX answers with a one-sheet workbook, streamed row by row.
-func (s *Server) sendXLSX(w http.ResponseWriter, name, sheet string, header []any, rows [][]any) {
+func (s *Server) sendXLSX(w http.ResponseWriter, r *http.Request, name, sheet string, header []any, rows [][]any) {
 	book := excelize.NewFile()
 	defer book.Close()
 	book.SetSheetName("Sheet1", sheet)
@@ -86,8 +85,7 @@ func (s *Server) sendXLSX(w http.ResponseWriter, name, sheet string, header []an
 		err = sw.Flush()
 	}
 	if err != nil {
-		s.Log.Error("xlsx", "name", name, "err", err)
-		http.Error(w, "could not write the workbook, try again", http.StatusInternalServerError)
+		s.internal(w, r, nil, fmt.Errorf("xlsx %s: %w", name, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -109,15 +107,14 @@ func (s *Server) apiAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > exportLimit {
-			http.Error(w, fmt.Sprintf("bad limit %q: want 1 to %d", v, exportLimit), http.StatusBadRequest)
+			s.fail(w, r, u, http.StatusBadRequest, "e.bad_limit_plain", translator(lang(w, r))("e.bad_limit_n")+" "+strconv.Itoa(exportLimit))
 			return
 		}
 		f.Limit = n
 	}
 	list, err := alerts.List(r.Context(), s.DB, f)
 	if err != nil {
-		s.Log.Error("api alerts", "err", err)
-		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("api alerts: %w", err))
 		return
 	}
 	mask := masked(u)

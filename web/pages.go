@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -14,6 +15,7 @@ import (
 
 	"safetynet/alerts"
 	"safetynet/analytics"
+	"safetynet/i18n"
 	"safetynet/match"
 )
 
@@ -72,6 +74,7 @@ type page struct {
 	Lang  string
 	User  *User
 	Title string
+	Flash *flashView // what the last action did, shown once
 	Data  any
 }
 
@@ -82,8 +85,12 @@ func (p page) T(key string) string { return translator(p.Lang)(key) }
 // answers 500 with the error page and never half a page with 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *User, status int, data any) {
 	l := lang(w, r)
+	p := page{Lang: l, User: u, Data: data}
+	if status == http.StatusOK {
+		p.Flash = takeFlash(w, r, i18n.Parse(l))
+	}
 	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, page{Lang: l, User: u, Data: data}); err != nil {
+	if err := s.pages[name].Execute(&buf, p); err != nil {
 		s.Log.Error("render", "page", name, "err", err)
 		buf.Reset()
 		status = http.StatusInternalServerError
@@ -99,12 +106,16 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
-	s.render(w, r, "login", nil, http.StatusOK, map[string]string{"Next": r.URL.Query().Get("next"), "CSRF": loginCSRF(w, r)})
+	data := map[string]string{"Next": r.URL.Query().Get("next"), "CSRF": loginCSRF(w, r)}
+	if r.URL.Query().Get("expired") != "" {
+		data["Error"] = "e.session_expired"
+	}
+	s.render(w, r, "login", nil, http.StatusOK, data)
 }
 
 func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		http.Error(w, "bad form", http.StatusBadRequest)
+		s.fail(w, r, nil, http.StatusBadRequest, "e.bad_form")
 		return
 	}
 	if !loginCSRFOK(r) {
@@ -131,8 +142,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		s.Log.Error("login", "err", err)
-		http.Error(w, "login failed, try again", http.StatusInternalServerError)
+		s.internal(w, r, nil, fmt.Errorf("login: %w", err))
 		return
 	}
 	s.limiter().succeed(keys)
@@ -201,7 +211,7 @@ func (s *Server) filterFrom(w http.ResponseWriter, r *http.Request, u *User) (al
 		return f, false
 	}
 	if err := f.Valid(); err != nil {
-		http.Error(w, "bad filter: "+err.Error(), http.StatusBadRequest)
+		s.failBack(w, r, u, http.StatusBadRequest, "e.bad_filter_plain", "/alerts", err.Error())
 		return f, false
 	}
 	return f, true
@@ -242,8 +252,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 		err = countErr
 	}
 	if err != nil {
-		s.Log.Error("inbox", "err", err)
-		http.Error(w, "could not read alerts, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("inbox: %w", err))
 		return
 	}
 	l := lang(w, r)
@@ -279,4 +288,3 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	s.render(w, r, "inbox", u, http.StatusOK, d)
 }
-

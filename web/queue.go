@@ -41,8 +41,7 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	ts, err := alerts.QueueTasks(r.Context(), s.DB, region)
 	if err != nil {
-		s.Log.Error("queue", "err", err)
-		http.Error(w, "could not read the tasks, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("queue: %w", err))
 		return
 	}
 	users, err := ListUsers(r.Context(), s.DB)
@@ -75,12 +74,12 @@ func inRegion(u *User, t *alerts.Task) bool {
 func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 	id, err := strconv.ParseInt(r.PostFormValue("task"), 10, 64)
 	if err != nil {
-		http.Error(w, "no task given", http.StatusBadRequest)
+		s.failBack(w, r, u, http.StatusBadRequest, "e.no_task", "/queue")
 		return
 	}
 	t, err := alerts.GetTask(r.Context(), s.DB, id)
 	if err != nil || !inRegion(u, t) {
-		http.NotFound(w, r)
+		s.failBack(w, r, u, http.StatusNotFound, "e.no_such_task", "/queue")
 		return
 	}
 	worker := r.PostFormValue("worker")
@@ -91,11 +90,11 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 		ok = ok || (x.Name == worker && x.Role == GridWorker && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region))
 	}
 	if !ok {
-		http.Error(w, fmt.Sprintf("%q is not a grid worker of your region", worker), http.StatusBadRequest)
+		s.failBack(w, r, u, http.StatusBadRequest, "e.not_grid_worker_plain", "/queue", worker)
 		return
 	}
 	if err := alerts.Assign(r.Context(), s.DB, id, worker, u.Name, time.Now()); err != nil {
-		http.Error(w, err.Error(), http.StatusConflict)
+		s.refuse(w, r, u, err, "/queue")
 		return
 	}
 	s.audit(r.Context(), u.Name, "assign_task", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("task %d to %s", id, worker))
@@ -128,14 +127,12 @@ func (s *Server) taskSheet(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	if err != nil {
-		s.Log.Error("task sheet", "err", err)
-		http.Error(w, "could not read the tasks, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("task sheet: %w", err))
 		return
 	}
 	var buf bytes.Buffer
 	if err := alerts.WriteTaskSheet(r.Context(), s.DB, ts, &buf); err != nil {
-		s.Log.Error("task sheet", "err", err)
-		http.Error(w, "could not write the task sheet, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("task sheet: %w", err))
 		return
 	}
 	s.audit(r.Context(), u.Name, "export_task_sheet", "grid:"+name, fmt.Sprintf("%d tasks", len(ts)))

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -25,8 +26,7 @@ func (s *Server) reviewPage(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	items, err := match.ReviewQueue(r.Context(), s.DB, match.ReviewFilter{RegionPrefix: f.RegionPrefix, Limit: 200})
 	if err != nil {
-		s.Log.Error("review queue", "err", err)
-		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("review queue: %w", err))
 		return
 	}
 	s.audit(r.Context(), u.Name, "view_review", "", "")
@@ -45,27 +45,26 @@ func (s *Server) reviewDecide(w http.ResponseWriter, r *http.Request, u *User) {
 	scope(u, &f)
 	items, err := match.ReviewQueue(r.Context(), s.DB, match.ReviewFilter{Source: source, Key: key, RegionPrefix: f.RegionPrefix})
 	if err != nil {
-		http.Error(w, "could not read the review queue, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("review queue: %w", err))
 		return
 	}
 	if len(items) == 0 {
-		http.NotFound(w, r)
+		s.failBack(w, r, u, http.StatusNotFound, "e.no_such_review", "/review")
 		return
 	}
 	decision := r.PostFormValue("decision")
 	if decision != "link" && decision != "reject" {
-		http.Error(w, "decision must be link or reject", http.StatusBadRequest)
+		s.failBack(w, r, u, http.StatusBadRequest, "e.bad_decision", "/review")
 		return
 	}
 	note := strings.TrimSpace(r.PostFormValue("note"))
 	err = match.Decide(r.Context(), s.DB, source, key, decision == "link", u.Name, note)
 	if errors.Is(err, match.ErrNotInReview) {
-		http.NotFound(w, r)
+		s.failBack(w, r, u, http.StatusNotFound, "e.no_such_review", "/review")
 		return
 	}
 	if err != nil {
-		s.Log.Error("review decision", "err", err)
-		http.Error(w, "could not record the decision, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("review decision: %w", err))
 		return
 	}
 	s.audit(r.Context(), u.Name, "match_"+decision, "record:"+source+":"+key, note)

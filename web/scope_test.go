@@ -80,6 +80,8 @@ func TestEveryRoleStaysInScope(t *testing.T) {
 			}
 		}
 	}
+	// A grid worker sent to an operator's page goes back to their tasks.
+	toTasks := status(http.StatusSeeOther)
 	okAnd := func(f func(t *testing.T, body string)) check {
 		return func(t *testing.T, code int, body string) {
 			if code != http.StatusOK {
@@ -155,24 +157,24 @@ func TestEveryRoleStaysInScope(t *testing.T) {
 		want map[string]check
 	}{
 		{"/alerts", map[string]check{"admin": inboxRows(1, 500), "op-yuhang": inboxRows(1, 500), "op-elsewhere": inboxRows(0, 0),
-			"analyst": status(403), "gw": status(403)}},
+			"analyst": status(403), "gw": toTasks}},
 		{"/alerts?region=11", map[string]check{"op-yuhang": contains(`value="330110"`, true)}},
 		{"/alerts/" + aid, map[string]check{"admin": contains(`id="act-`, true), "op-yuhang": contains(`id="act-`, true), "op-elsewhere": status(404),
-			"analyst": status(403), "gw": status(403)}},
+			"analyst": status(403), "gw": toTasks}},
 		{"/alerts/" + aid + "?x", map[string]check{"op-yuhang": noWholeIDs}},
 		{"/alerts.xlsx", map[string]check{"admin": xlsx(false, true, ""), "op-yuhang": xlsx(false, true, "330110"), "op-elsewhere": xlsx(false, false, ""),
 			"analyst": status(403), "gw": status(403), "gw-other": status(403)}},
 		{"/api/alerts?limit=5000", map[string]check{"admin": api(false, true, ""), "op-yuhang": api(false, true, "330110"),
 			"op-elsewhere": api(false, false, "110105"), "analyst": status(403), "gw": status(403)}},
 		{"/api/alerts?region=1", map[string]check{"op-yuhang": api(false, true, "330110")}},
-		{"/review", map[string]check{"admin": status(200), "op-yuhang": status(200), "analyst": status(403), "gw": status(403)}},
+		{"/review", map[string]check{"admin": status(200), "op-yuhang": status(200), "analyst": status(403), "gw": toTasks}},
 		{"/queue", map[string]check{"admin": contains(`id="qtask-`+tid+`"`, true), "op-yuhang": contains(`id="qtask-`+tid+`"`, true),
-			"op-elsewhere": contains(`id="qtask-`+tid+`"`, false), "analyst": status(403), "gw": status(403)}},
+			"op-elsewhere": contains(`id="qtask-`+tid+`"`, false), "analyst": status(403), "gw": toTasks}},
 		{"/tasks/sheet.xlsx", map[string]check{"gw": sheetTasks(1), "gw-other": sheetTasks(0), "op-elsewhere": sheetTasks(0),
 			"op-yuhang": sheetTasks(1), "analyst": status(403)}},
 		{"/tasks/" + tid, map[string]check{"gw": status(200), "gw-other": status(404), "op-yuhang": status(404), "analyst": status(404)}},
 		{"/tasks", map[string]check{"gw": contains(`id="task-`+tid+`"`, true), "gw-other": contains(`id="task-`+tid+`"`, false)}},
-		{"/audit", map[string]check{"admin": contains("view_alert", true), "op-yuhang": status(403), "analyst": status(403), "gw": status(403)}},
+		{"/audit", map[string]check{"admin": contains("view_alert", true), "op-yuhang": status(403), "analyst": status(403), "gw": toTasks}},
 		{"/audit.xlsx", map[string]check{"admin": okAnd(func(t *testing.T, body string) {
 			if len(xlsxRows(t, body)) < 5 {
 				t.Error("the audit export is nearly empty")

@@ -92,6 +92,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/", s.notFound)
 	mux.HandleFunc("GET /login", s.loginPage)
 	mux.HandleFunc("POST /login", s.loginSubmit)
 	mux.Handle("POST /logout", s.posted(func(w http.ResponseWriter, r *http.Request, u *User) {
@@ -142,11 +143,27 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, *User)) http.
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u := s.user(r)
 		if u == nil {
-			http.Redirect(w, r, "/login?next="+template.URLQueryEscaper(r.URL.RequestURI()), http.StatusSeeOther)
+			s.toLogin(w, r, r.URL.RequestURI())
 			return
 		}
 		h(w, r, u)
 	})
+}
+
+// toLogin sends a visitor with no session to the login page, to come
+// back to next; one whose session cookie no longer opens a session is
+// told that it expired.
+func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, next string) {
+	to := "/login?next=" + template.URLQueryEscaper(next)
+	if _, err := r.Cookie(sessionCookie); err == nil {
+		to += "&expired=1"
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// notFound is every path no page has.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, s.user(r), http.StatusNotFound, "e.not_found_page")
 }
 
 func securityHeaders(h http.Handler) http.Handler {

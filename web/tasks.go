@@ -3,6 +3,7 @@ package web
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -29,17 +30,16 @@ func mine(u *User, t *alerts.Task) bool {
 func (s *Server) gridTask(w http.ResponseWriter, r *http.Request, u *User) *alerts.Task {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		http.NotFound(w, r)
+		s.fail(w, r, u, http.StatusNotFound, "e.no_such_task")
 		return nil
 	}
 	t, err := alerts.GetTask(r.Context(), s.DB, id)
 	if errors.Is(err, sql.ErrNoRows) || (err == nil && !mine(u, t)) {
-		http.NotFound(w, r) // another grid's task looks the same as none
+		s.fail(w, r, u, http.StatusNotFound, "e.no_such_task") // another grid's task looks the same as none
 		return nil
 	}
 	if err != nil {
-		s.Log.Error("task", "err", err)
-		http.Error(w, "could not read the task, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("task: %w", err))
 		return nil
 	}
 	return t
@@ -53,8 +53,7 @@ func (s *Server) myTasks(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	ts, err := alerts.WorkerTasks(r.Context(), s.DB, u.Grid, u.Name)
 	if err != nil {
-		s.Log.Error("tasks", "err", err)
-		http.Error(w, "could not read your tasks, try again", http.StatusInternalServerError)
+		s.internal(w, r, u, fmt.Errorf("tasks: %w", err))
 		return
 	}
 	s.render(w, r, "tasks", u, http.StatusOK, tasksData{Tasks: ts, Done: r.URL.Query().Get("done") != ""})
@@ -85,12 +84,12 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	if t.Status != "open" {
-		http.Error(w, "this task is closed already", http.StatusConflict)
+		s.failBack(w, r, u, http.StatusConflict, "e.task_closed", "/tasks")
 		return
 	}
 	outcome, note := r.PostFormValue("outcome"), r.PostFormValue("note")
 	if err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: t.AlertID, Action: alerts.Visit, Actor: u.Name, Outcome: outcome, Note: note, At: time.Now()}); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+		s.refuse(w, r, u, err, "/tasks/"+strconv.FormatInt(t.TaskID, 10))
 		return
 	}
 	s.audit(r.Context(), u.Name, "task_outcome", "alert:"+strconv.FormatInt(t.AlertID, 10), outcome+" "+note)
