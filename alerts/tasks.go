@@ -16,7 +16,8 @@ type Task struct {
 	TaskID, AlertID int64
 	RuleID          string
 	Severity        string
-	Reason          string // what to check, and why
+	Reason          string // what to check, and why, as stored (Chinese)
+	Details         []byte // the alert's details, JSON: to word the reason in another language
 	HouseholdID     string
 	RegionCode      string
 	GridCode        string
@@ -28,7 +29,8 @@ type Task struct {
 }
 
 const tasksQuery = `SELECT t.task_id, t.alert_id, a.rule_id, a.severity, a.reason, coalesce(a.household_id, ''), coalesce(a.region_code, ''),
-	coalesce(t.grid_code, ''), coalesce(t.assignee, ''), t.status, coalesce(t.outcome, ''), t.due_at, t.status = 'open' AND t.due_at < now()
+	coalesce(t.grid_code, ''), coalesce(t.assignee, ''), t.status, coalesce(t.outcome, ''), t.due_at, t.status = 'open' AND t.due_at < now(),
+	coalesce(a.details, '{}')
 	FROM tasks t JOIN alerts a USING (alert_id)`
 
 // WorkerTasks lists a grid worker's tasks: their grid's and those
@@ -104,6 +106,8 @@ func GetTask(ctx context.Context, db *store.DB, id int64) (*Task, error) {
 
 func scanTask(rows *sql.Rows) (Task, error) {
 	var t Task
-	err := rows.Scan(&t.TaskID, &t.AlertID, &t.RuleID, &t.Severity, &t.Reason, &t.HouseholdID, &t.RegionCode, &t.GridCode, &t.Assignee, &t.Status, &t.Outcome, &t.DueAt, &t.Overdue)
+	var details string
+	err := rows.Scan(&t.TaskID, &t.AlertID, &t.RuleID, &t.Severity, &t.Reason, &t.HouseholdID, &t.RegionCode, &t.GridCode, &t.Assignee, &t.Status, &t.Outcome, &t.DueAt, &t.Overdue, &details)
+	t.Details = []byte(details)
 	return t, err
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // unitsSQL is the cohort as rows (month, village, unit) in the given
@@ -25,19 +26,20 @@ FROM (
 %s
 ) c WHERE CAST(month AS VARCHAR) IN %s`, col, d.SQL, sqlTuple(months))
 	}
-	in := sqlTuple(months)
+	win := newWindow(months)
+	in := win.in
 	var with, parts []string
 	if len(d.Signals) > 0 {
 		with = append(with, fmt.Sprintf(`sig AS MATERIALIZED (
-  SELECT DISTINCT g.person, g.month FROM (%s) g WHERE g.month IN %s)`, activeMonths(fmt.Sprintf("signal IN %s", sqlTuple(d.Signals)), "person"), in))
+  SELECT DISTINCT g.person, g.month FROM (%s) g)`, win.activeMonths(fmt.Sprintf("signal IN %s", sqlTuple(d.Signals)), "person")))
 	}
 	outside := d.Membership != InRegistry && len(d.Tiers) == 0 && d.SizeMin == nil && d.SizeMax == nil
 	if d.OutOfPocket > 0 {
 		if d.Membership != Outside {
-			with = append(with, d.outOfPocketSQL("oop", d.Unit, in))
+			with = append(with, d.outOfPocketSQL("oop", d.Unit, win))
 		}
 		if outside {
-			with = append(with, d.outOfPocketSQL("oop_person", Persons, in))
+			with = append(with, d.outOfPocketSQL("oop_person", Persons, win))
 		}
 	}
 	if d.hasAlertFilter() {
@@ -50,7 +52,7 @@ FROM (
 		parts = append(parts, d.registrySQL(in))
 	}
 	if outside {
-		with = append(with, d.outsideSQL(in)...)
+		with = append(with, d.outsideSQL(win)...)
 		parts = append(parts, `SELECT o.month, o.village, o.person AS unit FROM outside o
 WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.person = o.person AND m.month = o.month)`+d.lookBack("o", "oop_person", "o.person"))
 	}
@@ -64,25 +66,49 @@ WHERE NOT EXISTS (SELECT 1 FROM members m WHERE m.person = o.person AND m.month 
 	return "WITH " + strings.Join(with, ",\n") + "\n" + body
 }
 
+// window is the months a query counts and, for each, the 12 months to
+// its end that a look-back filter reads.
+type window struct {
+	in     string // the months, as an SQL tuple
+	values string // (month, first month looked back at), as SQL VALUES
+	from   string // the first month any look-back reads
+	to     string // the last month
+}
+
+func newWindow(months []string) window {
+	w := window{in: sqlTuple(months), to: months[len(months)-1]}
+	rows := make([]string, len(months))
+	for i, m := range months {
+		t, _ := time.Parse("2006-01", m)
+		since := t.AddDate(0, -11, 0).Format("2006-01")
+		rows[i] = fmt.Sprintf("(%s, %s)", sqlString(m), sqlString(since))
+		if i == 0 {
+			w.from = since
+		}
+	}
+	w.values = "(VALUES " + strings.Join(rows, ", ") + ")"
+	return w
+}
+
 // activeMonths are the rows of the signals view matching where, each
-// once for every month (YYYY-MM) in whose 12 months to the month's end
-// it falls: its own month and the eleven after it.
-func activeMonths(where, cols string) string {
-	return fmt.Sprintf(`SELECT %s, strftime(date_trunc('month', s."on") + to_months(t.k), '%%Y-%%m') AS month
-    FROM signals s CROSS JOIN range(12) t(k) WHERE %s`, cols, where)
+// once for every month counted in whose 12 months to the month's end it
+// falls. Only the signals partitions of those months are read.
+func (w window) activeMonths(where, cols string) string {
+	return fmt.Sprintf(`SELECT %s, t.month FROM signals s JOIN %s t(month, since) ON s.month BETWEEN t.since AND t.month
+    WHERE s.month BETWEEN %s AND %s AND %s`, cols, w.values, sqlString(w.from), sqlString(w.to), where)
 }
 
 // outOfPocketSQL is the CTE name of the units (persons, or households:
 // a person outside the registry is their own household) whose
 // out-of-pocket costs in the 12 months to a month's end reach the amount.
-func (d *Definition) outOfPocketSQL(name string, u Unit, in string) string {
+func (d *Definition) outOfPocketSQL(name string, u Unit, win window) string {
 	unit := "s.person"
 	if u == Households {
 		unit = "coalesce(s.household, s.person)"
 	}
 	return fmt.Sprintf(`%s AS MATERIALIZED (
-  SELECT unit, month FROM (%s) g WHERE g.month IN %s
-  GROUP BY unit, month HAVING sum(amount) >= %s)`, name, activeMonths("signal = 'out_of_pocket'", unit+" AS unit, s.amount"), in,
+  SELECT unit, month FROM (%s) g
+  GROUP BY unit, month HAVING sum(amount) >= %s)`, name, win.activeMonths("signal = 'out_of_pocket'", unit+" AS unit, s.amount"),
 		strconv.FormatFloat(d.OutOfPocket, 'f', -1, 64))
 }
 
@@ -142,8 +168,14 @@ func (d *Definition) registrySQL(in string) string {
 // payment in the 12 months to a month's end (outside, one row a person
 // and month), and those of them who were registry members in a month
 // (members): the registry is read for these people only.
-func (d *Definition) outsideSQL(in string) []string {
+func (d *Definition) outsideSQL(win window) []string {
 	w := append([]string{"true"}, d.staticWhere("s")...)
+	switch {
+	case len(d.Signals) > 0: // they must have one of these: read only those
+		w = append(w, "s.signal IN "+sqlTuple(d.Signals))
+	case d.OutOfPocket > 0: // they must have paid: read only payments
+		w = append(w, "s.signal = 'out_of_pocket'")
+	}
 	age := ""
 	if d.AgeMin != nil {
 		age += fmt.Sprintf(" AND CAST(left(month, 4) AS INTEGER) - birth_year >= %d", *d.AgeMin)
@@ -154,10 +186,10 @@ func (d *Definition) outsideSQL(in string) []string {
 	return []string{
 		fmt.Sprintf(`outside AS MATERIALIZED (
   SELECT month, person, min(village) AS village FROM (%s) g
-  WHERE month IN %s%s GROUP BY month, person)`, activeMonths(strings.Join(w, " AND "), "s.person, s.village, s.birth_year"), in, age),
+  WHERE true%s GROUP BY month, person)`, win.activeMonths(strings.Join(w, " AND "), "s.person, s.village, s.birth_year"), age),
 		fmt.Sprintf(`members AS MATERIALIZED (
   SELECT DISTINCT r.month, r.person FROM registry_months r
-  WHERE r.month IN %s AND r.person IN (SELECT person FROM outside))`, in),
+  WHERE r.month IN %s AND r.person IN (SELECT person FROM outside))`, win.in),
 	}
 }
 

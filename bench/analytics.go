@@ -188,7 +188,7 @@ func copyViews(ctx context.Context, db *store.DB, out, key string, months int, n
 // process and over HTTP on loopback, and a Flight SQL stream.
 func queryLatencies(ctx context.Context, opt AnalyticsOptions, db *store.DB, pack *alerts.Pack, dir string) error {
 	for _, u := range [][2]string{{"ana", "analyst"}, {"rec", "record_analyst"}} {
-		if err := web.CreateUser(ctx, db, u[0], "bench-password", u[1], "", ""); err != nil && !opt.Reuse { // a reused store has them
+		if err := web.CreateUser(ctx, db, web.NewUser{Name: u[0], Password: "bench-password", Role: web.Role(u[1])}); err != nil && !opt.Reuse { // a reused store has them
 			return err
 		}
 	}

@@ -70,7 +70,7 @@ func RunInbox(ctx context.Context, opt InboxOptions) error {
 		}
 	}
 	for _, u := range [][3]string{{"admin", "admin", ""}, {"op", "operator", "330103"}} {
-		if err := web.AddUser(ctx, db, u[0], "bench-password", u[1], u[2]); err != nil {
+		if err := web.CreateUser(ctx, db, web.NewUser{Name: u[0], Password: "bench-password", Role: web.Role(u[1]), Region: u[2], Replace: true}); err != nil {
 			return err
 		}
 	}

@@ -54,10 +54,10 @@ func TestFlightSQL(t *testing.T) {
 	}
 	var township string
 	db.QueryRow(`SELECT left(region_code, 9) FROM households GROUP BY 1 ORDER BY count(*) DESC LIMIT 1`).Scan(&township)
-	if err := web.CreateUser(ctx, db, "rec", "password-rec", "record_analyst", township, ""); err != nil {
+	if err := web.CreateUser(ctx, db, web.NewUser{Name: "rec", Password: "password-rec", Role: web.RecordAnalyst, Region: township}); err != nil {
 		t.Fatal(err)
 	}
-	if err := web.CreateUser(ctx, db, "agg", "password-agg", "analyst", "", ""); err != nil {
+	if err := web.CreateUser(ctx, db, web.NewUser{Name: "agg", Password: "password-agg", Role: web.Analyst}); err != nil {
 		t.Fatal(err)
 	}
 	token, err := web.NewToken(ctx, db, "rec")

@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"sync"
 	"time"
@@ -30,23 +29,6 @@ const (
 	sessionCookie = "safetynet_session"
 	sessionTTL    = 12 * time.Hour
 )
-
-// AddUser creates or replaces a user with a bcrypt-hashed password.
-func AddUser(ctx context.Context, db *store.DB, name, password, role, regionPrefix string) error {
-	if _, err := ParseRole(role); err != nil {
-		return fmt.Errorf("web: %w", err)
-	}
-	if len(password) < 8 {
-		return errors.New("web: a password needs at least 8 characters")
-	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
-	if err != nil {
-		return err
-	}
-	_, err = db.ExecContext(ctx, `INSERT OR REPLACE INTO users (username, password_hash, role, region_prefix) VALUES (?, ?, ?, ?)`,
-		name, string(hash), role, regionPrefix)
-	return err
-}
 
 // CountUsers says how many users exist, so a fresh install can make the first.
 func CountUsers(ctx context.Context, db *store.DB) (int, error) {

@@ -76,7 +76,19 @@ type page struct {
 	Title string
 	Flash *flashView // what the last action did, shown once
 	Data  any
+	pack  *alerts.Pack
 }
+
+// Why is an alert's reason in the page's language.
+func (p page) Why(rule, stored string, details []byte) string {
+	if p.pack == nil {
+		return stored
+	}
+	return p.pack.Reason(rule, stored, details, i18n.Parse(p.Lang))
+}
+
+// Region is a division code with its names.
+func (p page) Region(code string) string { return regionText(code) }
 
 // T translates a message key into the page's language.
 func (p page) T(key string) string { return translator(p.Lang)(key) }
@@ -85,7 +97,7 @@ func (p page) T(key string) string { return translator(p.Lang)(key) }
 // answers 500 with the error page and never half a page with 200.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *User, status int, data any) {
 	l := lang(w, r)
-	p := page{Lang: l, User: u, Data: data}
+	p := page{Lang: l, User: u, Data: data, pack: s.Pack}
 	if status == http.StatusOK {
 		p.Flash = takeFlash(w, r, i18n.Parse(l))
 	}
@@ -284,7 +296,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request, u *User) {
 	for _, c := range byRegion {
 		v := query(f)
 		v.Set("region", c.Key)
-		d.ByRegion = append(d.ByRegion, countRow{Count: c, Label: c.Key, Href: "/alerts?" + v.Encode()})
+		d.ByRegion = append(d.ByRegion, countRow{Count: c, Label: regionText(c.Key), Href: "/alerts?" + v.Encode()})
 	}
 	s.render(w, r, "inbox", u, http.StatusOK, d)
 }

@@ -12,10 +12,22 @@ import (
 )
 
 type queueData struct {
-	Tasks    []alerts.Task
-	Workers  []UserInfo
-	Grids    []string
-	Assigned string
+	Rows  []queueRow
+	Grids []string
+}
+
+// queueRow is an open task with the grid workers who may take it.
+type queueRow struct {
+	alerts.Task
+	Workers []UserInfo // the grid workers of its township
+}
+
+// servesTownship: a grid worker whose region is the task's township, a
+// village in it, or a wider region holding it.
+func servesTownship(w UserInfo, regionCode string) bool {
+	township := regionCode[:min(len(regionCode), 9)]
+	return w.Role == GridWorker && !w.Disabled && w.RegionPrefix != "" &&
+		(strings.HasPrefix(w.RegionPrefix, township) || strings.HasPrefix(township, w.RegionPrefix))
 }
 
 // regionOf is the region a user's tasks come from: an operator's prefix,
@@ -48,14 +60,16 @@ func (s *Server) queuePage(w http.ResponseWriter, r *http.Request, u *User) {
 	if err != nil {
 		s.Log.Error("queue users", "err", err)
 	}
-	d := queueData{Tasks: ts, Assigned: r.URL.Query().Get("assigned")}
-	for _, x := range users {
-		if x.Role == GridWorker && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region) {
-			d.Workers = append(d.Workers, x)
-		}
-	}
+	var d queueData
 	seen := map[string]bool{}
 	for _, t := range ts {
+		row := queueRow{Task: t}
+		for _, x := range users {
+			if servesTownship(x, t.RegionCode) && strings.HasPrefix(x.RegionPrefix, region[:min(len(region), len(x.RegionPrefix))]) {
+				row.Workers = append(row.Workers, x)
+			}
+		}
+		d.Rows = append(d.Rows, row)
 		if t.GridCode != "" && !seen[t.GridCode] {
 			seen[t.GridCode] = true
 			d.Grids = append(d.Grids, t.GridCode)
@@ -83,11 +97,14 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	worker := r.PostFormValue("worker")
-	region, _ := regionOf(u)
-	users, _ := ListUsers(r.Context(), s.DB)
+	users, err := ListUsers(r.Context(), s.DB)
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
 	ok := false
 	for _, x := range users {
-		ok = ok || (x.Name == worker && x.Role == GridWorker && !x.Disabled && strings.HasPrefix(x.RegionPrefix, region))
+		ok = ok || (x.Name == worker && servesTownship(x, t.RegionCode))
 	}
 	if !ok {
 		s.failBack(w, r, u, http.StatusBadRequest, "e.not_grid_worker_plain", "/queue", worker)
@@ -98,7 +115,8 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	s.audit(r.Context(), u.Name, "assign_task", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("task %d to %s", id, worker))
-	http.Redirect(w, r, "/queue?assigned="+strconv.FormatInt(id, 10), http.StatusSeeOther)
+	setFlash(w, flash{Key: "flash.assigned", Args: []any{id, worker}})
+	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }
 
 // taskSheet downloads the offline task sheet: a grid worker's own tasks,

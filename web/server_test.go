@@ -65,7 +65,7 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}, {"analyst", "analyst", ""}, {"records", "record_analyst", ""}, {"analyst-yuhang", "analyst", "330110"}} {
-		if err := AddUser(ctx, db, u.name, "password-"+u.name, u.role, u.prefix); err != nil {
+		if err := CreateUser(ctx, db, NewUser{Name: u.name, Password: "password-"+u.name, Role: Role(u.role), Region: u.prefix, Replace: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -28,10 +28,10 @@ func dispatchedTask(t *testing.T, s *site) *alerts.Task {
 	if err := alerts.Act(ctx, db, alerts.Move{AlertID: alertID, Action: alerts.Dispatch, Actor: "admin", At: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
-	if err := CreateUser(ctx, db, "gw", "password-gw", "gridworker", "", grid); err != nil {
+	if err := CreateUser(ctx, db, NewUser{Name: "gw", Password: "password-gw", Role: GridWorker, Grid: grid}); err != nil {
 		t.Fatal(err)
 	}
-	if err := CreateUser(ctx, db, "gw-other", "password-gw-other", "gridworker", "", "elsewhere-01"); err != nil {
+	if err := CreateUser(ctx, db, NewUser{Name: "gw-other", Password: "password-gw-other", Role: GridWorker, Region: "110105001", Grid: "elsewhere-01"}); err != nil {
 		t.Fatal(err)
 	}
 	var taskID int64

@@ -35,52 +35,78 @@ var (
 )
 
 // checkUser says what is wrong with a new user's role and scope.
-func checkUser(name, role, regionPrefix, grid string) error {
-	if !userName.MatchString(name) {
-		return fmt.Errorf("user name %q: use 2 to 64 letters, digits, '.', '_' or '-'", name)
+// NewUser is a user to create.
+type NewUser struct {
+	Name, Password string
+	Role           Role
+	// Region is the region-code prefix an operator works on and an
+	// analyst reads; a grid worker's township or village, derived from
+	// the grid code when that starts with one (330110001001-02).
+	Region string
+	Grid   string // a grid worker's grid (网格编号)
+	// Replace a user of that name instead of refusing (the demo's fixed
+	// users, a first administrator).
+	Replace bool
+}
+
+// gridRegion is the division code a grid code starts with: a village's
+// (12 digits) or a township's (9), else "".
+var gridRegion = regexp.MustCompile(`^([0-9]{12}|[0-9]{9})`)
+
+// check says what is wrong with a new user, in the words of the CLI's
+// flags, and fills in a grid worker's region from their grid.
+func (n *NewUser) check() error {
+	if !userName.MatchString(n.Name) {
+		return fmt.Errorf("user name %q: use 2 to 64 letters, digits, '.', '_' or '-'", n.Name)
 	}
-	r, err := ParseRole(role)
-	if err != nil {
+	if _, err := ParseRole(string(n.Role)); err != nil {
 		return err
 	}
-	switch r {
+	if len(n.Password) < 8 {
+		return errWeakPw
+	}
+	switch n.Role {
 	case Admin, Analyst, RecordAnalyst:
-		if regionPrefix != "" && !digits.MatchString(regionPrefix) {
-			return fmt.Errorf("--region %q is not a region-code prefix (2 to 12 digits, e.g. 330110)", regionPrefix)
+		if n.Region != "" && !digits.MatchString(n.Region) {
+			return fmt.Errorf("--region %q is not a region-code prefix (2 to 12 digits, e.g. 330110)", n.Region)
 		}
 	case Operator:
-		if !digits.MatchString(regionPrefix) {
+		if !digits.MatchString(n.Region) {
 			return fmt.Errorf("an operator needs --region, the region-code prefix they work on (2 to 12 digits, e.g. 330110)")
 		}
 	case GridWorker:
-		if !gridCode.MatchString(grid) {
+		if !gridCode.MatchString(n.Grid) {
 			return fmt.Errorf("a grid worker needs --grid, the code of their grid (网格编号)")
+		}
+		if n.Region == "" {
+			n.Region = gridRegion.FindString(n.Grid)
+		}
+		if !digits.MatchString(n.Region) || len(n.Region) < 9 {
+			return fmt.Errorf("a grid worker needs --region, the township or village code they work in (9 or 12 digits), unless their grid code starts with it")
 		}
 	}
 	return nil
 }
 
-// CreateUser adds a user who does not exist yet.
-func CreateUser(ctx context.Context, db *store.DB, name, password, role, regionPrefix, grid string) error {
-	if err := checkUser(name, role, regionPrefix, grid); err != nil {
+// CreateUser adds a user who does not exist yet (or replaces one, if
+// asked), with a bcrypt-hashed password.
+func CreateUser(ctx context.Context, db *store.DB, n NewUser) error {
+	if err := n.check(); err != nil {
 		return err
 	}
-	if len(password) < 8 {
-		return errWeakPw
-	}
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ?`, name).Scan(&n); err != nil {
+	var exists int
+	if err := db.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE username = ?`, n.Name).Scan(&exists); err != nil {
 		return err
 	}
-	if n > 0 {
-		return fmt.Errorf("user %q exists already (change the password with `safetynet users passwd`)", name)
+	if exists > 0 && !n.Replace {
+		return fmt.Errorf("user %q exists already (change the password with `safetynet users passwd`)", n.Name)
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(n.Password), bcrypt.DefaultCost)
 	if err != nil {
 		return err
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO users (username, password_hash, role, region_prefix, grid) VALUES (?, ?, ?, ?, ?)`,
-		name, string(hash), role, regionPrefix, grid)
+	_, err = db.ExecContext(ctx, `INSERT OR REPLACE INTO users (username, password_hash, role, region_prefix, grid) VALUES (?, ?, ?, ?, ?)`,
+		n.Name, string(hash), string(n.Role), n.Region, n.Grid)
 	return err
 }
 

@@ -39,10 +39,23 @@ func TestUserChangesEndSessions(t *testing.T) {
 	if err := SetPassword(ctx, db, "nobody", "whatever-123"); !errors.Is(err, ErrNoUser) {
 		t.Errorf("password of nobody: %v", err)
 	}
-	if err := CreateUser(ctx, db, "x", "short", "admin", "", ""); err == nil {
+	if err := CreateUser(ctx, db, NewUser{Name: "x", Password: "short", Role: Admin}); err == nil {
 		t.Error("a one-letter name and a short password were accepted")
 	}
-	if err := CreateUser(ctx, db, "gw", "long-enough-pw", "gridworker", "", ""); err == nil {
+	if err := CreateUser(ctx, db, NewUser{Name: "gw", Password: "long-enough-pw", Role: GridWorker}); err == nil {
 		t.Error("a grid worker without a grid was accepted")
+	}
+	if err := CreateUser(ctx, db, NewUser{Name: "gw", Password: "long-enough-pw", Role: GridWorker, Grid: "东门-3"}); err == nil {
+		t.Error("a grid worker with neither a region nor a grid code that names one was accepted")
+	}
+	// The region from the grid code: the village it starts with.
+	if err := CreateUser(ctx, db, NewUser{Name: "gw-v", Password: "long-enough-pw", Role: GridWorker, Grid: "330110001002-03"}); err != nil {
+		t.Fatal(err)
+	}
+	users, _ := ListUsers(ctx, db)
+	for _, u := range users {
+		if u.Name == "gw-v" && (u.RegionPrefix != "330110001002" || u.Grid != "330110001002-03") {
+			t.Errorf("grid worker %+v: region from the grid code", u)
+		}
 	}
 }

@@ -79,7 +79,7 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	fmt.Printf("demo: ran every job once: %d files, %d rows stored, %d alerts raised, %d refreshed\n",
 		rep.Files, rep.Stored, rep.Alerts.Raised, rep.Alerts.Refreshed)
-	if err := web.AddUser(ctx, chain.DB, demoUser, demoPassword, "admin", ""); err != nil {
+	if err := web.CreateUser(ctx, chain.DB, web.NewUser{Name: demoUser, Password: demoPassword, Role: web.Admin, Replace: true}); err != nil {
 		return err
 	}
 	grid, err := demoRoles(ctx, chain)
@@ -162,7 +162,7 @@ func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 		if made[u[0]] {
 			continue
 		}
-		if err := web.CreateUser(ctx, chain.DB, u[0], demoPassword, u[1], u[2], u[3]); err != nil {
+		if err := web.CreateUser(ctx, chain.DB, web.NewUser{Name: u[0], Password: demoPassword, Role: web.Role(u[1]), Region: u[2], Grid: u[3]}); err != nil {
 			return "", err
 		}
 	}

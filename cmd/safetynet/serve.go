@@ -42,7 +42,7 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	if n == 0 {
 		pw := web.RandomPassword()
-		if err := web.AddUser(ctx, chain.DB, "admin", pw, "admin", ""); err != nil {
+		if err := web.CreateUser(ctx, chain.DB, web.NewUser{Name: "admin", Password: pw, Role: web.Admin, Replace: true}); err != nil {
 			return err
 		}
 		log.Warn("no users yet: created the first administrator; change the password after logging in", "username", "admin", "password", pw)

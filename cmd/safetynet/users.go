@@ -59,7 +59,7 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := web.CreateUser(ctx, db, *name, pw, *role, *region, *grid); err != nil {
+		if err := web.CreateUser(ctx, db, web.NewUser{Name: *name, Password: pw, Role: web.Role(*role), Region: *region, Grid: *grid}); err != nil {
 			return err
 		}
 		fmt.Printf("user %s added as %s\n", *name, *role)
