@@ -87,6 +87,23 @@ func (p page) Why(rule, stored string, details []byte) string {
 	return p.pack.Reason(rule, stored, details, i18n.Parse(p.Lang))
 }
 
+// RuleTitle is a rule's title in the page's language.
+func (p page) RuleTitle(id string) string {
+	if p.pack == nil {
+		return id
+	}
+	return p.pack.Title(id, p.Lang)
+}
+
+// Word is the catalogue's message for key when it has one, else fallback
+// (a view's own description, say).
+func (p page) Word(key, fallback string) string {
+	if l := i18n.Parse(p.Lang); l.Has(key) {
+		return l.T(key)
+	}
+	return fallback
+}
+
 // Region is a division code with its names.
 func (p page) Region(code string) string { return regionText(code) }
 

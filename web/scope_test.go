@@ -174,7 +174,7 @@ func TestEveryRoleStaysInScope(t *testing.T) {
 			"op-yuhang": sheetTasks(1), "analyst": status(403)}},
 		{"/tasks/" + tid, map[string]check{"gw": status(200), "gw-other": status(404), "op-yuhang": status(404), "analyst": status(404)}},
 		{"/tasks", map[string]check{"gw": contains(`id="task-`+tid+`"`, true), "gw-other": contains(`id="task-`+tid+`"`, false)}},
-		{"/audit", map[string]check{"admin": contains("view_alert", true), "op-yuhang": status(403), "analyst": status(403), "gw": toTasks}},
+		{"/audit", map[string]check{"admin": contains("查看预警", true), "op-yuhang": status(403), "analyst": status(403), "gw": toTasks}},
 		{"/audit.xlsx", map[string]check{"admin": okAnd(func(t *testing.T, body string) {
 			if len(xlsxRows(t, body)) < 5 {
 				t.Error("the audit export is nearly empty")
