@@ -75,6 +75,10 @@ type Standards struct {
 type Source struct {
 	Enabled  *bool               `yaml:"enabled"`
 	Schedule string              `yaml:"schedule"`
+	// StaleAfter is how long the source may go without a delivery that
+	// gets through before it is reported stale (page, metric); unset,
+	// 26h (50h for the registry).
+	StaleAfter time.Duration `yaml:"stale_after"`
 	Aliases  map[string][]string `yaml:"aliases"` // canonical column → extra header names
 	// Kind is how the records arrive: files dropped in the inbox (drop,
 	// the default), an HTTP API (http) or a PostgreSQL query (postgres).
@@ -225,9 +229,9 @@ func Default() Config {
 		Analytics:      Analytics{Dir: "analytics", PseudonymKeyEnv: "SAFETYNET_PSEUDONYM_KEY", Months: 24, SmallCell: 5},
 	}
 	for _, s := range Sources {
-		c.Sources[s] = Source{Schedule: "0 */30 * * * *"}
+		c.Sources[s] = Source{Schedule: "0 */30 * * * *", StaleAfter: 26 * time.Hour}
 	}
-	c.Sources["registry"] = Source{Schedule: "0 0 2 * * *"}
+	c.Sources["registry"] = Source{Schedule: "0 0 2 * * *", StaleAfter: 50 * time.Hour}
 	return c
 }
 
@@ -287,6 +291,9 @@ func Parse(raw []byte, file string) (*Config, error) {
 		if v.Schedule == "" {
 			v.Schedule = d.Schedule
 		}
+		if v.StaleAfter == 0 {
+			v.StaleAfter = d.StaleAfter
+		}
 		merged[k] = v
 	}
 	c.Sources = merged
@@ -304,6 +311,15 @@ func Parse(raw []byte, file string) (*Config, error) {
 
 var regionPrefix = regexp.MustCompile(`^[0-9]{2,12}$`)
 var codeRange = regexp.MustCompile(`^[A-Z][0-9]{2}(\.[0-9]{1,2})?(-[A-Z][0-9]{2}(\.[0-9]{1,2})?)?$`)
+
+// StaleAfter is each source's allowance before it is reported stale.
+func (c *Config) StaleAfter() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, s := range c.Sources {
+		out[name] = s.StaleAfter
+	}
+	return out
+}
 
 // CronParser is the schedule syntax: five fields, or six with seconds first,
 // or a descriptor such as @every 1h.
@@ -379,6 +395,9 @@ func (c *Config) validate(root *yaml.Node) error {
 		s := c.Sources[name]
 		if _, err := CronParser.Parse(s.Schedule); err != nil {
 			return fail(fmt.Sprintf("%q is not a schedule: %v (want e.g. \"0 */30 * * * *\", \"*/15 * * * *\" or \"@every 1h\")", s.Schedule, err), "sources", name, "schedule")
+		}
+		if s.StaleAfter < 0 {
+			return fail(fmt.Sprintf("%s is negative: how long the source may go quiet, e.g. 26h", s.StaleAfter), "sources", name, "stale_after")
 		}
 		if err := s.validate(func(msg string, path ...string) error {
 			return fail(msg, append([]string{"sources", name}, path...)...)

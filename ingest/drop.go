@@ -118,6 +118,6 @@ func (d Drop) reject(ctx context.Context, db *store.DB, path, reason string) (st
 	if err := os.WriteFile(dst+".reason.txt", []byte(note), 0o644); err != nil {
 		return dst, err
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO ingest_rejections VALUES (?, ?, ?, ?, ?, now())`, d.Source, filepath.Base(path), sum, dst, reason)
+	_, err = db.ExecContext(ctx, `INSERT INTO ingest_rejections (source, file_name, file_sha256, moved_to, reason, rejected_at) VALUES (?, ?, ?, ?, ?, now())`, d.Source, filepath.Base(path), sum, dst, reason)
 	return dst, err
 }

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/duckdb/duckdb-go/v2"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -155,7 +157,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			l.opt.Progress(l.res.Read)
 		}
 		if r.err != nil {
-			if err := l.quarantineRow(sh.name, r.line, r.col, r.val, r.raw, r.err.Error()); err != nil {
+			if err := l.quarantineRow(sh.name, r.line, r.col, r.val, r.raw, r.err); err != nil {
 				return err
 			}
 			continue
@@ -241,21 +243,25 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	return st, nil
 }
 
-func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow, reason string) error {
+func (l *loader) quarantineRow(sheet string, line int, col, raw, rawRow string, why error) error {
 	l.res.Quarantined++
-	return l.appendQuarantine(sheet, line, col, raw, rawRow, reason, false)
+	problems, ok := why.(i18n.Problems)
+	if !ok {
+		problems = i18n.Problems{{Col: col, Msg: message(why)}}
+	}
+	return l.appendQuarantine(sheet, line, col, raw, rawRow, problems, false)
 }
 
 // noteValue lists a value of a stored row that the department should fix.
 func (l *loader) noteValue(sheet string, line int, n fieldNote) error {
 	l.res.Noted++
-	return l.appendQuarantine(sheet, line, n.col, n.raw, "", n.reason, true)
+	return l.appendQuarantine(sheet, line, n.col, n.raw, "", i18n.Problems{{Col: n.col, Msg: n.msg}}, true)
 }
 
-func (l *loader) appendQuarantine(sheet string, line int, col, raw, rawRow, reason string, kept bool) error {
+func (l *loader) appendQuarantine(sheet string, line int, col, raw, rawRow string, problems i18n.Problems, kept bool) error {
 	if l.quarantine == nil {
 		app, err := store.NewColumnAppender(l.conn, "ingest_quarantine",
-			[]string{"batch_id", "source", "file_name", "sheet", "line", "col", "raw_value", "raw_row", "reason", "kept"})
+			[]string{"batch_id", "source", "file_name", "sheet", "line", "col", "raw_value", "raw_row", "reason", "kept", "problems"})
 		if err != nil {
 			return err
 		}
@@ -267,7 +273,12 @@ func (l *loader) appendQuarantine(sheet string, line int, col, raw, rawRow, reas
 	if len(raw) > 1000 {
 		raw = raw[:1000] + "…"
 	}
-	return l.quarantine.AppendRow(l.batch, l.source, l.file, nullable(sheet), int64(line), nullable(col), nullable(raw), nullable(rawRow), reason, kept)
+	js, err := json.Marshal(problems)
+	if err != nil {
+		return err
+	}
+	return l.quarantine.AppendRow(l.batch, l.source, l.file, nullable(sheet), int64(line), nullable(col), nullable(raw), nullable(rawRow),
+		problems.Error(), kept, string(js))
 }
 
 func nullable(s string) driverValue {
@@ -412,9 +423,10 @@ func (l *loader) settleDuplicates(t *Table, st *stage) error {
 		same, differ = same+differ, 0
 	}
 	if differ > 0 {
-		if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_quarantine (batch_id, source, file_name, sheet, line, col, raw_value, raw_row, reason)
+		if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_quarantine (batch_id, source, file_name, sheet, line, col, raw_value, raw_row, reason, problems)
 		SELECT ?, ?, ?, sheet, line, 'record_id', record_key, raw_row,
-			'record ' || record_key || ' appears again with other values (first on line ' || first_line || '): keep one and send it again'
+			'record ' || record_key || ' appears again with other values (first on line ' || first_line || '): keep one and send it again',
+			to_json([{'col': 'record_id', 'msg': {'key': 'q.repeat_differs', 'args': [to_json(record_key), to_json(first_line)]}}])::VARCHAR
 		FROM _dups WHERE k > 1 AND row_hash <> first_hash ORDER BY rid`, l.batch, l.source, l.file); err != nil {
 			return fmt.Errorf("ingest %s: quarantine repeated records: %w", l.file, err)
 		}

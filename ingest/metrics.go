@@ -29,17 +29,25 @@ var (
 		"Values of stored rows that could not be read (left unknown) or were kept with a warning, such as an ID in Excel's number form, by source.", []string{"source"}, nil)
 	pullFailingDesc = prometheus.NewDesc("safetynet_ingest_pull_failing",
 		"1 when the source's last pull (HTTP API or PostgreSQL) failed.", []string{"source"}, nil)
+	staleDesc = prometheus.NewDesc("safetynet_ingest_source_stale",
+		"1 when nothing from the source got through for longer than its stale_after.", []string{"source"}, nil)
 )
 
 // collector reads the ingest ledger at scrape time: the totals are the
 // database's, so they survive restarts and agree with the batches table.
-type collector struct{ db *store.DB }
+type collector struct {
+	db         *store.DB
+	staleAfter map[string]time.Duration // by source; a source not in it is never stale
+}
 
 // Collectors are ingest's metrics, for the server's registry.
-func Collectors(db *store.DB) []prometheus.Collector { return []prometheus.Collector{collector{db}} }
+// staleAfter is each source's allowance before it counts as stale.
+func Collectors(db *store.DB, staleAfter map[string]time.Duration) []prometheus.Collector {
+	return []prometheus.Collector{collector{db, staleAfter}}
+}
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, keptDesc, pullFailingDesc} {
+	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, keptDesc, pullFailingDesc, staleDesc} {
 		ch <- d
 	}
 }
@@ -117,6 +125,28 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(pullFailingDesc, prometheus.GaugeValue, n, src)
 		return nil
 	})
+	c.collectStale(ctx, ch)
+}
+
+// collectStale says, for each source with an allowance, whether it has
+// gone quiet past it.
+func (c collector) collectStale(ctx context.Context, ch chan<- prometheus.Metric) {
+	sources := make([]string, 0, len(c.staleAfter))
+	for s := range c.staleAfter {
+		sources = append(sources, s)
+	}
+	states, err := SourceStates(ctx, c.db, sources, c.staleAfter, time.Now())
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(staleDesc, err)
+		return
+	}
+	for _, st := range states {
+		v := 0.0
+		if st.Stale {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, v, st.Source)
+	}
 }
 
 // each runs a query and hands every row to emit; a failure becomes an

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -32,7 +33,8 @@ func TestMetricsPerSource(t *testing.T) {
 	db.Exec(`INSERT INTO ingest_pulls (source, connector, last_error) VALUES ('health', 'http', 'connection refused')`)
 
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(Collectors(db)...)
+	// medins delivered just now; health never (its pull failed): stale.
+	reg.MustRegister(Collectors(db, map[string]time.Duration{"medins": time.Hour, "health": time.Hour})...)
 	for metric, want := range map[string]float64{
 		`safetynet_ingest_rows_read_total`:                3,
 		`safetynet_ingest_batches_total`:                  2,
@@ -44,12 +46,13 @@ func TestMetricsPerSource(t *testing.T) {
 		`safetynet_ingest_bytes_total`:                    1,
 		`safetynet_ingest_last_batch_timestamp_seconds`:   1,
 		`safetynet_ingest_values_unknown_total`:           1, // S2's ID "x": the row is stored, its ID unknown
+		`safetynet_ingest_source_stale`:                   1, // health, of medins and health
 	} {
 		n, err := testutil.GatherAndCount(reg, metric)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_batches_total" || metric == "safetynet_ingest_values_unknown_total" {
+		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_batches_total" || metric == "safetynet_ingest_values_unknown_total" || metric == "safetynet_ingest_source_stale" {
 			v := sumOf(t, reg, metric)
 			if v != want {
 				t.Errorf("%s = %v, want %v", metric, v, want)

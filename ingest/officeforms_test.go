@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"safetynet/i18n"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,7 +104,7 @@ func TestRegistryAsOfficesWriteIt(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	if err := WriteQuarantineXLSX(&b, q); err != nil {
+	if err := WriteQuarantineXLSX(&b, q, i18n.ZH); err != nil {
 		t.Fatal(err)
 	}
 	back, err := excelize.OpenReader(&b)

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -31,20 +33,35 @@ type QuarantinedFile struct {
 	Rows       int // rows not stored
 	Kept       int // values of stored rows that could not be read
 	Released   int
-	TopReasons []string // the commonest reasons, with counts
+	TopReasons []string     // the commonest reasons, with counts, in English
+	Kinds      []ReasonKind // the commonest problems, to say in any language
+}
+
+// ReasonKind is a kind of problem and how many rows of a delivery have it
+// first: a column and the catalogue message, its values left out.
+type ReasonKind struct {
+	Col, Key string
+	N        int
+}
+
+// In says the kind in language l: the column's label and the message,
+// the values it would quote elided.
+func (k ReasonKind) In(l i18n.Lang, label func(col string) string) string {
+	return fmt.Sprintf("%d× %s%s%s", k.N, label(k.Col), l.T("col_sep"), l.Elided(k.Key))
 }
 
 // QuarantinedRow is one row that could not be stored, and why.
 type QuarantinedRow struct {
-	Batch  int64
-	Source string
-	File   string
-	Sheet  string
-	Line   int64
-	Col    string
-	Raw    string
-	RawRow string
-	Reason string
+	Batch    int64
+	Source   string
+	File     string
+	Sheet    string
+	Line     int64
+	Col      string
+	Raw      string
+	RawRow   string
+	Reason   string        // in English
+	Problems i18n.Problems // the same, field by field, to say in any language; nil for rows stored before
 	// Kept: the row was stored with this value unknown (or kept as sent,
 	// with a warning); otherwise the row is in quarantine.
 	Kept bool
@@ -119,14 +136,42 @@ func QuarantinedFiles(ctx context.Context, db *store.DB, f QuarantineFilter) ([]
 			out[i].TopReasons = append(out[i].TopReasons, fmt.Sprintf("%d× %s", n, kind))
 		}
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, quarantineKinds(ctx, db, where, args, out, at)
+}
+
+// quarantineKinds adds each delivery's commonest kinds of problem.
+func quarantineKinds(ctx context.Context, db *store.DB, where string, args []any, out []QuarantinedFile, at map[int64]int) error {
+	if where == "" {
+		where = " WHERE true"
+	}
+	rows, err := db.QueryContext(ctx, `SELECT q.batch_id, json_extract_string(q.problems, '$[0].col') AS col,
+		json_extract_string(q.problems, '$[0].msg.key') AS key, count(*) AS n
+		FROM ingest_quarantine q`+where+` AND q.problems IS NOT NULL GROUP BY ALL ORDER BY n DESC, col, key`, args...)
+	if err != nil {
+		return fmt.Errorf("ingest: kinds of quarantine: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var batch int64
+		var k ReasonKind
+		if err := rows.Scan(&batch, &k.Col, &k.Key, &k.N); err != nil {
+			return err
+		}
+		if i, ok := at[batch]; ok && len(out[i].Kinds) < 3 {
+			out[i].Kinds = append(out[i].Kinds, k)
+		}
+	}
+	return rows.Err()
 }
 
 // QuarantinedRows returns the rows the filter selects, in file order.
 func QuarantinedRows(ctx context.Context, db *store.DB, f QuarantineFilter) ([]QuarantinedRow, error) {
 	where, args := f.where()
 	q := `SELECT batch_id, source, parse_filename(file_name), coalesce(sheet, ''), line, coalesce(col, ''), coalesce(raw_value, ''),
-		coalesce(raw_row, ''), reason, coalesce(kept, false), coalesce(released_by, 0) FROM ingest_quarantine q` + where + ` ORDER BY batch_id, sheet, line, col`
+		coalesce(raw_row, ''), reason, coalesce(kept, false), coalesce(released_by, 0), coalesce(problems, 'null') FROM ingest_quarantine q` + where + ` ORDER BY batch_id, sheet, line, col`
 	if f.Limit > 0 {
 		q += fmt.Sprintf(" LIMIT %d", f.Limit)
 	}
@@ -138,32 +183,69 @@ func QuarantinedRows(ctx context.Context, db *store.DB, f QuarantineFilter) ([]Q
 	var out []QuarantinedRow
 	for rows.Next() {
 		var r QuarantinedRow
-		if err := rows.Scan(&r.Batch, &r.Source, &r.File, &r.Sheet, &r.Line, &r.Col, &r.Raw, &r.RawRow, &r.Reason, &r.Kept, &r.ReleasedBy); err != nil {
+		var problems string
+		if err := rows.Scan(&r.Batch, &r.Source, &r.File, &r.Sheet, &r.Line, &r.Col, &r.Raw, &r.RawRow, &r.Reason, &r.Kept, &r.ReleasedBy, &problems); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(problems), &r.Problems); err != nil {
+			return nil, fmt.Errorf("ingest: problems of batch %d line %d: %w", r.Batch, r.Line, err)
 		}
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-// quarantineHeader is the export's header, in Chinese for the department
-// that fixes the rows.
-var quarantineHeader = []any{"文件 file", "工作表 sheet", "行号 line", "列 column", "原值 value", "问题 reason", "处理 outcome", "原始行 row as sent", "批次 batch"}
+// quarantineHeader are the export's column headers, as catalogue keys.
+var quarantineHeader = []string{"qx.file", "qx.sheet", "qx.line", "qx.column", "qx.value", "qx.reason", "qx.outcome", "qx.row", "qx.batch"}
 
-// Outcome says what became of a listed row: not stored, or stored with the value unknown.
-func (r QuarantinedRow) Outcome() string {
+// Outcome says what became of a listed row, in language l: not stored,
+// or stored with the value unknown.
+func (r QuarantinedRow) Outcome(l i18n.Lang) string {
 	if r.Kept {
-		return "行已入库，此值未知 row stored, value unknown"
+		return l.T("qx.kept")
 	}
-	return "行未入库 row not stored"
+	return l.T("qx.not_stored")
+}
+
+// Why is what is wrong with the row in language l (in English for a row
+// stored before problems were kept field by field).
+func (r QuarantinedRow) Why(l i18n.Lang) string {
+	if len(r.Problems) == 0 {
+		return r.Reason
+	}
+	return r.Problems.In(l, func(col string) string { return ColumnLabel(l, r.Source, col) })
+}
+
+// ColumnLabel is a column's name in language l: the catalogue's word for
+// it in this source's tables, else its own name.
+func ColumnLabel(l i18n.Lang, table, col string) string {
+	for _, t := range append([]string{table}, tableNames(table)...) {
+		if k := "f." + t + "." + col; l.Has(k) {
+			return l.T(k)
+		}
+	}
+	if k := "f." + col; l.Has(k) {
+		return l.T(k)
+	}
+	return col
+}
+
+// tableNames are the tables that arrive in a source's inbox.
+func tableNames(source string) []string {
+	var out []string
+	for _, t := range TablesOf(source) {
+		out = append(out, t.Name)
+	}
+	return out
 }
 
 // WriteQuarantineXLSX writes rows as a workbook a department can fix its
-// file from: where each row was, which value, why, and the row as sent.
-func WriteQuarantineXLSX(w io.Writer, rows []QuarantinedRow) error {
+// file from, in language l: where each row was, which value, why, and
+// the row as sent.
+func WriteQuarantineXLSX(w io.Writer, rows []QuarantinedRow, l i18n.Lang) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	const sheet = "待修正"
+	sheet := l.T("qx.sheet_name")
 	f.SetSheetName(f.GetSheetName(0), sheet)
 	sw, err := f.NewStreamWriter(sheet)
 	if err != nil {
@@ -174,13 +256,17 @@ func WriteQuarantineXLSX(w io.Writer, rows []QuarantinedRow) error {
 	sw.SetColWidth(6, 6, 60)
 	sw.SetColWidth(7, 7, 24)
 	sw.SetColWidth(8, 8, 80)
-	if err := sw.SetRow("A1", quarantineHeader); err != nil {
+	header := make([]any, len(quarantineHeader))
+	for i, k := range quarantineHeader {
+		header[i] = l.T(k)
+	}
+	if err := sw.SetRow("A1", header); err != nil {
 		return err
 	}
 	for i, r := range rows {
 		cell, _ := excelize.CoordinatesToCellName(1, i+2)
 		// Values are written as text: an ID must not become a number.
-		if err := sw.SetRow(cell, []any{r.File, r.Sheet, r.Line, r.Col, r.Raw, r.Reason, r.Outcome(), r.RawRow, r.Batch}); err != nil {
+		if err := sw.SetRow(cell, []any{r.File, r.Sheet, r.Line, ColumnLabel(l, r.Source, r.Col), r.Raw, r.Why(l), r.Outcome(l), r.RawRow, r.Batch}); err != nil {
 			return err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"math"
 	"math/big"
+	"safetynet/i18n"
 	"strconv"
 	"strings"
 	"time"
@@ -30,7 +31,8 @@ type parsedRow struct {
 
 // fieldNote is one value of a stored row the department should look at.
 type fieldNote struct {
-	col, raw, reason string
+	col, raw string
+	msg      i18n.Message
 }
 
 // parseRow maps cells through m and parses each value by its column's kind.
@@ -42,7 +44,7 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 	// Three spare places at the end for the batch id, valid_from and sheet the loader adds.
 	row := parsedRow{line: line, values: make([]driverValue, 3+len(t.Columns), 6+len(t.Columns))}
 	vals := row.values[3:]
-	var problems []string
+	var problems i18n.Problems
 	badCol, badRaw := "", ""
 	h := fnv.New64a()
 	var buf []byte
@@ -57,23 +59,23 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 		switch {
 		case errors.Is(err, errBlank):
 			if c.Required {
-				err = fmt.Errorf("is empty but required")
+				err = i18n.Msg("q.required")
 			} else {
 				err = nil
 			}
 			v = nil
 		case errors.As(err, &kept):
-			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, reason: c.Name + ": " + kept.msg})
+			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, msg: kept.msg})
 			err = nil
 		case err != nil && !c.Required:
-			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, reason: c.Name + ": " + err.Error()})
+			row.notes = append(row.notes, fieldNote{col: c.Name, raw: raw, msg: message(err)})
 			err, v = nil, nil
 		}
 		if err != nil {
 			if badCol == "" {
 				badCol, badRaw = c.Name, raw
 			}
-			problems = append(problems, c.Name+": "+err.Error())
+			problems = append(problems, i18n.Problem{Col: c.Name, Msg: message(err)})
 			continue
 		}
 		if v == nil {
@@ -91,9 +93,9 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 	}
 	if len(problems) > 0 {
 		for _, n := range row.notes { // the row is not stored: say all that is wrong with it
-			problems = append(problems, n.reason)
+			problems = append(problems, i18n.Problem{Col: n.col, Msg: n.msg})
 		}
-		return row, badCol, badRaw, errors.New(strings.Join(problems, "; "))
+		return row, badCol, badRaw, problems
 	}
 	row.hash = h.Sum64()
 	row.key = recordKey(t, vals, row.hash)
@@ -184,4 +186,14 @@ func recordKey(t *Table, vals []driverValue, hash uint64) string {
 		return "content:" + strconv.FormatUint(hash, 16)
 	}
 	return strings.Join(parts, "|")
+}
+
+// message is a value's problem as a catalogue message; an error that is
+// not one (none should be) is quoted as it is.
+func message(err error) i18n.Message {
+	var m i18n.Message
+	if errors.As(err, &m) {
+		return m
+	}
+	return i18n.Msg("q.other", err.Error())
 }

@@ -2,8 +2,8 @@ package ingest
 
 import (
 	"errors"
-	"fmt"
 	"math"
+	"safetynet/i18n"
 	"sort"
 	"strconv"
 	"strings"
@@ -145,14 +145,14 @@ func parseDate(s string) (time.Time, error) {
 		err = errors.New("unknown form")
 	}
 	if err != nil {
-		return time.Time{}, fmt.Errorf("%q is not a date: write it as 2024-03-05, 2024/3/5, 20240305 or 2024年3月5日", s)
+		return time.Time{}, i18n.Msg("q.not_date", s)
 	}
 	t := time.Date(y, time.Month(m), d, 0, 0, 0, 0, time.UTC)
 	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
-		return time.Time{}, fmt.Errorf("%q is not a real date", s)
+		return time.Time{}, i18n.Msg("q.not_real_date", s)
 	}
 	if y < 1880 || y > 2200 {
-		return time.Time{}, fmt.Errorf("%q has an impossible year", s)
+		return time.Time{}, i18n.Msg("q.impossible_year", s)
 	}
 	return t, nil
 }
@@ -174,7 +174,7 @@ func ymd(s, sep string) (y, m, d int, err error) {
 // excelSerial converts an Excel date serial (1900 date system).
 func excelSerial(f float64) (time.Time, error) {
 	if f < 1000 || f > 100000 { // 1902 to 2173: a smaller number is a count, not a date
-		return time.Time{}, fmt.Errorf("%v is not a date (use 2024-03-05)", f)
+		return time.Time{}, i18n.Msg("q.excel_serial", f)
 	}
 	base := time.Date(1899, 12, 30, 0, 0, 0, 0, time.UTC)
 	return base.AddDate(0, 0, int(math.Floor(f))), nil
@@ -218,14 +218,14 @@ func parseMoney(s string) (float64, error) {
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, fmt.Errorf("%q is not an amount in yuan: write it as 1234.50, 1,234.50元 or 1.2万", s)
+		return 0, i18n.Msg("q.not_amount", s)
 	}
 	v *= scale
 	if v < 0 {
-		return 0, fmt.Errorf("%q is a negative amount", s)
+		return 0, i18n.Msg("q.negative_amount", s)
 	}
 	if v >= 1e12 { // DECIMAL(14,2)
-		return 0, fmt.Errorf("%q is too large an amount", s)
+		return 0, i18n.Msg("q.too_large_amount", s)
 	}
 	return math.Round(v*100) / 100, nil
 }
@@ -239,7 +239,7 @@ func parseInt(s string) (int32, error) {
 	if f, err := strconv.ParseFloat(t, 64); err == nil && f == math.Trunc(f) && f >= 0 && f < 1e6 {
 		return int32(f), nil
 	}
-	return 0, fmt.Errorf("%q is not a whole number", s)
+	return 0, i18n.Msg("q.not_whole_number", s)
 }
 
 var chineseLevels = map[string]int32{"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
@@ -254,7 +254,7 @@ func parseLevel(s string) (int32, error) {
 	if v, ok := chineseLevels[t]; ok {
 		return v, nil
 	}
-	return 0, fmt.Errorf("%q is not a disability level (1 to 4, or 一级 to 四级)", s)
+	return 0, i18n.Msg("q.not_level", s)
 }
 
 // parseSex reads 男/女, M/F, 1/2 (GB/T 2261.1); 0 and 9 mean unknown.
@@ -269,7 +269,7 @@ func parseSex(s string) (string, error) {
 	case "0", "9", "未知", "未说明":
 		return "", errBlank
 	}
-	return "", fmt.Errorf("%q is not a sex (男/女, M/F or 1/2)", s)
+	return "", i18n.Msg("q.not_sex", s)
 }
 
 func parseEnum(c *Column, s string) (string, error) {
@@ -283,7 +283,7 @@ func parseEnum(c *Column, s string) (string, error) {
 	if v, ok := c.Values[strings.ToLower(t)]; ok {
 		return v, nil
 	}
-	return "", fmt.Errorf("%q is not a known %s (known: %s)", s, c.Name, strings.Join(canonicalValues(c), ", "))
+	return "", i18n.Msg("q.not_known", s, i18n.Msg("f."+c.Name), i18n.Words{Kind: c.Name, Values: canonicalValues(c)})
 }
 
 func canonicalValues(c *Column) []string {
@@ -301,12 +301,12 @@ func canonicalValues(c *Column) []string {
 
 // A notice is a problem with a value that is kept anyway: the row is
 // stored, and the department hears of it as of a quarantined value.
-type notice struct{ msg string }
+type notice struct{ msg i18n.Message }
 
-func (n *notice) Error() string { return n.msg }
+func (n *notice) Error() string { return n.msg.Error() }
 
 // ExcelNumberID is the reason given for an ID that Excel turned into a number.
-const ExcelNumberID = "Excel stored this ID as a number and dropped its last digits: format the column as text and send the file again"
+var ExcelNumberID = i18n.Msg("q.excel_number_id")
 
 // checkID lets through what could be an ID in any form departments send;
 // whether it is a valid one is match's question. An ID in Excel's number
@@ -327,11 +327,11 @@ func checkID(s string) (string, error) {
 			digits++
 		case r == 'x', r == 'X', r == ' ', r == '-', r == '_':
 		default:
-			return "", fmt.Errorf("%q has characters an ID number cannot have: send the 18-character ID, or leave the cell empty", s)
+			return "", i18n.Msg("q.id_chars", s)
 		}
 	}
 	if digits < 14 || digits > 18 {
-		return "", fmt.Errorf("%q has %d digits; an ID number has 18 (or 15 for old ones): check the number", s, digits)
+		return "", i18n.Msg("q.id_digits", s, digits)
 	}
 	return t, nil
 }
@@ -359,12 +359,12 @@ func parsePhone(s string) (string, error) {
 			b.WriteRune(r)
 		case r == ' ' || r == '-' || r == '+' || r == '(' || r == ')':
 		default:
-			return "", fmt.Errorf("%q is not a phone number", s)
+			return "", i18n.Msg("q.not_phone", s)
 		}
 	}
 	p := strings.TrimPrefix(b.String(), "86")
 	if len(p) < 7 || len(p) > 12 {
-		return "", fmt.Errorf("%q is not a phone number", s)
+		return "", i18n.Msg("q.not_phone", s)
 	}
 	return p, nil
 }

@@ -102,7 +102,7 @@ func TestValueFormsOfficesSend(t *testing.T) {
 	for _, in := range []string{"3.20812197503151E+17", "3.20812E+17", "3.20812197503151e+17", "'3.20812197503151E+17"} {
 		got, err := checkID(in)
 		var n *notice
-		if !errors.As(err, &n) || !strings.Contains(n.msg, "Excel stored this ID as a number") || !strings.HasPrefix(got, "3.20812") {
+		if !errors.As(err, &n) || !strings.Contains(n.Error(), "Excel stored this ID as a number") || !strings.HasPrefix(got, "3.20812") {
 			t.Errorf("checkID(%q) = %q, %v; want it kept as sent with the Excel notice", in, got, err)
 		}
 	}

@@ -87,6 +87,29 @@ func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*
 func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources ...string) (*Report, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.runLocked(ctx, trigger, asOf, sources...)
+}
+
+// ErrBusy is a run asked for while another is in progress.
+var ErrBusy = errors.New("jobs: a run is in progress")
+
+// Start begins a run of every source in the background, as of now,
+// unless one is in progress (the scheduler's or another's): then it
+// returns ErrBusy and starts nothing. The run's outcome is in job_runs.
+func (c *Chain) Start(ctx context.Context, trigger string) error {
+	if !c.mu.TryLock() {
+		return ErrBusy
+	}
+	go func() {
+		defer c.mu.Unlock()
+		if _, err := c.runLocked(context.WithoutCancel(ctx), trigger, time.Time{}); err != nil {
+			c.Log.Error("run failed", "trigger", trigger, "err", err)
+		}
+	}()
+	return nil
+}
+
+func (c *Chain) runLocked(ctx context.Context, trigger string, asOf time.Time, sources ...string) (*Report, error) {
 	// Alerts are raised now, with their SLA from now; a back-fill's as-of
 	// day only bounds which records count (and is kept on each alert).
 	at := c.now().In(c.Cfg.Location)
@@ -125,7 +148,7 @@ func (c *Chain) Run(ctx context.Context, trigger string, asOf time.Time, sources
 		raised = rep.Alerts.Raised
 	}
 	_, uerr := c.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = ?, status = ?, files = ?, rows_stored = ?,
-		rows_quarantined = ?, alerts_raised = ?, error = ?, drift = ? WHERE run_id = ?`,
+		rows_quarantined = ?, alerts_raised = ?, error = ?, drift = ?, stage = NULL WHERE run_id = ?`,
 		time.Now(), status, rep.Files, rep.Stored, rep.Quarantined, raised, msg, nullIfEmpty(strings.Join(rep.Drift, "\n")), rep.RunID)
 	jobDuration.WithLabelValues(job, status).Observe(time.Since(started).Seconds())
 	if status != "failed" {
@@ -141,6 +164,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		if !src.On() {
 			continue
 		}
+		c.stage(ctx, rep, "ingest:"+s)
 		res, rejected, err := c.ingest(ctx, s, src)
 		rep.Files += len(res) + rejected
 		rep.Rejected += rejected
@@ -166,6 +190,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	rep.Stages["ingest"] = time.Since(t)
 
 	t = time.Now()
+	c.stage(ctx, rep, "match")
 	st, err := match.LinkWith(ctx, c.DB, match.Thresholds{Link: c.Cfg.Match.LinkThreshold, Review: c.Cfg.Match.ReviewThreshold})
 	if err != nil {
 		return err
@@ -177,6 +202,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond))
 
 	t = time.Now()
+	c.stage(ctx, rep, "alerts")
 	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
 	ar, err := ev.Run(ctx, asOf, at)
 	if err != nil {
@@ -194,11 +220,20 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		return err
 	}
 	t = time.Now()
+	c.stage(ctx, rep, "analytics")
 	if err := c.Publish(ctx, at); err != nil {
 		rep.Analytics = err.Error()
 	}
 	rep.Stages["analytics"] = time.Since(t)
 	return nil
+}
+
+// stage notes where the run is, for the page that shows runs in progress;
+// a failure to note it is not the run's.
+func (c *Chain) stage(ctx context.Context, rep *Report, stage string) {
+	if _, err := c.DB.ExecContext(ctx, `UPDATE job_runs SET stage = ? WHERE run_id = ?`, stage, rep.RunID); err != nil {
+		c.Log.Warn("run stage not noted", "stage", stage, "err", err)
+	}
 }
 
 // Publish writes the analytic snapshot, after every run and whenever the

@@ -10,6 +10,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"safetynet/alerts"
+	"safetynet/i18n"
 	"safetynet/match"
 )
 
@@ -37,12 +38,12 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 	l := lang(w, r)
 	t := translator(l)
 	mask := masked(u)
-	header := []any{"ID", t("rule"), t("severity"), t("status"), t("household"), t("id_number"), t("region_code"),
+	header := []any{t("alert_no"), t("rule"), t("severity"), t("status"), t("household"), t("id_number"), t("region_code"), t("region_name"),
 		t("reason"), t("first_seen"), t("due"), t("overdue"), t("county_queue"), t("evidence")}
 	rows := make([][]any, 0, len(list))
 	for i, a := range list {
 		if i == exportLimit {
-			rows = append(rows, []any{fmt.Sprintf("… more than %d alerts: narrow the filter", exportLimit)})
+			rows = append(rows, []any{fmt.Sprintf(t("export_more"), exportLimit)})
 			break
 		}
 		id := a.IDNumber
@@ -54,18 +55,26 @@ func (s *Server) exportAlerts(w http.ResponseWriter, r *http.Request, u *User) {
 			if j > 0 {
 				ev += "; "
 			}
-			ev += e.Source + ":" + e.RecordID
+			ev += t("src."+e.Source) + " " + e.RecordID
 		}
 		queue := ""
 		if a.EscalatedAt != nil {
 			queue = a.EscalatedAt.In(shanghai).Format("2006-01-02 15:04")
 		}
-		rows = append(rows, []any{a.AlertID, s.Pack.Title(a.RuleID, l), t(a.Severity), t(a.Status), a.HouseholdID, id, a.RegionCode,
-			a.Reason, a.FirstSeen.In(shanghai).Format("2006-01-02 15:04"), a.DueAt.In(shanghai).Format("2006-01-02 15:04"),
-			a.Overdue, queue, ev})
+		rows = append(rows, []any{a.AlertID, s.Pack.Title(a.RuleID, l), t(a.Severity), t(a.Status), a.HouseholdID, id, a.RegionCode, regionNames(a.RegionCode),
+			s.Pack.Reason(a.RuleID, a.Reason, a.Details, i18n.Parse(l)), a.FirstSeen.In(shanghai).Format("2006-01-02 15:04"), a.DueAt.In(shanghai).Format("2006-01-02 15:04"),
+			yesNo(t, a.Overdue), queue, ev})
 	}
 	s.audit(r.Context(), u.Name, "export_alerts", "", fmt.Sprintf("%d alerts, filter %s, ids masked %t", min(len(list), exportLimit), query(f).Encode(), mask))
 	s.sendXLSX(w, r, "alerts", t("inbox"), header, rows)
+}
+
+// yesNo is a yes-or-no cell in words.
+func yesNo(t func(string) string, b bool) string {
+	if b {
+		return t("yes")
+	}
+	return t("no")
 }
 
 // sendXLSX answers with a one-sheet workbook, streamed row by row.

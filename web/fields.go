@@ -74,16 +74,22 @@ func valueText(l i18n.Lang, column, value string, kind ingest.Kind) string {
 // regionText is a division code with the names of the divisions it is
 // in, down to the township (villages have no names in the list).
 func regionText(code string) string {
+	names := regionNames(code)
+	if names == "" {
+		return code
+	}
+	return names + "（" + code + "）"
+}
+
+// regionNames are the names of the county and township a code is in.
+func regionNames(code string) string {
 	var names []string
 	for _, r := range regions.Path(code) {
 		if r.Name != "" && len(r.Code) >= 6 {
 			names = append(names, r.Name)
 		}
 	}
-	if len(names) == 0 {
-		return code
-	}
-	return strings.Join(names, " ") + "（" + code + "）"
+	return strings.Join(names, " ")
 }
 
 // detailViews are a rule's details, labelled and in words, in key order;

@@ -48,7 +48,7 @@ func (s *Server) parseTemplates() error {
 		"indent": func(n int) string { return strings.Repeat("\u00a0\u00a0", max(n-2, 0)) },
 	}
 	s.pages = map[string]*template.Template{}
-	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet", "error", "analytics", "cohort", "cohort_form", "sql"} {
+	for _, p := range []string{"login", "inbox", "alert", "review", "tasks", "task", "audit", "queue", "sheet", "error", "analytics", "cohort", "cohort_form", "sql", "deliveries"} {
 		files := []string{"templates/layout.html", "templates/" + p + ".html"}
 		if p == "cohort" || p == "cohort_form" { // both hold the cohort form
 			files = append(files, "templates/cohort_fields.html")
@@ -119,7 +119,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, name string, u *
 		p.Flash = takeFlash(w, r, i18n.Parse(l))
 	}
 	var buf bytes.Buffer
-	if err := s.pages[name].Execute(&buf, p); err != nil {
+	tmpl, ok := s.pages[name]
+	if !ok { // a page without its template: a bug, answered as a fault
+		tmpl = s.pages["error"]
+		p.Data, status = errorPage{Status: http.StatusInternalServerError, Message: translator(l)("e.internal"), Home: "/"}, http.StatusInternalServerError
+		s.Log.Error("render: no template", "page", name)
+	}
+	if err := tmpl.Execute(&buf, p); err != nil {
 		s.Log.Error("render", "page", name, "err", err)
 		buf.Reset()
 		status = http.StatusInternalServerError

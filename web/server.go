@@ -45,6 +45,12 @@ type Server struct {
 	Registry *prometheus.Registry // what /metrics shows; see NewRegistry
 	// Analytics is the analytic snapshot the analyst pages read.
 	Analytics AnalyticsConfig
+	// Chain runs every source now when an administrator asks from the
+	// deliveries page (nil: the page cannot start runs).
+	Chain Starter
+	// StaleAfter is each source's allowance before the deliveries page
+	// calls it stale.
+	StaleAfter map[string]time.Duration
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex
@@ -53,6 +59,12 @@ type Server struct {
 	regionLists map[*analytics.Querier][]regionChoice
 	limiterMu   sync.Mutex
 	logins      *loginLimiter
+}
+
+// Starter starts a run of the chain in the background, or says that one
+// is in progress (jobs.ErrBusy): *jobs.Chain.
+type Starter interface {
+	Start(ctx context.Context, trigger string) error
 }
 
 // limiter is the server's failed-login counter.
@@ -118,6 +130,9 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("POST /queue/assign", s.timed("assign", s.posted(s.assign)))
 	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", s.posted(s.taskOutcome)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
+	mux.Handle("GET /deliveries", s.timed("deliveries", s.authed(s.deliveriesPage)))
+	mux.Handle("GET /deliveries/quarantine.xlsx", s.timed("quarantine_export", s.authed(s.quarantineExport)))
+	mux.Handle("POST /deliveries/run", s.timed("run_now", s.posted(s.runNow)))
 	mux.Handle("GET /analytics", s.timed("analytics", s.authed(s.analyticsHome)))
 	mux.Handle("GET /analytics/funnel/export", s.timed("funnel_export", s.authed(s.exportFunnel)))
 	mux.Handle("GET /analytics/cohorts/new", s.timed("cohort_new", s.authed(s.newCohort)))

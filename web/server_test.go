@@ -65,12 +65,13 @@ func newSite(t *testing.T) *site {
 		t.Fatal(err)
 	}
 	for _, u := range []struct{ name, role, prefix string }{{"admin", "admin", ""}, {"op-yuhang", "operator", "330110"}, {"op-elsewhere", "operator", "110105"}, {"analyst", "analyst", ""}, {"records", "record_analyst", ""}, {"analyst-yuhang", "analyst", "330110"}} {
-		if err := CreateUser(ctx, db, NewUser{Name: u.name, Password: "password-"+u.name, Role: Role(u.role), Region: u.prefix, Replace: true}); err != nil {
+		if err := CreateUser(ctx, db, NewUser{Name: u.name, Password: "password-" + u.name, Role: Role(u.role), Region: u.prefix, Replace: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s := &Server{DB: db, Pack: pack, Log: log, Registry: NewRegistry(append(append(ingest.Collectors(db), alerts.Collectors(db)...), jobs.Collectors()...)...),
-		Analytics: AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}}
+	stale := cfg.StaleAfter() // one map: a test that changes it changes the page's and the metric's
+	s := &Server{DB: db, Pack: pack, Log: log, Registry: NewRegistry(append(append(ingest.Collectors(db, stale), alerts.Collectors(db)...), jobs.Collectors()...)...),
+		Analytics: AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}, Chain: chain, StaleAfter: stale}
 	h, err := s.Handler()
 	if err != nil {
 		t.Fatal(err)

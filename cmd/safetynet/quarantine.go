@@ -9,6 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"safetynet/i18n"
 	"safetynet/ingest"
 )
 
@@ -31,6 +32,7 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.BoolVar(&f.Released, "released", false, "include rows settled by a fixed file sent again")
 	fs.IntVar(&f.Limit, "limit", 200, "show: at most this many rows (0: all)")
 	out := fs.String("out", "", "export: the workbook to write")
+	lang := fs.String("lang", "zh", "export: the workbook's language, zh (the default, for the department) or en")
 	fs.Parse(args[1:])
 	chain, err := openChain(ctx, log, *file)
 	if err != nil {
@@ -89,7 +91,7 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 		if err != nil {
 			return err
 		}
-		if err := ingest.WriteQuarantineXLSX(w, rows); err != nil {
+		if err := ingest.WriteQuarantineXLSX(w, rows, i18n.Parse(*lang)); err != nil {
 			w.Close()
 			return err
 		}

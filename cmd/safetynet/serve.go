@@ -54,13 +54,13 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 // set, is called once the listener is open.
 func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string, ready func(url string)) error {
 	var cs []prometheus.Collector
-	cs = append(cs, ingest.Collectors(chain.DB)...)
+	cs = append(cs, ingest.Collectors(chain.DB, chain.Cfg.StaleAfter())...)
 	cs = append(cs, alerts.Collectors(chain.DB)...)
 	cs = append(cs, jobs.Collectors()...)
 	cs = append(cs, notify.Collectors()...)
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
-	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg,
+	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
 		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
