@@ -58,6 +58,10 @@ func TestGridWorkerTasks(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(card, task.HouseholdID) || !strings.Contains(card, `id="address"`) {
 		t.Fatalf("task card: %d", code)
 	}
+	// A tap calls the household, another opens the address in the map.
+	if !strings.Contains(card, `href="tel:`) || !strings.Contains(card, `href="geo:0,0?q=`) {
+		t.Errorf("the task card has no call or map link:\n%s", card)
+	}
 	if regexp.MustCompile(`\d{17}[\dX]`).MatchString(card) {
 		t.Error("the task card shows an unmasked ID number")
 	}
