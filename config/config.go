@@ -73,13 +73,13 @@ type Standards struct {
 
 // Source configures one department feed.
 type Source struct {
-	Enabled  *bool               `yaml:"enabled"`
-	Schedule string              `yaml:"schedule"`
+	Enabled  *bool  `yaml:"enabled"`
+	Schedule string `yaml:"schedule"`
 	// StaleAfter is how long the source may go without a delivery that
 	// gets through before it is reported stale (page, metric); unset,
 	// 26h (50h for the registry).
-	StaleAfter time.Duration `yaml:"stale_after"`
-	Aliases  map[string][]string `yaml:"aliases"` // canonical column → extra header names
+	StaleAfter time.Duration       `yaml:"stale_after"`
+	Aliases    map[string][]string `yaml:"aliases"` // canonical column → extra header names
 	// Kind is how the records arrive: files dropped in the inbox (drop,
 	// the default), an HTTP API (http) or a PostgreSQL query (postgres).
 	Kind string `yaml:"kind"`

@@ -26,6 +26,9 @@ type queueRow struct {
 // village in it, or a wider region holding it.
 func servesTownship(w UserInfo, regionCode string) bool {
 	township := regionCode[:min(len(regionCode), 9)]
+	if strings.HasSuffix(township, "000") { // placed by the county of an ID only: any of the county's
+		township = township[:6]
+	}
 	return w.Role == GridWorker && !w.Disabled && w.RegionPrefix != "" &&
 		(strings.HasPrefix(w.RegionPrefix, township) || strings.HasPrefix(township, w.RegionPrefix))
 }

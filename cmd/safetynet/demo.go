@@ -38,57 +38,12 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 			return err
 		}
 	}
-	file, err := config.Init(*dir)
-	if err != nil {
-		return err
-	}
-	cfg, err := config.Load(file)
-	if err != nil {
-		return err
-	}
-	if cfg.Analytics.Flight == "" {
-		cfg.Analytics.Flight = *flightAddr
-	}
-	_, statErr := os.Stat(cfg.Database)
-	fresh := errors.Is(statErr, os.ErrNotExist)
-	if fresh {
-		asOf := time.Now().In(cfg.Location)
-		county, err := synth.Generate(synth.DefaultOptions(asOf))
-		if err != nil {
-			return err
-		}
-		if err := county.Write(cfg.Inbox, *dir); err != nil {
-			return err
-		}
-		fmt.Printf("demo: generated a synthetic county in %s: %d households, %d people, %d department rows, %d planted cases (see expected_alerts.jsonl)\n",
-			*dir, len(county.Households), county.Persons(), county.Rows(), len(county.Expected))
-	} else {
-		fmt.Printf("demo: re-using the demo in %s (run `safetynet demo --reset` or `make demo-reset` for a new county)\n", *dir)
-	}
-	chain, err := openChain(ctx, log, file)
+	chain, grid, err := prepareDemo(ctx, log, *dir, *flightAddr)
 	if err != nil {
 		return err
 	}
 	defer chain.DB.Close()
-	if err := demoPseudonymKey(*dir, chain.Cfg.Analytics.PseudonymKeyEnv); err != nil {
-		return err
-	}
-	rep, err := chain.Run(ctx, "demo", time.Time{})
-	if err != nil {
-		return err
-	}
-	fmt.Printf("demo: ran every job once: %d files, %d rows stored, %d alerts raised, %d refreshed\n",
-		rep.Files, rep.Stored, rep.Alerts.Raised, rep.Alerts.Refreshed)
-	if err := web.CreateUser(ctx, chain.DB, web.NewUser{Name: demoUser, Password: demoPassword, Role: web.Admin, Replace: true}); err != nil {
-		return err
-	}
-	grid, err := demoRoles(ctx, chain)
-	if err != nil {
-		return err
-	}
-	if err := chain.Publish(ctx, time.Now()); err != nil { // the dispatches above, in the analysts' funnel
-		return err
-	}
+	cfg := chain.Cfg
 	abs, _ := filepath.Abs(*dir)
 	return serve(ctx, log, chain, *addr, func(url string) {
 		fmt.Printf("\n  safetynet demo is up: open %s and log in as %s / %s\n", url, demoUser, demoPassword)
@@ -103,6 +58,71 @@ func cmdDemo(ctx context.Context, log *slog.Logger, args []string) error {
 		}
 		fmt.Printf("  data and config: %s (Ctrl-C to stop)\n\n", abs)
 	})
+}
+
+// prepareDemo makes (or reopens) the demo's county in dir, runs every
+// job once and adds a user of every role with work waiting for each: what
+// `safetynet demo` serves, and what its test checks the demo shows.
+func prepareDemo(ctx context.Context, log *slog.Logger, dir, flightAddr string) (*jobs.Chain, string, error) {
+	file, err := config.Init(dir)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		return nil, "", err
+	}
+	if cfg.Analytics.Flight == "" {
+		cfg.Analytics.Flight = flightAddr
+	}
+	_, statErr := os.Stat(cfg.Database)
+	fresh := errors.Is(statErr, os.ErrNotExist)
+	if fresh {
+		asOf := time.Now().In(cfg.Location)
+		county, err := synth.Generate(synth.DefaultOptions(asOf))
+		if err != nil {
+			return nil, "", err
+		}
+		if err := county.Write(cfg.Inbox, dir); err != nil {
+			return nil, "", err
+		}
+		if err := demoDeliveries(cfg.Inbox, county, asOf); err != nil {
+			return nil, "", err
+		}
+		fmt.Printf("demo: generated a synthetic county in %s: %d households, %d people, %d department rows, %d planted cases (see expected_alerts.jsonl)\n",
+			dir, len(county.Households), county.Persons(), county.Rows(), len(county.Expected))
+	} else {
+		fmt.Printf("demo: re-using the demo in %s (run `safetynet demo --reset` or `make demo-reset` for a new county)\n", dir)
+	}
+	chain, err := openChain(ctx, log, file)
+	if err != nil {
+		return nil, "", err
+	}
+	chain.Cfg.Analytics.Flight = cfg.Analytics.Flight
+	fail := func(err error) (*jobs.Chain, string, error) {
+		chain.DB.Close()
+		return nil, "", err
+	}
+	if err := demoPseudonymKey(dir, chain.Cfg.Analytics.PseudonymKeyEnv); err != nil {
+		return fail(err)
+	}
+	rep, err := chain.Run(ctx, "demo", time.Time{})
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("demo: ran every job once: %d files, %d rows stored, %d alerts raised, %d refreshed\n",
+		rep.Files, rep.Stored, rep.Alerts.Raised, rep.Alerts.Refreshed)
+	if err := web.CreateUser(ctx, chain.DB, web.NewUser{Name: demoUser, Password: demoPassword, Role: web.Admin, Replace: true}); err != nil {
+		return fail(err)
+	}
+	grid, err := demoRoles(ctx, chain)
+	if err != nil {
+		return fail(err)
+	}
+	if err := chain.Publish(ctx, time.Now()); err != nil { // the dispatches above, in the analysts' funnel
+		return fail(err)
+	}
+	return chain, grid, nil
 }
 
 func cmdSynth(args []string) error {
@@ -139,7 +159,8 @@ func cmdSynth(args []string) error {
 
 // demoRoles adds a user of every other role, once: an operator of the
 // county, an analyst, and a grid worker of the grid with the most alerts,
-// three of whose alerts are dispatched so that their phone has visits.
+// three of whose alerts are dispatched so that their phone has visits;
+// and a visit to a person outside the registry, in the township queue.
 func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 	var grid string
 	err := chain.DB.QueryRowContext(ctx, `SELECT h.grid_code FROM alerts a JOIN households h USING (household_id)
@@ -181,6 +202,12 @@ func demoRoles(ctx context.Context, chain *jobs.Chain) (string, error) {
 		ids = append(ids, id)
 	}
 	rows.Close()
+	// A person outside the registry has no grid: their visit goes to the
+	// township queue, for the operator to assign from /queue.
+	var outside int64
+	if err := chain.DB.QueryRowContext(ctx, `SELECT min(alert_id) FROM alerts WHERE household_id IS NULL AND status = 'new' AND starts_with(region_code, '330110')`).Scan(&outside); err == nil && outside > 0 {
+		ids = append(ids, outside)
+	}
 	for _, id := range ids {
 		if err := alerts.Act(ctx, chain.DB, alerts.Move{AlertID: id, Action: alerts.Dispatch, Actor: demoUser, At: time.Now()}); err != nil {
 			return "", err
