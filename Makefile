@@ -3,12 +3,17 @@ GO      ?= go
 BIN     := bin/safetynet
 ADDR    ?= :8080
 
-.PHONY: all build demo demo-reset test deps vet fuzz bench bench-big clean echarts
+.PHONY: all build install demo demo-reset test deps vet fuzz bench bench-big clean echarts
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/safetynet
+
+## install: the safetynet binary on your PATH, in $(go env GOPATH)/bin
+install:
+	$(GO) install ./cmd/safetynet
+	@echo "installed $$($(GO) env GOPATH)/bin/safetynet"
 
 ## demo: build, generate a synthetic county, run every job once, serve http://localhost:8080
 demo: build

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"safetynet/alerts"
+	"safetynet/config"
+	"safetynet/ingest"
+	"safetynet/jobs"
+	"safetynet/notify"
+	"safetynet/web"
+)
+
+// configKeys are every key of the config file, dotted, with <name> for
+// the key of a map (a source's, a rule's).
+func configKeys(t reflect.Type, prefix string, out *[]string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("yaml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		key := prefix + tag
+		*out = append(*out, key)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		switch {
+		case ft.Kind() == reflect.Struct && ft.String() != "time.Duration":
+			configKeys(ft, key+".", out)
+		case ft.Kind() == reflect.Map && ft.Elem().Kind() == reflect.Struct:
+			configKeys(ft.Elem(), key+".<name>.", out)
+		}
+	}
+}
+
+// metricNames are the names of every metric the server registers.
+func metricNames() []string {
+	var cs []prometheus.Collector
+	cs = append(cs, ingest.Collectors(nil, nil)...)
+	cs = append(cs, alerts.Collectors(nil)...)
+	cs = append(cs, jobs.Collectors()...)
+	cs = append(cs, notify.Collectors()...)
+	cs = append(cs, web.Collectors()...)
+	name := regexp.MustCompile(`fqName: "([^"]+)"`)
+	var out []string
+	for _, c := range cs {
+		ch := make(chan *prometheus.Desc, 64)
+		go func() { c.Describe(ch); close(ch) }()
+		for d := range ch {
+			out = append(out, name.FindStringSubmatch(d.String())[1])
+		}
+	}
+	return out
+}
+
+// TestReference: docs/reference.md names every config key and metric
+// there is, and nothing else.
+func TestReference(t *testing.T) {
+	b, err := os.ReadFile("../../docs/reference.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	var keys []string
+	configKeys(reflect.TypeOf(config.Config{}), "", &keys)
+	documented := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z_.<>]+)` \\|").FindAllStringSubmatch(doc, -1) {
+		documented[m[1]] = true
+	}
+	metrics := metricNames()
+	for _, k := range append(append([]string(nil), keys...), metrics...) {
+		if !documented[k] {
+			t.Errorf("%s is not in docs/reference.md", k)
+		}
+	}
+	for k := range documented {
+		if !slices.Contains(keys, k) && !slices.Contains(metrics, k) {
+			t.Errorf("docs/reference.md names %s, which is neither a config key nor a metric", k)
+		}
+	}
+	// Any metric named anywhere in the docs exists.
+	for _, f := range []string{"../../README.md", "../../docs/running.md", "../../docs/analytics.md", "../../docs/design.md", "../../docs/benchmarks.md"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range regexp.MustCompile(`safetynet_[a-z_]+`).FindAllString(string(b), -1) {
+			if !slices.Contains(metrics, m) && !strings.HasSuffix(m, "_") {
+				t.Errorf("%s names the metric %s, which /metrics does not have", f, m)
+			}
+		}
+	}
+}
