@@ -74,7 +74,10 @@ type Move struct {
 	// VisitedBy and VisitedOn are who visited and when, as a task sheet
 	// says (the actor is who uploaded it).
 	VisitedBy, VisitedOn string
-	At                   time.Time
+	// Submission is the token of the form a visit comes from: the same
+	// form sent again records nothing more.
+	Submission string
+	At         time.Time
 }
 
 // Act moves an alert on, in one transaction with its history row (who,
@@ -98,6 +101,15 @@ func Act(ctx context.Context, db *store.DB, m Move) error {
 	}
 	defer changed()
 	return db.Tx(ctx, func(conn *sql.Conn) error {
+		if m.Submission != "" {
+			var seen int
+			if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM tasks WHERE submission = ?`, m.Submission).Scan(&seen); err != nil {
+				return err
+			}
+			if seen > 0 {
+				return nil // recorded when it first came
+			}
+		}
 		var status, rule, subject string
 		var household sql.NullString
 		var due time.Time
@@ -158,8 +170,8 @@ func Act(ctx context.Context, db *store.DB, m Move) error {
 			_, err = conn.ExecContext(ctx, `INSERT INTO tasks (task_id, alert_id, grid_code, status, due_at, created_at)
 				VALUES (nextval('task_seq'), ?, ?, 'open', ?, ?)`, alertID, nullable(grid.String), due, now)
 		case Visit:
-			_, err = conn.ExecContext(ctx, `UPDATE tasks SET status = 'done', outcome = ?, note = ?, done_at = ?, assignee = coalesce(assignee, ?)
-				WHERE alert_id = ? AND status = 'open'`, outcome, nullable(note), now, actor, alertID)
+			_, err = conn.ExecContext(ctx, `UPDATE tasks SET status = 'done', outcome = ?, note = ?, done_at = ?, assignee = coalesce(assignee, ?), submission = ?
+				WHERE alert_id = ? AND status = 'open'`, outcome, nullable(note), now, actor, nullable(m.Submission), alertID)
 		case Dismiss, Reopen:
 			_, err = conn.ExecContext(ctx, `UPDATE tasks SET status = 'cancelled', done_at = ? WHERE alert_id = ? AND status = 'open'`, now, alertID)
 		}

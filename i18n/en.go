@@ -305,6 +305,8 @@ var en = map[string]string{
 	"o.not_found":                         "not found",
 	"o.other":                             "other",
 	"o.refused":                           "refused",
+	"offline_saved":                       "No connection: the outcome is saved on the phone and is sent when the connection returns (do not fill it in again)",
+	"offline_sent":                        "%d outcomes saved offline have been sent",
 	"oop_at_least":                        "out-of-pocket medical costs in 12 months at least (yuan)",
 	"open":                                "open",
 	"open_amap":                           "Amap",

@@ -305,6 +305,8 @@ var zh = map[string]string{
 	"o.not_found":                         "未找到",
 	"o.other":                             "其他",
 	"o.refused":                           "拒绝",
+	"offline_saved":                       "没有网络：走访结果已保存在手机上，联网后自动发送（请勿重复填写）",
+	"offline_sent":                        "已发送离线保存的%d条走访结果",
 	"oop_at_least":                        "近12个月医疗自付不少于（元）",
 	"open":                                "未办结",
 	"open_amap":                           "高德地图",

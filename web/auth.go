@@ -38,9 +38,16 @@ func CountUsers(ctx context.Context, db *store.DB) (int, error) {
 }
 
 // RandomPassword makes a password for a first administrator.
-func RandomPassword() string {
-	b := make([]byte, 9)
-	rand.Read(b)
+func RandomPassword() string { return randomHex(9) }
+
+// NewFormToken is a form's own token: the outcome form sent twice is
+// recorded once.
+func NewFormToken() string { return randomHex(16) }
+
+// randomHex is n random bytes in hex: tokens, passwords, form keys.
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b) // never fails (crypto/rand since Go 1.24)
 	return hex.EncodeToString(b)
 }
 
@@ -65,11 +72,7 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
 		return errBadLogin
 	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return err
-	}
-	token := hex.EncodeToString(b)
+	token := randomHex(32)
 	now := time.Now()
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now); err != nil {
 		return err

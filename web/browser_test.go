@@ -163,7 +163,7 @@ func TestBrowserGridWorker(t *testing.T) {
 		chromedp.Click(`#o-assisted_application`),
 		chromedp.SendKeys(`#note`, "已协助提交临时救助申请"),
 		chromedp.Click(`#save-outcome`),
-		chromedp.WaitVisible(`p.done`),
+		chromedp.WaitVisible(`#flash`),
 		chromedp.FullScreenshot(&donePNG, 100),
 	)
 	if err != nil {

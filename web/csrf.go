@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
@@ -30,9 +29,7 @@ func loginCSRF(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) == 32 {
 		return c.Value
 	}
-	b := make([]byte, 16)
-	rand.Read(b)
-	v := hex.EncodeToString(b)
+	v := randomHex(16)
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return v
 }

@@ -103,6 +103,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /sw.js", serviceWorker) // at the root, so that it may keep /tasks
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", s.notFound)
 	mux.HandleFunc("GET /login", s.loginPage)
@@ -189,6 +190,18 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("Content-Security-Policy", "default-src 'self'")
 		h.ServeHTTP(w, r)
 	})
+}
+
+// serviceWorker is the grid worker's offline pages (static/sw.js).
+func serviceWorker(w http.ResponseWriter, r *http.Request) {
+	b, err := staticFS.ReadFile("static/sw.js")
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(b)
 }
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

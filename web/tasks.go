@@ -17,7 +17,9 @@ type tasksData struct {
 	Task     *alerts.Task
 	House    *match.Household
 	Outcomes []string
-	Done     bool
+	// Submission is the outcome form's own token, so that the form sent
+	// twice is recorded once.
+	Submission string
 }
 
 // mine says whether a task is the grid worker's: their grid's, or
@@ -56,7 +58,7 @@ func (s *Server) myTasks(w http.ResponseWriter, r *http.Request, u *User) {
 		s.internal(w, r, u, fmt.Errorf("tasks: %w", err))
 		return
 	}
-	s.render(w, r, "tasks", u, http.StatusOK, tasksData{Tasks: ts, Done: r.URL.Query().Get("done") != ""})
+	s.render(w, r, "tasks", u, http.StatusOK, tasksData{Tasks: ts})
 }
 
 // taskPage is the household card and the outcome form.
@@ -65,7 +67,7 @@ func (s *Server) taskPage(w http.ResponseWriter, r *http.Request, u *User) {
 	if t == nil {
 		return
 	}
-	d := tasksData{Task: t, Outcomes: alerts.Outcomes}
+	d := tasksData{Task: t, Outcomes: alerts.Outcomes, Submission: NewFormToken()}
 	if t.HouseholdID != "" {
 		h, err := match.FindHousehold(r.Context(), s.DB, t.HouseholdID)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -83,15 +85,20 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 	if t == nil {
 		return
 	}
-	if t.Status != "open" {
+	// A form sent again (a phone sending what it saved offline, whose
+	// first answer was lost) is recorded once: Act knows its token.
+	submission := r.PostFormValue("submission")
+	if t.Status != "open" && submission == "" {
 		s.failBack(w, r, u, http.StatusConflict, "e.task_closed", "/tasks")
 		return
 	}
 	outcome, note := r.PostFormValue("outcome"), r.PostFormValue("note")
-	if err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: t.AlertID, Action: alerts.Visit, Actor: u.Name, Outcome: outcome, Note: note, At: time.Now()}); err != nil {
+	if err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: t.AlertID, Action: alerts.Visit, Actor: u.Name, Outcome: outcome, Note: note,
+		Submission: submission, At: time.Now()}); err != nil {
 		s.refuse(w, r, u, err, "/tasks/"+strconv.FormatInt(t.TaskID, 10))
 		return
 	}
 	s.audit(r.Context(), u.Name, "task_outcome", "alert:"+strconv.FormatInt(t.AlertID, 10), outcome+" "+note)
-	http.Redirect(w, r, "/tasks?done=1", http.StatusSeeOther)
+	setFlash(w, flash{Key: "flash.outcome"})
+	http.Redirect(w, r, "/tasks", http.StatusSeeOther)
 }

@@ -87,8 +87,28 @@ func TestGridWorkerTasks(t *testing.T) {
 	if code := post(url.Values{"outcome": {"other"}, "csrf": {token}}); code != http.StatusBadRequest {
 		t.Errorf("outcome other without a note: %d", code)
 	}
-	if code := post(url.Values{"outcome": {"not_eligible"}, "note": {"income above the line"}, "csrf": {token}}); code != http.StatusSeeOther {
+	submission := regexp.MustCompile(`name="submission" value="([0-9a-f]+)"`).FindStringSubmatch(card)
+	if submission == nil {
+		t.Fatal("the outcome form carries no submission token")
+	}
+	form := url.Values{"outcome": {"not_eligible"}, "note": {"income above the line"}, "csrf": {token}, "submission": {submission[1]}}
+	if code := post(form); code != http.StatusSeeOther {
 		t.Fatalf("outcome: %d", code)
+	}
+	// The same form again (a phone resending what it saved offline) is
+	// taken as sent and recorded once.
+	if code := post(form); code != http.StatusSeeOther {
+		t.Errorf("the same form sent again: %d", code)
+	}
+	visits := 0
+	hist, _ := alerts.History(context.Background(), s.chain.DB, task.AlertID)
+	for _, h := range hist {
+		if h.Event == alerts.EventVisited {
+			visits++
+		}
+	}
+	if visits != 1 {
+		t.Errorf("%d visits recorded from one form sent twice", visits)
 	}
 	a, _ := alerts.Get(context.Background(), s.chain.DB, task.AlertID)
 	if a.Status != alerts.StatusVisited {

@@ -2,9 +2,7 @@ package web
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -30,9 +28,7 @@ func NewToken(ctx context.Context, db *store.DB, name string) (string, error) {
 	if !role.RecordLevel() || disabled {
 		return "", fmt.Errorf("%q is %s: Flight SQL tokens are for enabled record-level analysts (record_analyst) and administrators", name, role)
 	}
-	b := make([]byte, 24)
-	rand.Read(b)
-	token := "sn_" + hex.EncodeToString(b)
+	token := "sn_" + randomHex(24)
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
 		if _, err := conn.ExecContext(ctx, `DELETE FROM api_tokens WHERE username = ?`, name); err != nil {
 			return err

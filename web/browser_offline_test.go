@@ -1,0 +1,100 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"safetynet/alerts"
+)
+
+// TestBrowserOfflineOutcome: on a phone with the network switched off, a
+// grid worker records a visit; it waits on the phone, the task still
+// open on the server; with the network back it is sent by itself and
+// recorded exactly once.
+func TestBrowserOfflineOutcome(t *testing.T) {
+	ctx := browser(t)
+	s := newSite(t)
+	out := artifacts(t)
+	task := dispatchedTask(t, s)
+	card := fmt.Sprintf("%s/tasks/%d", s.srv.URL, task.TaskID)
+	var saved string
+	var offlinePNG []byte
+	var controlled, offline, online bool
+	err := chromedp.Run(ctx,
+		chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
+		chromedp.Navigate(s.srv.URL+"/login"),
+		chromedp.WaitVisible(`#login`),
+		chromedp.SetValue(`input[name=username]`, "gw", chromedp.ByQuery),
+		chromedp.SetValue(`input[name=password]`, "password-gw", chromedp.ByQuery),
+		chromedp.Click(`#login`, chromedp.ByQuery),
+		chromedp.WaitVisible(fmt.Sprintf(`#task-%d`, task.TaskID)),
+		chromedp.Navigate(card),
+		chromedp.WaitVisible(`#outcome-form`),
+		// The service worker takes the page over once it is ready.
+		chromedp.Poll(`navigator.serviceWorker && navigator.serviceWorker.controller !== null`, &controlled, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Reload(),
+		chromedp.WaitVisible(`#outcome-form`),
+		network.Enable(),
+		network.EmulateNetworkConditions(true, 0, -1, -1),
+		chromedp.Poll(`navigator.onLine === false`, &offline, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Click(`#o-assisted_application`, chromedp.ByQuery),
+		chromedp.SendKeys(`#note`, "离线填写：已协助申请", chromedp.ByQuery),
+		chromedp.Click(`#save-outcome`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#offline-status`),
+		chromedp.Text(`#offline-status`, &saved),
+		chromedp.CaptureScreenshot(&offlinePNG),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(saved, "已保存在手机上") {
+		t.Errorf("offline, the form says %q", saved)
+	}
+	if got, _ := alerts.GetTask(context.Background(), s.chain.DB, task.TaskID); got.Status != "open" {
+		t.Fatalf("offline, the task is %s on the server", got.Status)
+	}
+	// Offline, the task list still opens: the service worker kept it.
+	var listed bool
+	if err := chromedp.Run(ctx, chromedp.Navigate(s.srv.URL+"/tasks"),
+		chromedp.Poll(fmt.Sprintf(`document.getElementById("task-%d") !== null`, task.TaskID), &listed, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Errorf("the task list offline: %v", err)
+	}
+	// The network returns: the saved outcome goes by itself, once.
+	var left string
+	var sent bool
+	err = chromedp.Run(ctx,
+		network.EmulateNetworkConditions(false, 0, -1, -1),
+		chromedp.Poll(`navigator.onLine === true`, &online, chromedp.WithPollingTimeout(10*time.Second)),
+		chromedp.Navigate(s.srv.URL+"/tasks"),
+		chromedp.Poll(`document.documentElement.dataset.outbox === "0"`, &sent, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Evaluate(`document.documentElement.dataset.outbox`, &left),
+		chromedp.Reload(), // and once more: nothing is sent twice
+		chromedp.WaitVisible(`ul.tasks`),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := alerts.GetTask(context.Background(), s.chain.DB, task.TaskID)
+	if err != nil || got.Status != "done" || got.Outcome != "assisted_application" {
+		t.Fatalf("after the network returned: %+v %v", got, err)
+	}
+	hist, _ := alerts.History(context.Background(), s.chain.DB, task.AlertID)
+	visits := 0
+	for _, h := range hist {
+		if h.Event == alerts.EventVisited {
+			visits++
+		}
+	}
+	if visits != 1 {
+		t.Errorf("the visit is recorded %d times", visits)
+	}
+	os.WriteFile(filepath.Join(out, "task-offline-saved-375px.png"), offlinePNG, 0o644)
+}
