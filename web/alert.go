@@ -43,6 +43,7 @@ type alertData struct {
 	Details   []fieldView
 	Household *match.Household
 	Evidence  []evidenceView
+	Photos    []alerts.Photo
 }
 
 func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
@@ -92,6 +93,9 @@ func (s *Server) alertPage(w http.ResponseWriter, r *http.Request, u *User) {
 	}
 	for _, ev := range a.Evidence {
 		d.Evidence = append(d.Evidence, s.evidence(r, l, ev))
+	}
+	if d.Photos, err = alerts.Photos(r.Context(), s.DB, id); err != nil {
+		s.Log.Error("photos", "err", err)
 	}
 	s.audit(r.Context(), u.Name, "view_alert", subject, "alert:"+strconv.FormatInt(id, 10))
 	s.render(w, r, "alert", u, http.StatusOK, d)

@@ -23,6 +23,9 @@ var refusals = []struct {
 	{alerts.ErrOpenTwin, http.StatusConflict, "e.open_twin"},
 	{alerts.ErrTransition, http.StatusConflict, "e.transition"},
 	{alerts.ErrNoOpenTask, http.StatusConflict, "e.task_closed"},
+	{alerts.ErrPhotoTooLarge, http.StatusRequestEntityTooLarge, "e.photo_too_large"},
+	{alerts.ErrNotPhoto, http.StatusUnsupportedMediaType, "e.not_photo"},
+	{alerts.ErrTooManyPhotos, http.StatusBadRequest, "e.too_many_photos"},
 }
 
 // refusal is the status and catalogue key of an error an action met;

@@ -51,6 +51,8 @@ type Server struct {
 	// StaleAfter is each source's allowance before the deliveries page
 	// calls it stale.
 	StaleAfter map[string]time.Duration
+	// PhotoDir is where visit photos are kept (beside the database).
+	PhotoDir string
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex
@@ -129,7 +131,8 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("POST /tasks/sheet", s.timed("task_sheet_upload", s.posted(s.uploadSheet)))
 	mux.Handle("GET /queue", s.timed("queue", s.authed(s.queuePage)))
 	mux.Handle("POST /queue/assign", s.timed("assign", s.posted(s.assign)))
-	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", s.posted(s.taskOutcome)))
+	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", limitBody(alerts.MaxPhotos*alerts.MaxPhotoBytes+1<<20, s.posted(s.taskOutcome))))
+	mux.Handle("GET /photos/{id}", s.timed("photo", s.authed(s.photo)))
 	mux.Handle("POST /review/{source}/{key}", s.timed("review_decide", s.posted(s.reviewDecide)))
 	mux.Handle("GET /deliveries", s.timed("deliveries", s.authed(s.deliveriesPage)))
 	mux.Handle("GET /deliveries/quarantine.xlsx", s.timed("quarantine_export", s.authed(s.quarantineExport)))
@@ -175,6 +178,14 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, next string) {
 		to += "&expired=1"
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// limitBody refuses a request body past n bytes (a form with photos).
+func limitBody(n int64, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, n)
+		h.ServeHTTP(w, r)
+	})
 }
 
 // notFound is every path no page has.

@@ -71,7 +71,7 @@ func newSite(t *testing.T) *site {
 	}
 	stale := cfg.StaleAfter() // one map: a test that changes it changes the page's and the metric's
 	s := &Server{DB: db, Pack: pack, Log: log, Registry: NewRegistry(append(append(ingest.Collectors(db, stale), alerts.Collectors(db)...), jobs.Collectors()...)...),
-		Analytics: AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}, Chain: chain, StaleAfter: stale}
+		Analytics: AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}, Chain: chain, StaleAfter: stale, PhotoDir: filepath.Join(dir, "photos")}
 	h, err := s.Handler()
 	if err != nil {
 		t.Fatal(err)

@@ -4,8 +4,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"safetynet/alerts"
@@ -92,6 +95,11 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 		s.failBack(w, r, u, http.StatusConflict, "e.task_closed", "/tasks")
 		return
 	}
+	photos, err := formPhotos(r)
+	if err != nil { // before the visit is recorded: the form comes back whole
+		s.refuse(w, r, u, err, "/tasks/"+strconv.FormatInt(t.TaskID, 10))
+		return
+	}
 	outcome, note := r.PostFormValue("outcome"), r.PostFormValue("note")
 	if err := alerts.Act(r.Context(), s.DB, alerts.Move{AlertID: t.AlertID, Action: alerts.Visit, Actor: u.Name, Outcome: outcome, Note: note,
 		Submission: submission, At: time.Now()}); err != nil {
@@ -99,6 +107,90 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	s.audit(r.Context(), u.Name, "task_outcome", "alert:"+strconv.FormatInt(t.AlertID, 10), outcome+" "+note)
+	for _, b := range photos {
+		p, err := alerts.AddPhoto(r.Context(), s.DB, s.PhotoDir, t, b, u.Name, time.Now())
+		if err != nil {
+			s.internal(w, r, u, err)
+			return
+		}
+		s.audit(r.Context(), u.Name, "task_photo", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("photo %d sha256 %s %d bytes", p.ID, p.SHA256, p.Bytes))
+	}
 	setFlash(w, flash{Key: "flash.outcome"})
 	http.Redirect(w, r, "/tasks", http.StatusSeeOther)
+}
+
+// formPhotos reads the photos of an outcome form, each checked: at most
+// five, each a JPEG, PNG or WebP of 8 MB at most.
+func formPhotos(r *http.Request) ([][]byte, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	files := r.MultipartForm.File["photo"]
+	if len(files) > alerts.MaxPhotos {
+		return nil, alerts.ErrTooManyPhotos
+	}
+	var out [][]byte
+	for _, fh := range files {
+		if fh.Size == 0 {
+			continue // the empty file input of a form without photos
+		}
+		if fh.Size > alerts.MaxPhotoBytes {
+			return nil, alerts.ErrPhotoTooLarge
+		}
+		f, err := fh.Open()
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(f, alerts.MaxPhotoBytes+1))
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+		if _, err := alerts.CheckPhoto(b); err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// photo answers a visit photo to those who may see its alert: operators
+// of its region, administrators, and the grid worker of its task.
+func (s *Server) photo(w http.ResponseWriter, r *http.Request, u *User) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, u, http.StatusNotFound, "e.no_photo")
+		return
+	}
+	p, err := alerts.GetPhoto(r.Context(), s.DB, id)
+	if err != nil {
+		s.fail(w, r, u, http.StatusNotFound, "e.no_photo")
+		return
+	}
+	if !s.maySeePhoto(r, u, p) {
+		s.fail(w, r, u, http.StatusNotFound, "e.no_photo") // out of scope looks the same as missing
+		return
+	}
+	b, err := os.ReadFile(alerts.PhotoPath(s.PhotoDir, p))
+	if err != nil {
+		s.internal(w, r, u, err)
+		return
+	}
+	s.audit(r.Context(), u.Name, "view_photo", "alert:"+strconv.FormatInt(p.AlertID, 10), fmt.Sprintf("photo %d", p.ID))
+	w.Header().Set("Content-Type", p.ContentType)
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	w.Write(b)
+}
+
+func (s *Server) maySeePhoto(r *http.Request, u *User, p *alerts.Photo) bool {
+	if u.Role == GridWorker {
+		t, err := alerts.GetTask(r.Context(), s.DB, p.TaskID)
+		return err == nil && mine(u, t)
+	}
+	f := alerts.Filter{}
+	if !scope(u, &f) {
+		return false
+	}
+	a, err := alerts.Get(r.Context(), s.DB, p.AlertID)
+	return err == nil && strings.HasPrefix(a.RegionCode, f.RegionPrefix)
 }

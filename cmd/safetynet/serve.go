@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,6 +62,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
 	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
+		PhotoDir:  filepath.Join(filepath.Dir(chain.Cfg.Database), "photos"),
 		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
