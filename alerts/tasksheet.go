@@ -11,6 +11,7 @@ import (
 
 	"github.com/xuri/excelize/v2"
 
+	"safetynet/i18n"
 	"safetynet/match"
 	"safetynet/store"
 )
@@ -143,13 +144,13 @@ func ReadTaskSheet(r io.Reader) ([]SheetRow, error) {
 		n, err := strconv.ParseInt(id, 10, 64)
 		switch {
 		case err != nil:
-			sr.Err = fmt.Errorf("column A 任务编号 %q is not a task number", id)
+			sr.Err = i18n.Msg("sh.not_task_number", id)
 		case sr.Outcome == "":
 			sr.Blank = true
 		case byLabel[sr.Outcome] == "":
-			sr.Err = fmt.Errorf("column I 走访结果 %q is not one of 已协助申请, 已在享受救助, 不符合条件, 未找到, 拒绝, 其他", sr.Outcome)
+			sr.Err = i18n.Msg("sh.bad_outcome", sr.Outcome)
 		case byLabel[sr.Outcome] == "other" && sr.Note == "":
-			sr.Err = errors.New("column J 说明: the outcome 其他 needs a note")
+			sr.Err = i18n.Msg("sh.other_needs_note")
 		}
 		sr.TaskID = n
 		if sr.Err == nil && !sr.Blank {
@@ -164,8 +165,9 @@ func ReadTaskSheet(r io.Reader) ([]SheetRow, error) {
 type SheetResult struct {
 	Line   int
 	TaskID int64
-	Result string // taken, refused, skipped
-	Reason string
+	Result string       // taken, refused, skipped
+	Why    i18n.Message // why refused or skipped, to say in the reader's language
+	Reason string       // the same in English
 }
 
 // RecordTaskSheet records the outcomes of a filled sheet, row by row:
@@ -178,27 +180,31 @@ func RecordTaskSheet(ctx context.Context, db *store.DB, rows []SheetRow, actor s
 	seen := map[int64]int{}
 	for _, sr := range rows {
 		res := SheetResult{Line: sr.Line, TaskID: sr.TaskID}
-		refuse := func(format string, a ...any) {
-			res.Result, res.Reason = "refused", fmt.Sprintf(format, a...)
+		refuse := func(m i18n.Message) {
+			res.Result, res.Why, res.Reason = "refused", m, m.Error()
 		}
+		var bad i18n.Message
 		switch {
+		case errors.As(sr.Err, &bad):
+			refuse(bad)
 		case sr.Err != nil:
-			refuse("%v", sr.Err)
+			refuse(i18n.Msg("q.other", sr.Err.Error()))
 		case sr.Blank:
-			res.Result, res.Reason = "skipped", "no outcome filled in"
+			res.Result, res.Why = "skipped", i18n.Msg("sh.no_outcome")
+			res.Reason = res.Why.Error()
 		case seen[sr.TaskID] > 0:
-			refuse("task %d is already on row %d of this sheet", sr.TaskID, seen[sr.TaskID])
+			refuse(i18n.Msg("sh.twice", sr.TaskID, seen[sr.TaskID]))
 		default:
 			t, err := GetTask(ctx, db, sr.TaskID)
 			switch {
 			case err != nil || !allowed(t):
-				refuse("no task %d among yours", sr.TaskID)
+				refuse(i18n.Msg("sh.not_yours", sr.TaskID))
 			case t.Status != "open":
-				refuse("task %d is %s already", sr.TaskID, t.Status)
+				refuse(i18n.Msg("sh.closed", sr.TaskID, i18n.Msg("t."+t.Status)))
 			default:
 				if err := Act(ctx, db, Move{AlertID: t.AlertID, Action: Visit, Actor: actor, Outcome: sr.Outcome, Note: sr.Note,
 					VisitedBy: sr.By, VisitedOn: sr.Date, At: now}); err != nil {
-					refuse("%v", err)
+					refuse(i18n.Msg("q.other", err.Error()))
 				} else {
 					res.Result = "taken"
 					seen[sr.TaskID] = sr.Line

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"safetynet/alerts"
@@ -38,10 +39,11 @@ func TestBrowserOfflineOutcome(t *testing.T) {
 		chromedp.WaitVisible(fmt.Sprintf(`#task-%d`, task.TaskID)),
 		chromedp.Navigate(card),
 		chromedp.WaitVisible(`#outcome-form`),
-		// The service worker takes the page over once it is ready.
-		chromedp.Poll(`navigator.serviceWorker && navigator.serviceWorker.controller !== null`, &controlled, chromedp.WithPollingTimeout(20*time.Second)),
+		// Once the service worker is active, a page loaded after it is its.
+		chromedp.Evaluate(`navigator.serviceWorker.ready.then(() => true)`, &controlled, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
 		chromedp.Reload(),
 		chromedp.WaitVisible(`#outcome-form`),
+		chromedp.Poll(`navigator.serviceWorker.controller !== null`, &controlled, chromedp.WithPollingTimeout(20*time.Second)),
 		network.Enable(),
 		network.EmulateNetworkConditions(true, 0, -1, -1),
 		chromedp.Poll(`navigator.onLine === false`, &offline, chromedp.WithPollingTimeout(10*time.Second)),
@@ -74,13 +76,15 @@ func TestBrowserOfflineOutcome(t *testing.T) {
 		network.EmulateNetworkConditions(false, 0, -1, -1),
 		chromedp.Poll(`navigator.onLine === true`, &online, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Navigate(s.srv.URL+"/tasks"),
-		chromedp.Poll(`document.documentElement.dataset.outbox === "0"`, &sent, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Poll(`document.documentElement.dataset.outbox === "0"`, &sent, chromedp.WithPollingTimeout(45*time.Second)),
 		chromedp.Evaluate(`document.documentElement.dataset.outbox`, &left),
 		chromedp.Reload(), // and once more: nothing is sent twice
 		chromedp.WaitVisible(`ul.tasks`),
 	)
 	if err != nil {
-		t.Fatal(err)
+		var state string
+		chromedp.Run(ctx, chromedp.Evaluate(`location.href + " outbox=" + document.documentElement.dataset.outbox + " online=" + navigator.onLine + " saved=" + localStorage.getItem("safetynet-outbox")`, &state))
+		t.Fatalf("%v (%s)", err, state)
 	}
 	got, err := alerts.GetTask(context.Background(), s.chain.DB, task.TaskID)
 	if err != nil || got.Status != "done" || got.Outcome != "assisted_application" {

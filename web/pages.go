@@ -104,6 +104,14 @@ func (p page) Word(key, fallback string) string {
 	return fallback
 }
 
+// Msg is a message in the page's language ("" for none).
+func (p page) Msg(m i18n.Message) string {
+	if m.Key == "" {
+		return ""
+	}
+	return m.In(i18n.Parse(p.Lang))
+}
+
 // Region is a division code with its names.
 func (p page) Region(code string) string { return regionText(code) }
 

@@ -136,8 +136,18 @@ func TestCommandLine(t *testing.T) {
 	}
 	rows, _ := wb.GetRows("待修正")
 	wb.Close()
-	if len(rows) != 3 || rows[1][2] != "2" || rows[1][3] != "settle_date" || !strings.Contains(rows[2][5], "not an amount") {
+	if len(rows) != 3 || rows[1][2] != "2" || rows[1][3] != "结算日期" || !strings.Contains(rows[2][5], "个人自付：\"abc\"不是金额") {
 		t.Errorf("export read back: %q", rows)
+	}
+	// In English on request.
+	run(true, "quarantine", "export", "--config", cfg, "--file", "march.csv", "--out", fix, "--lang", "en")
+	if wb, err = excelize.OpenFile(fix); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ = wb.GetRows("to fix")
+	wb.Close()
+	if len(rows) != 3 || rows[0][5] != "problem" || !strings.Contains(rows[2][5], `out of pocket: "abc" is not an amount`) {
+		t.Errorf("English export read back: %q", rows)
 	}
 	os.WriteFile(inbox, []byte(strings.NewReplacer("2026-02-30", "2026-02-28", "abc", "12").Replace(bad)), 0o644)
 	run(true, "run", "--config", cfg, "--as-of", "2026-06-30")
@@ -194,7 +204,7 @@ func TestCommandLine(t *testing.T) {
 		return string(out)
 	}
 	runIn(true, "s3cret-password\n", "users", "add", "--config", cfg, "--name", "op1", "--role", "operator", "--region", "330110", "--password-stdin")
-	if out := runIn(true, "", "users", "add", "--config", cfg, "--name", "gw1", "--role", "gridworker", "--grid", "G001"); !strings.Contains(out, "password: ") {
+	if out := runIn(true, "", "users", "add", "--config", cfg, "--name", "gw1", "--role", "gridworker", "--region", "330110001", "--grid", "G001"); !strings.Contains(out, "password: ") {
 		t.Errorf("no password printed: %s", out)
 	}
 	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "op2", "--role", "operator"); !strings.Contains(out, "--region") {
@@ -205,7 +215,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	runIn(true, "", "users", "disable", "--config", cfg, "--name", "gw1")
 	list := runIn(true, "", "users", "list", "--config", cfg)
-	if !regexp.MustCompile(`op1\s+operator\s+330110\s+active`).MatchString(list) || !regexp.MustCompile(`gw1\s+gridworker\s+G001\s+disabled`).MatchString(list) {
+	if !regexp.MustCompile(`op1\s+operator\s+330110\s+active`).MatchString(list) || !regexp.MustCompile(`gw1\s+gridworker\s+330110001\s+G001\s+disabled`).MatchString(list) {
 		t.Errorf("users list:\n%s", list)
 	}
 	if out := runIn(true, "another-password\n", "users", "passwd", "--config", cfg, "--name", "gw1", "--password-stdin"); !strings.Contains(out, "changed") {
