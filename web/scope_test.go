@@ -250,7 +250,7 @@ func TestEveryRoleStaysInScope(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	if code, body := upload("gw-other"); code != 200 || !strings.Contains(body, "no task "+tid+" among yours") {
+	if code, body := upload("gw-other"); code != 200 || !strings.Contains(body, "您的任务中没有"+tid) {
 		t.Errorf("gw-other uploading gw's sheet: %d", code)
 	}
 	if code, _ := upload("analyst"); code != 403 {
