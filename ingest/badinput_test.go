@@ -62,7 +62,7 @@ var badInputs = []badInput{
 	{name: "binary garbage", file: "garbage.csv", data: text("\x7fELF\x02\x01\x01\x00\x00\x00garbage"), reject: "not text"},
 	{name: "empty file", file: "empty.csv", data: text(""), reject: "empty"},
 	{name: "header only", file: "header.csv", data: text(header)},
-	{name: "duplicate headers", file: "dup.csv", data: text("结算编号,个人自付,自付金额,结算日期\nS1,1,2,2024-03-05\n"), reject: "are both out_of_pocket"},
+	{name: "duplicate headers", file: "dup.csv", data: text("结算编号,个人自付,自付金额,结算日期\nS1,1,2,2024-03-05\n"), reject: "are both out of pocket"},
 	{name: "unknown headers", file: "unknown.csv", data: text("编号,金额,日期\n1,2,3\n"), reject: "missing out_of_pocket"},
 	{name: "100,000-character field", file: "long.csv", data: rowsCSV("S1,11010519491231002X," + strings.Repeat("王", 100_000) + ",2024-03-05,10"),
 		stored: 1},

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -45,12 +46,12 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 		res.BatchID = batch
 		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started,
 			keepLatest: d.connector != "file"}
-		var headerErrs []string
+		var headerErrs []*FileError
 		for _, sh := range d.sheets {
 			if err := l.loadSheet(tables, sh); err != nil {
 				var fe *FileError
 				if errors.As(err, &fe) {
-					headerErrs = append(headerErrs, fe.Reason)
+					headerErrs = append(headerErrs, fe)
 					continue
 				}
 				return err
@@ -59,14 +60,18 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 		if len(l.stages) == 0 {
 			if len(headerErrs) == 0 {
 				if d.connector == "file" {
-					return fileErr(d.name, "no rows")
+					return fileErr(d.name, i18n.Msg("fe.no_rows"))
 				}
 				return nil // a pull that brought nothing new
 			}
-			return fileErr(d.name, "%s", strings.Join(headerErrs, "; "))
+			reasons := make([]string, len(headerErrs))
+			for i, fe := range headerErrs {
+				reasons[i] = fe.Reason
+			}
+			return &FileError{File: d.name, Reason: strings.Join(reasons, "; "), Why: headerErrs[0].Why}
 		}
-		for _, msg := range headerErrs {
-			res.Notes = append(res.Notes, "skipped: "+msg)
+		for _, fe := range headerErrs {
+			res.Notes = append(res.Notes, "skipped: "+fe.Reason)
 		}
 		if err := l.merge(); err != nil {
 			return err

@@ -3,9 +3,11 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"time"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -29,7 +31,8 @@ type SourceState struct {
 
 // Rejection is a file refused whole, and why.
 type Rejection struct {
-	Source, File, MovedTo, Reason string
+	Source, File, MovedTo, Reason string // Reason in English
+	Why                           i18n.Message
 	At                            time.Time
 }
 
@@ -88,7 +91,7 @@ func batchDrift(ctx context.Context, db *store.DB, batch int64) ([]Drift, error)
 
 // Rejections lists the files refused whole, newest first.
 func Rejections(ctx context.Context, db *store.DB, limit int) ([]Rejection, error) {
-	rows, err := db.QueryContext(ctx, `SELECT source, file_name, moved_to, reason, rejected_at FROM ingest_rejections
+	rows, err := db.QueryContext(ctx, `SELECT source, file_name, moved_to, reason, rejected_at, coalesce(problem, '{}') FROM ingest_rejections
 		ORDER BY rejected_at DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: rejections: %w", err)
@@ -97,8 +100,12 @@ func Rejections(ctx context.Context, db *store.DB, limit int) ([]Rejection, erro
 	var out []Rejection
 	for rows.Next() {
 		var r Rejection
-		if err := rows.Scan(&r.Source, &r.File, &r.MovedTo, &r.Reason, &r.At); err != nil {
+		var problem string
+		if err := rows.Scan(&r.Source, &r.File, &r.MovedTo, &r.Reason, &r.At, &problem); err != nil {
 			return nil, err
+		}
+		if err := json.Unmarshal([]byte(problem), &r.Why); err != nil {
+			return nil, fmt.Errorf("ingest: rejection of %s: %w", r.File, err)
 		}
 		out = append(out, r)
 	}

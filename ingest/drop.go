@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -70,7 +72,7 @@ func (d Drop) Run(ctx context.Context, db *store.DB, log *slog.Logger) (out []*R
 		var fe *FileError
 		switch {
 		case errors.As(err, &fe):
-			moved, merr := d.reject(ctx, db, path, fe.Reason)
+			moved, merr := d.reject(ctx, db, path, fe)
 			if merr != nil {
 				return out, rejected, merr
 			}
@@ -107,17 +109,33 @@ func (d Drop) move(path, root string) (string, error) {
 	return dst, os.Rename(path, dst)
 }
 
-func (d Drop) reject(ctx context.Context, db *store.DB, path, reason string) (string, error) {
+func (d Drop) reject(ctx context.Context, db *store.DB, path string, fe *FileError) (string, error) {
 	sum, _, _ := fileHash(path)
 	dst, err := d.move(path, d.Rejected)
 	if err != nil {
 		return "", fmt.Errorf("ingest %s: could not move the unreadable file to rejected/: %w", path, err)
 	}
-	note := fmt.Sprintf("%s\n\nsource: %s\nfile: %s\nrejected at: %s\nWhat to do: fix the file and drop it into the inbox again.\n",
-		reason, d.Source, filepath.Base(path), time.Now().Format(time.RFC3339))
-	if err := os.WriteFile(dst+".reason.txt", []byte(note), 0o644); err != nil {
+	// The note beside the file is for the department: in Chinese first.
+	var note strings.Builder
+	for _, l := range []i18n.Lang{i18n.ZH, i18n.EN} {
+		why := fe.Reason
+		if fe.Why.Key != "" {
+			why = fe.Why.In(l)
+		}
+		note.WriteString(l.F("fe.note", why, d.Source, filepath.Base(path), time.Now().Format(time.RFC3339)) + "\n\n")
+	}
+	if err := os.WriteFile(dst+".reason.txt", []byte(note.String()), 0o644); err != nil {
 		return dst, err
 	}
-	_, err = db.ExecContext(ctx, `INSERT INTO ingest_rejections (source, file_name, file_sha256, moved_to, reason, rejected_at) VALUES (?, ?, ?, ?, ?, now())`, d.Source, filepath.Base(path), sum, dst, reason)
+	var problem any
+	if fe.Why.Key != "" {
+		b, err := json.Marshal(fe.Why)
+		if err != nil {
+			return dst, err
+		}
+		problem = string(b)
+	}
+	_, err = db.ExecContext(ctx, `INSERT INTO ingest_rejections (source, file_name, file_sha256, moved_to, reason, rejected_at, problem) VALUES (?, ?, ?, ?, ?, now(), ?)`,
+		d.Source, filepath.Base(path), sum, dst, fe.Reason, problem)
 	return dst, err
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"safetynet/i18n"
 	"safetynet/store"
 )
 
@@ -53,13 +54,31 @@ type Result struct {
 // FileError means the file as a whole could not be read; it is rejected.
 type FileError struct {
 	File   string
-	Reason string
+	Reason string       // in English
+	Why    i18n.Message // the same, to say in the reader's language
 }
 
 func (e *FileError) Error() string { return fmt.Sprintf("ingest %s: %s", e.File, e.Reason) }
 
-func fileErr(path, format string, a ...any) error {
-	return &FileError{File: path, Reason: fmt.Sprintf(format, a...)}
+// fileErr refuses a file for why.
+func fileErr(path string, why i18n.Message) error {
+	return &FileError{File: path, Reason: why.Error(), Why: why}
+}
+
+// unreadable words an error from reading a file: a catalogue message as
+// it is, anything else (a decoder's) quoted.
+func unreadable(where string, err error) i18n.Message {
+	var m i18n.Message
+	if errors.As(err, &m) {
+		if where == "" {
+			return m
+		}
+		return i18n.Msg("fe.where", where, m)
+	}
+	if where == "" {
+		return i18n.Msg("fe.unreadable_file", err.Error())
+	}
+	return i18n.Msg("fe.unreadable", where, err.Error())
 }
 
 // sheet is one stream of rows in a file and where it came from.
@@ -81,7 +100,7 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 	}
 	sum, size, err := fileHash(path)
 	if err != nil {
-		return nil, fileErr(path, "cannot read: %v", err)
+		return nil, fileErr(path, i18n.Msg("fe.cannot_read", err.Error()))
 	}
 	var prior int64
 	err = db.QueryRowContext(ctx, `SELECT coalesce(max(batch_id), 0) FROM ingest_batches WHERE source = ? AND file_sha256 = ?`, source, sum).Scan(&prior)
@@ -95,12 +114,12 @@ func IngestFile(ctx context.Context, db *store.DB, source, path string, opt Opti
 
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fileErr(path, "cannot open: %v", err)
+		return nil, fileErr(path, i18n.Msg("fe.cannot_open", err.Error()))
 	}
 	defer f.Close()
 	sheets, enc, closeFn, err := openSheets(ctx, db, f, path, opt)
 	if err != nil {
-		return nil, fileErr(path, "%v", err)
+		return nil, fileErr(path, unreadable("", err))
 	}
 	defer closeFn()
 	return storeDelivery(ctx, db, source, delivery{name: path, connector: "file", sha256: sum, bytes: size, encoding: enc, sheets: sheets}, opt)
@@ -125,7 +144,7 @@ func fileHash(path string) (string, int64, error) {
 func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt Options) ([]sheet, string, func(), error) {
 	noop := func() {}
 	if oleWorkbook(f) { // an Excel 97–2003 or WPS binary workbook, whatever its name says
-		return nil, "", noop, errors.New(oldExcel)
+		return nil, "", noop, oldExcel
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx", ".xlsm":
@@ -167,14 +186,14 @@ func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt 
 		}
 		return []sheet{{src: s}}, s.enc, noop, nil
 	case ".xls", ".et":
-		return nil, "", noop, errors.New(oldExcel)
+		return nil, "", noop, oldExcel
 	}
-	return nil, "", noop, fmt.Errorf("%s files are not read (send .csv, .txt, .xlsx, .json, .jsonl or .parquet)", filepath.Ext(path))
+	return nil, "", noop, i18n.Msg("fe.extension", filepath.Ext(path))
 }
 
 // oldExcel is why an Excel 97–2003 (.xls) workbook is refused: no Go
 // reader of that format is maintained well enough to trust with IDs.
-const oldExcel = "this is an Excel 97–2003 workbook (.xls), which safetynet does not read: open it in Excel or WPS, save it as .xlsx (or CSV UTF-8) and send it again"
+var oldExcel = i18n.Msg("fe.old_excel")
 
 // oleWorkbook says whether a file starts with the OLE2 compound-document
 // signature of .xls (and .et, .doc) files.

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"safetynet/i18n"
 	"sort"
 	"strings"
 
@@ -103,7 +104,7 @@ func mapHeader(t *Table, idx aliasIndex, cells []string) (mapping, []string, err
 		}
 		ci := pos[name]
 		if prev := m.cols[ci]; prev >= 0 {
-			return m, nil, fmt.Errorf("columns %d (%q) and %d (%q) are both %s: keep one, or rename the other", prev+1, cells[prev], cell+1, h, name)
+			return m, nil, i18n.Msg("fe.duplicate_columns", prev+1, cells[prev], cell+1, h, i18n.Msg("f."+name))
 		}
 		m.cols[ci] = cell
 	}
@@ -128,22 +129,21 @@ func (m mapping) matched() int {
 }
 
 // missingHeaderError explains what was looked for and what was found.
-func missingHeaderError(t *Table, missing []string, seen [][]string) error {
+func missingHeaderError(t *Table, missing []string, seen [][]string) i18n.Message {
 	var want []string
 	for _, name := range missing {
 		c := t.Column(name)
 		want = append(want, fmt.Sprintf("%s (%s)", name, strings.Join(c.Aliases, ", ")))
 	}
 	sort.Strings(want)
-	found := "nothing"
+	found := i18n.Msg("fe.nothing")
 	for _, row := range seen {
 		if nonEmpty(row) > 1 {
-			found = strings.Join(row, " | ")
+			found = i18n.Msg("q.other", strings.Join(row, " | "))
 			break
 		}
 	}
-	return fmt.Errorf("no header row with the required columns in the first %d rows: missing %s; the widest row read was: %s (add the department's names under sources.<source>.aliases in the config)",
-		headerScanRows, strings.Join(want, "; "), found)
+	return i18n.Msg("fe.missing_header", headerScanRows, strings.Join(want, "; "), found)
 }
 
 func nonEmpty(row []string) int {

@@ -81,7 +81,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			continue
 		}
 		if err != nil {
-			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v", where, err)}
+			return fileErr(l.file, unreadable(where, err))
 		}
 		cells = append([]string(nil), cells...)
 		// A header of two rows, from merged cells: a column merged down
@@ -96,7 +96,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			for i, cand := range tables {
 				cm, missing, err := mapHeader(cand, indexes[i], try)
 				if err != nil {
-					return &FileError{File: l.file, Reason: fmt.Sprintf("%s line %d: %v", where, sh.src.Line(), err)}
+					return fileErr(l.file, i18n.Msg("fe.at_line", where, sh.src.Line(), message(err)))
 				}
 				if len(missing) == 0 && cm.matched() >= 2 && (t == nil || cm.matched() > m.matched()) {
 					t, m, header = cand, cm, try
@@ -113,9 +113,9 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 	}
 	if t == nil {
 		if len(top) == 0 || allBlank(top) {
-			return &FileError{File: l.file, Reason: where + " is empty"}
+			return fileErr(l.file, i18n.Msg("fe.empty", where))
 		}
-		return &FileError{File: l.file, Reason: where + ": " + missingHeaderError(bestTable, bestMissing, top).Error()}
+		return fileErr(l.file, i18n.Msg("fe.where", where, missingHeaderError(bestTable, bestMissing, top)))
 	}
 	if len(m.ignored) > 0 {
 		l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: columns not used: %s", where, strings.Join(m.ignored, ", ")))
@@ -142,7 +142,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 	defer wait()
 	for r := range rows {
 		if r.fatal != nil {
-			return &FileError{File: l.file, Reason: fmt.Sprintf("%s: %v (nothing from this file was stored)", where, r.fatal)}
+			return fileErr(l.file, i18n.Msg("fe.fatal", where, message(r.fatal)))
 		}
 		switch {
 		case r.blank:

@@ -31,7 +31,8 @@ var (
 // allowedASCII are the Latin words a Chinese page may show: names of
 // formats and tools the user picks by that name, the language switch,
 // and the user names of this site.
-var allowedASCII = []string{"SQL", "XLSX", "CSV", "Parquet", "Arrow", "IPC", "Flight", "ECharts", "DuckDB", "English", "Excel", "WPS",
+var allowedASCII = []string{"SQL", "XLSX", "CSV", "Parquet", "Arrow", "IPC", "Flight", "ECharts", "DuckDB", "English", "Excel", "WPS", "xls", "xlsx", "csv", "txt", "json", "jsonl", "parquet", // file extensions
+
 	"SELECT", "FROM", "WHERE", "GROUP", "BY", "ORDER", "LIMIT", "count", "month", "village", "person", "household", // the SQL page's example
 	"admin", "op-yuhang", "op-elsewhere", "analyst", "records", "analyst-yuhang", "gw", "gw-other"}
 
