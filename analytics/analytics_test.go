@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"io"
 	"log/slog"
 	"os"
@@ -405,5 +407,38 @@ func TestEmptyStore(t *testing.T) {
 	res, err := q.Query(ctx, `SELECT count(*) FROM registry_months JOIN alerts USING (region)`)
 	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != "0" {
 		t.Errorf("query over empty views: %+v %v", res, err)
+	}
+}
+
+// TestRecordsKeepOrderBy: rows may come in any order unless the query
+// says ORDER BY (the querier lets DuckDB write on every thread); with it,
+// a result of millions of rows comes back in its order.
+func TestRecordsKeepOrderBy(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	q, err := analytics.Open(ctx, chain.Cfg.Analytics.Dir, "", analytics.Limits{Rows: 10, Timeout: time.Minute, Memory: "512MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	const n = 3_000_000
+	var got int64
+	prev := int64(n)
+	err = q.Records(ctx, `SELECT range AS x, 'row ' || range AS label FROM range(3000000) ORDER BY x DESC`, func(rr array.RecordReader) error {
+		for rr.Next() {
+			col := rr.RecordBatch().Column(0).(*array.Int64)
+			for i := 0; i < col.Len(); i++ {
+				if v := col.Value(i); v != prev-1 {
+					return fmt.Errorf("row %d: %d after %d", got, v, prev)
+				} else {
+					prev = v
+				}
+				got++
+			}
+		}
+		return nil
+	})
+	if err != nil || got != n {
+		t.Fatalf("%d of %d rows in order: %v", got, n, err)
 	}
 }

@@ -108,7 +108,7 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 		if err != nil {
 			return err
 		}
-		src := fmt.Sprintf("read_parquet(%s, hive_partitioning = true, hive_types = {'region': VARCHAR, 'month': VARCHAR}, union_by_name = true)", sqlList(files))
+		src := fmt.Sprintf("read_parquet(%s, hive_partitioning = true, hive_types = {'region': VARCHAR, 'month': VARCHAR})", sqlList(files))
 		cond := ""
 		if len(files) == 0 { // nothing in scope: the view's columns, no rows
 			src, cond = fmt.Sprintf("read_parquet(%s)", sqlString(anyFile(filepath.Join(snap, v)))), " WHERE false"
@@ -128,6 +128,9 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 	}
 	settings := []string{
 		"SET threads = 2",
+		// Rows come in any order unless the query says ORDER BY (which
+		// DuckDB keeps either way): COPY then writes on every thread.
+		"SET preserve_insertion_order = false",
 		"SET parquet_metadata_cache = true", // many partition files: read each footer once
 		"SET allowed_directories = " + sqlList(append(allowed, q.spool)), // the spool: Records' own COPY
 		"SET enable_external_access = false",
