@@ -131,7 +131,7 @@ func (q *Querier) attach(ctx context.Context, snap, regionPrefix string) error {
 		// Rows come in any order unless the query says ORDER BY (which
 		// DuckDB keeps either way): COPY then writes on every thread.
 		"SET preserve_insertion_order = false",
-		"SET parquet_metadata_cache = true", // many partition files: read each footer once
+		"SET parquet_metadata_cache = true",                              // many partition files: read each footer once
 		"SET allowed_directories = " + sqlList(append(allowed, q.spool)), // the spool: Records' own COPY
 		"SET enable_external_access = false",
 		"SET lock_configuration = true",
