@@ -2,6 +2,8 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"slices"
@@ -100,6 +102,42 @@ func TestReference(t *testing.T) {
 			if !slices.Contains(metrics, m) && !strings.HasSuffix(m, "_") {
 				t.Errorf("%s names the metric %s, which /metrics does not have", f, m)
 			}
+		}
+	}
+}
+
+// TestPrometheusRules: the alerting rules that ship pass promtool's check
+// and their unit tests (each rule fires when it should, and not before),
+// and name only metrics the server exports (node_exporter's aside).
+func TestPrometheusRules(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("promtool is not installed; `make test` installs it")
+		}
+		t.Skip("promtool not installed (make test installs it)")
+	}
+	dir := "../../deploy/prometheus"
+	for _, args := range [][]string{{"check", "rules", "safetynet.rules.yml"}, {"test", "rules", "safetynet.rules.test.yml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "safetynet.rules.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := metricNames()
+	named := regexp.MustCompile(`safetynet_[a-z_]+`).FindAllString(string(b), -1)
+	if len(named) < 6 {
+		t.Fatalf("the rules name %d metrics", len(named))
+	}
+	for _, m := range named {
+		base := strings.TrimSuffix(strings.TrimSuffix(m, "_count"), "_bucket")
+		if !slices.Contains(metrics, m) && !slices.Contains(metrics, base) {
+			t.Errorf("the rules use %s, which /metrics does not have", m)
 		}
 	}
 }
