@@ -66,10 +66,16 @@ func SourceStates(ctx context.Context, db *store.DB, sources []string, staleAfte
 				return nil, err
 			}
 		}
-		st.Stale = st.StaleAfter > 0 && (st.LastSuccess.IsZero() || now.Sub(st.LastSuccess) > st.StaleAfter)
+		st.Stale = stale(st.LastSuccess, st.StaleAfter, now)
 		out = append(out, st)
 	}
 	return out, nil
+}
+
+// stale: nothing got through for longer than the allowance (0: never
+// stale), or nothing ever did.
+func stale(lastSuccess time.Time, allowance time.Duration, now time.Time) bool {
+	return allowance > 0 && (lastSuccess.IsZero() || now.Sub(lastSuccess) > allowance)
 }
 
 func batchDrift(ctx context.Context, db *store.DB, batch int64) ([]Drift, error) {

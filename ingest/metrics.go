@@ -89,12 +89,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(keptDesc, prometheus.CounterValue, n, src)
 		return nil
 	})
+	lastSuccess := map[string]time.Time{} // for staleness, below
 	c.each(ctx, ch, lastSuccessDesc, metricsLastSuccess, func(rows *sql.Rows) error {
 		var src string
 		var last time.Time
 		if err := rows.Scan(&src, &last); err != nil {
 			return err
 		}
+		lastSuccess[src] = last
 		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(last.Unix()), src)
 		return nil
 	})
@@ -125,27 +127,19 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(pullFailingDesc, prometheus.GaugeValue, n, src)
 		return nil
 	})
-	c.collectStale(ctx, ch)
+	c.collectStale(ch, lastSuccess)
 }
 
 // collectStale says, for each source with an allowance, whether it has
-// gone quiet past it.
-func (c collector) collectStale(ctx context.Context, ch chan<- prometheus.Metric) {
-	sources := make([]string, 0, len(c.staleAfter))
-	for s := range c.staleAfter {
-		sources = append(sources, s)
-	}
-	states, err := SourceStates(ctx, c.db, sources, c.staleAfter, time.Now())
-	if err != nil {
-		ch <- prometheus.NewInvalidMetric(staleDesc, err)
-		return
-	}
-	for _, st := range states {
+// gone quiet past it, from the last successes read above.
+func (c collector) collectStale(ch chan<- prometheus.Metric, lastSuccess map[string]time.Time) {
+	now := time.Now()
+	for src, allowance := range c.staleAfter {
 		v := 0.0
-		if st.Stale {
+		if stale(lastSuccess[src], allowance, now) {
 			v = 1
 		}
-		ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, v, st.Source)
+		ch <- prometheus.MustNewConstMetric(staleDesc, prometheus.GaugeValue, v, src)
 	}
 }
 

@@ -74,7 +74,7 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *User) {
 		s.refuse(w, r, u, first, back)
 		return
 	}
-	fl := flash{Key: "flash." + string(action), Args: []any{len(done)}}
+	fl := flash{Msg: i18n.Msg("flash."+string(action), len(done))}
 	if len(failed) > 0 {
 		fl.Failed = append([]string{l.F("flash.failed", len(failed))}, failed...)
 	}

@@ -31,11 +31,7 @@ func TestBrowserOfflineOutcome(t *testing.T) {
 	var controlled, offline, online bool
 	err := chromedp.Run(ctx,
 		chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile),
-		chromedp.Navigate(s.srv.URL+"/login"),
-		chromedp.WaitVisible(`#login`),
-		chromedp.SetValue(`input[name=username]`, "gw", chromedp.ByQuery),
-		chromedp.SetValue(`input[name=password]`, "password-gw", chromedp.ByQuery),
-		chromedp.Click(`#login`, chromedp.ByQuery),
+		browserLogin(s.srv.URL, "gw"),
 		chromedp.WaitVisible(fmt.Sprintf(`#task-%d`, task.TaskID)),
 		chromedp.Navigate(card),
 		chromedp.WaitVisible(`#outcome-form`),

@@ -50,24 +50,8 @@ func TestBrowserEveryRole(t *testing.T) {
 			return nil
 		})
 	}
-	// submit clicks a button and waits for the page it leads to, not the
-	// one it was on (marked before the click).
-	submit := func(button, then string) chromedp.Tasks {
-		return chromedp.Tasks{
-			chromedp.Evaluate(`document.body.dataset.before = "1"`, nil),
-			chromedp.Click(button, chromedp.ByQuery),
-			chromedp.WaitVisible(`body:not([data-before]) `+then, chromedp.ByQuery),
-		}
-	}
-	login := func(user string) chromedp.Tasks {
-		return chromedp.Tasks{
-			chromedp.Navigate(s.srv.URL + "/login"),
-			chromedp.WaitReady(`body:not([data-before]) #login`, chromedp.ByQuery),
-			chromedp.SetValue(`input[name=username]`, user, chromedp.ByQuery),
-			chromedp.SetValue(`input[name=password]`, "password-"+user, chromedp.ByQuery),
-			submit(`#login`, `main`),
-		}
-	}
+	submit := submitAndWait
+	login := func(user string) chromedp.Tasks { return browserLogin(s.srv.URL, user) }
 	logout := submit(`form[action="/logout"] button`, `#login`)
 	path := func(p *string) chromedp.Action {
 		return chromedp.ActionFunc(func(ctx context.Context) error {
@@ -224,4 +208,25 @@ func retry(n int, f func() error) error {
 		}
 	}
 	return err
+}
+
+// submitAndWait clicks a button and waits for the page it leads to, not
+// the one it was on (marked before the click).
+func submitAndWait(button, then string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Evaluate(`document.body.dataset.before = "1"`, nil),
+		chromedp.Click(button, chromedp.ByQuery),
+		chromedp.WaitVisible(`body:not([data-before]) `+then, chromedp.ByQuery),
+	}
+}
+
+// browserLogin logs user in through the login page (password-<user>).
+func browserLogin(base, user string) chromedp.Tasks {
+	return chromedp.Tasks{
+		chromedp.Navigate(base + "/login"),
+		chromedp.WaitReady(`body:not([data-before]) #login`, chromedp.ByQuery),
+		chromedp.SetValue(`input[name=username]`, user, chromedp.ByQuery),
+		chromedp.SetValue(`input[name=password]`, "password-"+user, chromedp.ByQuery),
+		submitAndWait(`#login`, `main`),
+	}
 }

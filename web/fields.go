@@ -30,21 +30,9 @@ func recordFields(l i18n.Lang, rec *ingest.Record) []fieldView {
 				kind = c.Kind
 			}
 		}
-		out = append(out, fieldView{Label: fieldLabel(l, rec.Source, f.Name), Value: valueText(l, f.Name, f.Value, kind)})
+		out = append(out, fieldView{Label: ingest.ColumnLabel(l, rec.Source, f.Name), Value: valueText(l, f.Name, f.Value, kind)})
 	}
 	return out
-}
-
-// fieldLabel is a column's name in the reader's language: the table's
-// own word for it when it has one (病案号 for health's record_id).
-func fieldLabel(l i18n.Lang, table, column string) string {
-	if k := "f." + table + "." + column; l.Has(k) {
-		return l.T(k)
-	}
-	if k := "f." + column; l.Has(k) {
-		return l.T(k)
-	}
-	return column
 }
 
 // valueText shows one stored value: money in yuan, a diagnosis with its

@@ -12,10 +12,9 @@ import (
 // how many, what did not happen and why, and what can be undone. It
 // travels in a short-lived cookie across the redirect and is shown once.
 type flash struct {
-	Key    string   `json:"k"`           // catalogue key; its verbs take Args
-	Args   []any    `json:"a,omitempty"` // numbers and names
-	Failed []string `json:"f,omitempty"` // refusals, already worded
-	Undo   []int64  `json:"u,omitempty"` // dismissed alerts a reopen puts back
+	Msg    i18n.Message `json:"m"`
+	Failed []string     `json:"f,omitempty"` // refusals, already worded
+	Undo   []int64      `json:"u,omitempty"` // dismissed alerts a reopen puts back
 }
 
 // flashView is a flash in the reader's words, for the layout.
@@ -46,13 +45,8 @@ func takeFlash(w http.ResponseWriter, r *http.Request, l i18n.Lang) *flashView {
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	b, err := base64.RawURLEncoding.DecodeString(c.Value)
 	var f flash
-	if err != nil || json.Unmarshal(b, &f) != nil || !l.Has(f.Key) {
+	if err != nil || json.Unmarshal(b, &f) != nil || !l.Has(f.Msg.Key) {
 		return nil // not one this site wrote: nothing to show
 	}
-	for i, a := range f.Args { // JSON numbers come back as float64
-		if n, ok := a.(float64); ok && n == float64(int64(n)) {
-			f.Args[i] = int64(n)
-		}
-	}
-	return &flashView{Text: l.F(f.Key, f.Args...), Failed: f.Failed, Undo: f.Undo}
+	return &flashView{Text: f.Msg.In(l), Failed: f.Failed, Undo: f.Undo}
 }
