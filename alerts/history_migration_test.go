@@ -18,16 +18,8 @@ import (
 // and what people wrote stays their note.
 func TestHistoryMigrationReadsOldNotes(t *testing.T) {
 	ctx := context.Background()
-	old := fstest.MapFS{}
-	for _, name := range []string{"001_alerts.sql", "002_tasks.sql", "003_escalation.sql", "004_as_of.sql", "005_alert_facts.sql"} {
-		b, err := fs.ReadFile(schemaFS, "schema/"+name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		old[name] = &fstest.MapFile{Data: b}
-	}
 	path := filepath.Join(t.TempDir(), "old.duckdb")
-	db, err := store.Open(ctx, path, ingest.Migrations(), match.Migrations(), store.MigrationSet{Component: "alerts", FS: old})
+	db, err := store.Open(ctx, path, ingest.Migrations(), match.Migrations(), migrationsBefore(t, 6))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,4 +58,28 @@ func TestHistoryMigrationReadsOldNotes(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("history after the migration:\n got %q\nwant %q", got, want)
 	}
+}
+
+// migrationsBefore is the alerts schema as a release before migration
+// version had it.
+func migrationsBefore(t *testing.T, version int) store.MigrationSet {
+	t.Helper()
+	names, err := fs.Glob(schemaFS, "schema/*.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := fstest.MapFS{}
+	for _, name := range names {
+		var v int
+		fmt.Sscanf(filepath.Base(name), "%d_", &v)
+		if v >= version {
+			continue
+		}
+		b, err := fs.ReadFile(schemaFS, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old[filepath.Base(name)] = &fstest.MapFile{Data: b}
+	}
+	return store.MigrationSet{Component: "alerts", FS: old}
 }

@@ -35,7 +35,7 @@ type InboxOptions struct {
 const fillAlerts = `
 INSERT INTO alerts (alert_id, rule_id, subject, severity, status, household_id, id_number, region_code,
     first_seen, last_seen, due_at, reason, details, closed_at, escalated_at)
-SELECT i, (['expenditure_hardship', 'temporary_assistance', 'severe_disability', 'serious_illness',
+SELECT nextval('alert_seq'), (['expenditure_hardship', 'temporary_assistance', 'severe_disability', 'serious_illness',
             'school_dropout', 'recipient_death', 'discovery', 'multiple_hardship'])[1 + i % 8],
        'household:H' || i, (['critical', 'high', 'medium', 'low'])[1 + (i // 8) % 4],
        (['new', 'dispatched', 'visited', 'resolved', 'dismissed'])[1 + (i // 32) % 5],
@@ -46,7 +46,7 @@ SELECT i, (['expenditure_hardship', 'temporary_assistance', 'severe_disability',
        CASE WHEN (i // 32) % 5 IN (3, 4) THEN now() ELSE NULL END, NULL
 FROM range(1, ? + 1) t(i)`
 
-const fillEvidence = `INSERT INTO alert_evidence (alert_id, source, record_id, added_at) SELECT i, 'medins', 'S' || i, now() FROM range(1, ? + 1) t(i)`
+const fillEvidence = `INSERT INTO alert_evidence (alert_id, source, record_id, added_at) SELECT alert_id, 'medins', 'S' || alert_id, now() FROM alerts`
 
 // RunInbox times the operator's inbox page served over loopback with
 // Alerts alerts in the store, for the default view, a filter and an
@@ -64,10 +64,11 @@ func RunInbox(ctx context.Context, opt InboxOptions) error {
 	}
 	defer db.Close()
 	t := time.Now()
-	for _, q := range []string{fillAlerts, fillEvidence} {
-		if _, err := db.ExecContext(ctx, q, opt.Alerts); err != nil {
-			return fmt.Errorf("bench: fill alerts: %w", err)
-		}
+	if _, err := db.ExecContext(ctx, fillAlerts, opt.Alerts); err != nil {
+		return fmt.Errorf("bench: fill alerts: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, fillEvidence); err != nil {
+		return fmt.Errorf("bench: fill alert evidence: %w", err)
 	}
 	for _, u := range [][3]string{{"admin", "admin", ""}, {"op", "operator", "330103"}} {
 		if err := web.CreateUser(ctx, db, web.NewUser{Name: u[0], Password: "bench-password", Role: web.Role(u[1]), Region: u[2], Replace: true}); err != nil {
