@@ -60,13 +60,15 @@ fuzz:
 ## each connector, the match stage at province scale (3M persons, 1M records),
 ## the inbox page's latency with 1M alerts in the store, the rule pack over
 ## 10M department rows and 3M registry persons, and the analysts' side at that
-## scale with 24 months of history (publish, cohort queries, Flight SQL)
+## scale with 24 months of history (publish, cohort queries, Flight SQL), and
+## the history benchmark: 24 monthly deliveries for 3M persons, one run each
 bench: build
 	./$(BIN) bench
 	./$(BIN) bench --match
 	./$(BIN) bench --inbox
 	./$(BIN) bench --rules
 	./$(BIN) bench --analytics --requests 5
+	./$(BIN) bench --history
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 

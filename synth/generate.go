@@ -18,6 +18,9 @@ type Options struct {
 	// a village where the clinic never asks for one.
 	NoID float64
 	UTF8 bool // write the medical-insurance CSV in UTF-8 instead of GB18030 (for benchmarks against DuckDB's reader)
+	// Days is how many days before AsOf the background records spread
+	// over: 700 when zero.
+	Days int
 }
 
 // DefaultOptions is the demo's county: small enough to generate in a blink.
@@ -168,9 +171,13 @@ func (g *County) background() {
 	if len(pool) == 0 {
 		return
 	}
+	days := g.opt.Days
+	if days <= 0 {
+		days = 700
+	}
 	for i := 0; i < g.opt.Records; i++ {
 		p := pool[g.c.rng.IntN(len(pool))]
-		date := g.day(g.c.rng.IntN(700))
+		date := g.day(g.c.rng.IntN(days))
 		d := commonDiag[g.c.rng.IntN(len(commonDiag))]
 		switch k := g.c.rng.IntN(10); {
 		case k < 6: // medical settlements are the bulk

@@ -1,7 +1,10 @@
 package synth
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +78,42 @@ func TestNoiseIsReadable(t *testing.T) {
 	}
 	if share := float64(noisy) / n; share < 0.015 || share > 0.025 {
 		t.Errorf("noisy share %.3f, want about 0.02", share)
+	}
+}
+
+// TestWriteDepartmentsByMonth: monthly deliveries hold every department
+// row exactly once, each file only its month's.
+func TestWriteDepartmentsByMonth(t *testing.T) {
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	opt := DefaultOptions(asOf)
+	opt.Days = 365
+	g, err := Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inbox := t.TempDir()
+	total := 0
+	start := time.Date(2023, 7, 1, 0, 0, 0, 0, time.UTC) // planted cases reach further back than Days
+	for m := start; !m.After(asOf); m = m.AddDate(0, 1, 0) {
+		n, err := g.WriteDepartments(inbox, m, m.AddDate(0, 1, 0), m.Format("2006-01"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += n
+	}
+	if total != g.Rows() {
+		t.Errorf("months hold %d rows, the county %d", total, g.Rows())
+	}
+	b, err := os.ReadFile(filepath.Join(inbox, "medins", "settlements-2026-03.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n")[1:] {
+		if !strings.Contains(line, ",2026/3/") {
+			t.Fatalf("line %d of March's settlements is dated outside March: %s", i+2, line)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(inbox, "registry")); err == nil {
+		t.Error("a department delivery wrote the registry")
 	}
 }

@@ -29,14 +29,36 @@ const (
 // alerts and near misses into dir/expected_alerts.jsonl and
 // dir/near_misses.jsonl.
 func (g *County) Write(inbox, dir string) error {
-	for _, f := range []struct {
-		name string
-		fn   func(string) error
-	}{
-		{HouseholdsFile, g.writeHouseholds}, {MembersFile, g.writeMembers}, {EducationFile, g.writeEducation},
-		{HealthFile, g.writeHealth}, {MedinsFile, g.writeMedins}, {DisabilityFile, func(p string) error { return g.writeDisability(p, g.dis, true) }},
-		{DisUpdateFile, func(p string) error { return g.writeDisability(p, g.disUpdate, false) }},
-	} {
+	if err := g.writeFiles(inbox, g.registryFiles()); err != nil {
+		return err
+	}
+	if err := g.writeFiles(inbox, g.departmentFiles()); err != nil {
+		return err
+	}
+	if err := writeJSONL(filepath.Join(dir, "expected_alerts.jsonl"), g.Expected); err != nil {
+		return err
+	}
+	return writeJSONL(filepath.Join(dir, "near_misses.jsonl"), g.NearMisses)
+}
+
+// file is one file of a delivery and the writer that makes it.
+type file struct {
+	name string
+	fn   func(string) error
+}
+
+func (g *County) registryFiles() []file {
+	return []file{{HouseholdsFile, g.writeHouseholds}, {MembersFile, g.writeMembers}}
+}
+
+func (g *County) departmentFiles() []file {
+	return []file{{EducationFile, g.writeEducation}, {HealthFile, g.writeHealth}, {MedinsFile, g.writeMedins},
+		{DisabilityFile, func(p string) error { return g.writeDisability(p, g.dis, true) }},
+		{DisUpdateFile, func(p string) error { return g.writeDisability(p, g.disUpdate, false) }}}
+}
+
+func (g *County) writeFiles(inbox string, files []file) error {
+	for _, f := range files {
 		p := filepath.Join(inbox, f.name)
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			return err
@@ -45,10 +67,7 @@ func (g *County) Write(inbox, dir string) error {
 			return fmt.Errorf("synth: write %s: %w", f.name, err)
 		}
 	}
-	if err := writeJSONL(filepath.Join(dir, "expected_alerts.jsonl"), g.Expected); err != nil {
-		return err
-	}
-	return writeJSONL(filepath.Join(dir, "near_misses.jsonl"), g.NearMisses)
+	return nil
 }
 
 // Rows counts the department rows written (registry members excluded).

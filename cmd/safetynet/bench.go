@@ -30,7 +30,19 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	months := fs.Int("months", 24, "months of registry history for --analytics")
 	requests := fs.Int("requests", 20, "requests per cohort query for --analytics")
 	reuse := fs.Bool("reuse", false, "with --analytics: only the queries, on the store and snapshot of a previous run in --dir")
+	history := fs.Bool("history", false, "only the history benchmark: --months monthly deliveries for --history-persons, one run each")
+	historyPersons := fs.Int("history-persons", 3_000_000, "registry persons for --history")
+	historyRows := fs.Int("history-rows", 0, "department rows over all months for --history (0: a seventh of the persons a month)")
 	fs.Parse(args)
+	if *history {
+		rows := *historyRows
+		if rows == 0 {
+			rows = *historyPersons / 7 * *months
+		}
+		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *historyPersons, Months: *months, Rows: rows,
+			MemoryLimit: *rulesMemory, Out: os.Stdout})
+		return err
+	}
 	if *analyticsOnly {
 		return bench.RunAnalytics(ctx, bench.AnalyticsOptions{Dir: opt.Dir, Persons: *matchPersons, Rows: *rulesRows, Months: *months,
 			MemoryLimit: *rulesMemory, Requests: *requests, Reuse: *reuse, Out: os.Stdout})
