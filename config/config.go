@@ -312,6 +312,17 @@ func Parse(raw []byte, file string) (*Config, error) {
 var regionPrefix = regexp.MustCompile(`^[0-9]{2,12}$`)
 var codeRange = regexp.MustCompile(`^[A-Z][0-9]{2}(\.[0-9]{1,2})?(-[A-Z][0-9]{2}(\.[0-9]{1,2})?)?$`)
 
+// AdminSocket is where serve listens for the CLI's commands: beside the
+// database, so that whoever may read the database may use it, and no one
+// else.
+func (c *Config) AdminSocket() string {
+	return filepath.Join(filepath.Dir(c.Database), "safetynet.sock")
+}
+
+// PhotoDir is where visit photos are kept, by their SHA-256, beside the
+// database.
+func (c *Config) PhotoDir() string { return filepath.Join(filepath.Dir(c.Database), "photos") }
+
 // StaleAfter is each source's allowance before it is reported stale.
 func (c *Config) StaleAfter() map[string]time.Duration {
 	out := map[string]time.Duration{}

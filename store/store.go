@@ -49,16 +49,31 @@ func Open(ctx context.Context, path string, sets ...MigrationSet) (*DB, error) {
 	db := &DB{DB: sqlDB, Path: path}
 	if err := db.migrate(ctx, sets); err != nil {
 		db.Close()
-		return nil, err
+		return nil, db.checkError(err)
 	}
 	return db, nil
 }
 
 func openError(path string, err error) error {
-	if strings.Contains(err.Error(), "lock") {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Could not set lock"):
 		return fmt.Errorf("store: %s is in use by another process (is `safetynet serve` running? stop it, or run the job from its web UI): %w", path, err)
+	case damaged(msg):
+		return fmt.Errorf("%w: %s was left exactly as it is. Restore the last backup "+
+			"(`safetynet restore --from DIR --config FILE`), or move the file aside to start an empty one. DuckDB said: %v", ErrDamaged, path, err)
 	}
 	return fmt.Errorf("store: open %s: %w", path, err)
+}
+
+// damaged says whether a DuckDB error is about the file's own bytes.
+func damaged(msg string) bool {
+	for _, s := range []string{"not a valid DuckDB database file", "Corrupt database file", "Could not read enough bytes", "checksum"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // Tx runs fn in one transaction on one connection: all of it commits, or
@@ -141,3 +156,81 @@ func NewColumnAppender(conn *sql.Conn, table string, columns []string) (*duckdb.
 
 // Quote returns s as a SQL string literal.
 func Quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// ErrDamaged is a database file DuckDB cannot read: not a DuckDB file, cut
+// short, or with blocks that fail their checksums.
+var ErrDamaged = errors.New("store: the database file is damaged")
+
+// Check reads every column of every table, so that DuckDB verifies the
+// checksum of each block it reads, and says how many rows it read. A
+// checksum that fails is ErrDamaged.
+func (db *DB) Check(ctx context.Context) (int64, error) {
+	tables, err := db.tables(ctx)
+	if err != nil {
+		return 0, db.checkError(err)
+	}
+	var total int64
+	for _, t := range tables {
+		n, err := db.checkTable(ctx, t[0], t[1])
+		if err != nil {
+			return total, fmt.Errorf("store: check %s.%s: %w", t[0], t[1], db.checkError(err))
+		}
+		total += n
+	}
+	return total, nil
+}
+
+// tables are the (schema, table) pairs of the database, temporary ones not.
+func (db *DB) tables(ctx context.Context) ([][2]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT schema_name, table_name FROM duckdb_tables()
+		WHERE database_name = current_database() AND NOT temporary ORDER BY ALL`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var tables [][2]string
+	for rows.Next() {
+		var t [2]string
+		if err := rows.Scan(&t[0], &t[1]); err != nil {
+			return nil, err
+		}
+		tables = append(tables, t)
+	}
+	return tables, rows.Err()
+}
+
+// checkTable reads every column of one table: one aggregate per column
+// makes DuckDB read them all, where count(*) alone reads none.
+func (db *DB) checkTable(ctx context.Context, schema, table string) (int64, error) {
+	rows, err := db.QueryContext(ctx, fmt.Sprintf(`SELECT count(*), bit_xor(hash(COLUMNS(*))) FROM %s.%s`, Ident(schema), Ident(table)))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	dest := make([]any, len(cols))
+	dest[0] = &n
+	for i := 1; i < len(dest); i++ {
+		dest[i] = new(any)
+	}
+	if rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return 0, err
+		}
+	}
+	return n, rows.Err()
+}
+
+func (db *DB) checkError(err error) error {
+	if damaged(err.Error()) {
+		return fmt.Errorf("%w: %s: %v", ErrDamaged, db.Path, err)
+	}
+	return err
+}
+
+// Ident quotes a SQL identifier.
+func Ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

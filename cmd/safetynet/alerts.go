@@ -1,13 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/csv"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,18 +11,28 @@ import (
 	"safetynet/alerts"
 )
 
-func cmdAlertsList(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("alerts list", flag.ExitOnError)
+func cmdAlerts(c *cli, args []string) error {
+	if len(args) == 0 || args[0] != "list" {
+		return fmt.Errorf("usage: safetynet alerts list --config FILE [--format table|jsonl|csv]")
+	}
+	return cmdAlertsList(c, args[1:])
+}
+
+func cmdAlertsList(c *cli, args []string) error {
+	ctx := c.ctx
+	fs := c.flags("alerts list")
 	file := fs.String("config", "", "safetynet.yaml")
 	format := fs.String("format", "table", "table, jsonl or csv")
 	rule := fs.String("rule", "", "only this rule")
 	status := fs.String("status", "", "only this status")
-	fs.Parse(args)
-	chain, err := openChain(ctx, log, *file)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	cfg := chain.Cfg
 	list, err := alerts.List(ctx, chain.DB, alerts.Filter{Rule: *rule, Status: *status})
 	if err != nil {
@@ -34,7 +40,7 @@ func cmdAlertsList(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	switch *format {
 	case "jsonl":
-		enc := json.NewEncoder(os.Stdout)
+		enc := json.NewEncoder(c.out)
 		enc.SetEscapeHTML(false)
 		for _, a := range list {
 			if a.Evidence == nil {
@@ -45,7 +51,7 @@ func cmdAlertsList(ctx context.Context, log *slog.Logger, args []string) error {
 			}
 		}
 	case "csv":
-		w := csv.NewWriter(os.Stdout)
+		w := csv.NewWriter(c.out)
 		w.Write([]string{"alert_id", "rule_id", "severity", "status", "household_id", "id_number", "region_code", "first_seen", "due_at", "overdue", "reason", "details", "evidence"})
 		for _, a := range list {
 			var ev []string
@@ -58,7 +64,7 @@ func cmdAlertsList(ctx context.Context, log *slog.Logger, args []string) error {
 		w.Flush()
 		return w.Error()
 	case "table":
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tRULE\tSEVERITY\tSTATUS\tSUBJECT\tREGION\tDUE\tREASON")
 		for _, a := range list {
 			subject := a.HouseholdID

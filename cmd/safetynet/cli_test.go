@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
@@ -225,26 +226,14 @@ func TestCommandLine(t *testing.T) {
 		t.Errorf("passwd of nobody: %s", out)
 	}
 
-	// While serve owns the database, the CLI says so instead of failing obscurely.
-	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
-	stderr, _ := srv.StderrPipe()
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
+	// While serve owns the database, the same commands print the same,
+	// run inside the server.
+	before := run(true, "alerts", "list", "--config", cfg, "--format", "csv")
+	srv := startServe(t, bin, cfg)
+	if out := run(true, "alerts", "list", "--config", cfg, "--format", "csv"); out != before {
+		t.Errorf("alerts list while serving printed\n%s\nnot, as without a server,\n%s", out, before)
 	}
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() && !strings.Contains(sc.Text(), "msg=serving") {
-	}
-	go func() {
-		for sc.Scan() {
-		}
-	}()
-	if out := run(false, "alerts", "list", "--config", cfg); !strings.Contains(out, "in use by another process") {
-		t.Errorf("second process: %s", out)
-	}
-	srv.Process.Signal(os.Interrupt)
-	if err := srv.Wait(); err != nil {
-		t.Errorf("serve did not stop cleanly on SIGINT: %v", err)
-	}
+	srv.stop(t)
 
 	// A config error names the file, the line and the key, and fails.
 	os.WriteFile(cfg, []byte("timezone: Asia/Shanghai\nsources:\n  medins:\n    schedule: sometimes\n"), 0o644)
@@ -268,4 +257,39 @@ func auditCount(t *testing.T, path, user, action string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// server is a `safetynet serve` process the test started.
+type server struct {
+	cmd *exec.Cmd
+	log *bytes.Buffer // what it logged up to "serving"
+}
+
+// startServe starts serve on a loopback port and waits until it serves.
+func startServe(t *testing.T, bin, cfg string) *server {
+	t.Helper()
+	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+	stderr, _ := srv.StderrPipe()
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	log := &bytes.Buffer{}
+	sc := bufio.NewScanner(stderr)
+	for sc.Scan() && !strings.Contains(sc.Text(), "msg=serving") {
+		fmt.Fprintln(log, sc.Text())
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	return &server{cmd: srv, log: log}
+}
+
+// stop stops it as systemd does, and checks it stopped cleanly.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Wait(); err != nil {
+		t.Errorf("serve did not stop cleanly on SIGTERM: %v\n%s", err, s.log)
+	}
 }

@@ -15,7 +15,7 @@ import (
 
 const usage = `safetynet: the policy finds the people (政策找人)
 
-Usage:
+Usage (while serve runs, the commands that use the database run inside it):
   safetynet init --dir DIR                          write a starter config and the inbox folders
   safetynet run --config FILE [--as-of YYYY-MM-DD]  ingest the inboxes, link, evaluate the rules, once
   safetynet alerts list --config FILE [--format table|jsonl|csv] [--rule R] [--status S]
@@ -30,6 +30,9 @@ Usage:
   safetynet sql --config FILE [--region P] "SELECT …"   a query over the analyst views of the analytic snapshot
   safetynet funnel --config FILE [--region P] [--by rule|region|month]   the 政策找人 funnel, from the snapshot
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
+  safetynet backup --config FILE --to DIR           a consistent copy of the database and photos, while serving too
+  safetynet restore --config FILE --from DIR        put the newest backup in DIR back (serve stopped; the old file is kept)
+  safetynet check --config FILE                     read the whole database back, verifying every block
   safetynet demo [--addr :8080] [--dir DIR] [--reset]
   safetynet synth --dir DIR [--as-of D] [--households N] [--records N]   write a synthetic county
   safetynet bench [--rows N] [--persons N] [--dir DIR]                   measure every stage
@@ -55,43 +58,29 @@ func main() {
 	}
 	args := os.Args[2:]
 	var err error
-	switch os.Args[1] {
-	case "init":
-		err = cmdInit(args)
-	case "run":
-		err = cmdRun(ctx, log, args)
-	case "alerts":
-		if len(args) == 0 || args[0] != "list" {
-			err = fmt.Errorf("usage: safetynet alerts list --config FILE [--format table|jsonl|csv]")
-			break
+	if cmd, ok := storeCommands[os.Args[1]]; ok {
+		err = stdio(ctx, log).runStore(os.Args[1], cmd, args)
+	} else {
+		switch os.Args[1] {
+		case "init":
+			err = cmdInit(stdio(ctx, log), args)
+		case "serve":
+			err = cmdServe(ctx, log, args)
+		case "restore":
+			err = cmdRestore(stdio(ctx, log), args)
+		case "demo":
+			err = cmdDemo(ctx, log, args)
+		case "synth":
+			err = cmdSynth(args)
+		case "bench":
+			err = cmdBench(ctx, log, args)
+		case "-h", "--help", "help":
+			fmt.Print(usage)
+			return
+		default:
+			fmt.Fprintf(os.Stderr, "safetynet: unknown command %q\n\n%s", os.Args[1], usage)
+			os.Exit(2)
 		}
-		err = cmdAlertsList(ctx, log, args[1:])
-	case "quarantine":
-		err = cmdQuarantine(ctx, log, args)
-	case "match":
-		err = cmdMatch(ctx, log, args)
-	case "rules":
-		err = cmdRules(ctx, log, args)
-	case "users":
-		err = cmdUsers(ctx, log, args)
-	case "sql":
-		err = cmdSQL(ctx, log, args)
-	case "funnel":
-		err = cmdFunnel(ctx, log, args)
-	case "serve":
-		err = cmdServe(ctx, log, args)
-	case "demo":
-		err = cmdDemo(ctx, log, args)
-	case "synth":
-		err = cmdSynth(args)
-	case "bench":
-		err = cmdBench(ctx, log, args)
-	case "-h", "--help", "help":
-		fmt.Print(usage)
-		return
-	default:
-		fmt.Fprintf(os.Stderr, "safetynet: unknown command %q\n\n%s", os.Args[1], usage)
-		os.Exit(2)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "safetynet %s: %v\n", os.Args[1], err)

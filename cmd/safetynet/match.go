@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
-	"log/slog"
 	"math"
 	"os"
 	"strings"
@@ -20,21 +17,23 @@ const matchUsage = `usage:
   safetynet match eval --left A.csv --truth COLUMN [--id COLUMN] [--threshold 0.95]                 deduplication
 The truth column holds the entity each record belongs to (FEBRL's rec-N-org/rec-N-dup-K give N).`
 
-func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
+func cmdMatch(c *cli, args []string) error {
 	if len(args) > 0 && args[0] == "review" {
-		return cmdMatchReview(ctx, log, args[1:])
+		return cmdMatchReview(c, args[1:])
 	}
 	if len(args) == 0 || args[0] != "eval" {
 		return fmt.Errorf("%s", matchUsage)
 	}
-	fs := flag.NewFlagSet("match eval", flag.ExitOnError)
+	fs := c.flags("match eval")
 	leftFile := fs.String("left", "", "CSV of the left records (the registry), or the one file to deduplicate")
 	rightFile := fs.String("right", "", "CSV of the right records (a department's); empty to deduplicate --left")
 	truth := fs.String("truth", "", "column holding the true entity of each record")
 	id := fs.String("id", "", "column holding each record's id (default: the truth column)")
 	threshold := fs.Float64("threshold", match.DefaultThresholds.Link, "match probability at or above which a pair is linked (the pipeline's match.link_threshold by default)")
 	seed := fs.Uint64("seed", 1, "seed of the random pairs u is estimated from")
-	fs.Parse(args[1:])
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
 	if *leftFile == "" || *truth == "" {
 		return fmt.Errorf("%s", matchUsage)
 	}
@@ -53,17 +52,17 @@ func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
 	if right != nil {
 		mode = "linkage (each right record to its best left one)"
 	}
-	fmt.Printf("%s: %d records, %d candidate pairs from blocking, holding %d of %d true pairs (blocking recall %.4f)\n",
+	fmt.Fprintf(c.out, "%s: %d records, %d candidate pairs from blocking, holding %d of %d true pairs (blocking recall %.4f)\n",
 		mode, ev.Records, ev.Candidates, ev.Found, ev.TruePairs, float64(ev.Found)/math.Max(1, float64(ev.TruePairs)))
-	fmt.Printf("at threshold %.3f: precision %.4f  recall %.4f  F1 %.4f\n\n", ev.Threshold, ev.Precision, ev.Recall, ev.F1)
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(c.out, "at threshold %.3f: precision %.4f  recall %.4f  F1 %.4f\n\n", ev.Threshold, ev.Precision, ev.Recall, ev.F1)
+	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "threshold\tlinked\tright\tprecision\trecall\tF1\t")
 	for _, r := range ev.Table {
 		fmt.Fprintf(tw, "%.3f\t%d\t%d\t%.4f\t%.4f\t%.4f\t\n", r.Threshold, r.Predicted, r.TP, r.Precision, r.Recall, r.F1)
 	}
 	tw.Flush()
-	fmt.Println("\nthe model (m: share of true matches at the level, u: of random pairs; weight = log2 m/u):")
-	tw = tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(c.out, "\nthe model (m: share of true matches at the level, u: of random pairs; weight = log2 m/u):")
+	tw = tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "comparison\tlevel\tm\tu\tweight")
 	m := ev.Model
 	for c, cmp := range m.Comparisons {
@@ -74,8 +73,9 @@ func cmdMatch(ctx context.Context, log *slog.Logger, args []string) error {
 	return tw.Flush()
 }
 
-func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("match review", flag.ExitOnError)
+func cmdMatchReview(c *cli, args []string) error {
+	ctx := c.ctx
+	fs := c.flags("match review")
 	file := fs.String("config", "", "safetynet.yaml")
 	source := fs.String("source", "", "only this source")
 	limit := fs.Int("limit", 20, "at most this many pairs (0: all)")
@@ -83,12 +83,14 @@ func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error 
 	reject := fs.String("reject", "", "SOURCE:KEY: the record is not its candidate")
 	by := fs.String("by", os.Getenv("USER"), "who decides (kept with the decision)")
 	note := fs.String("note", "", "why, for the record")
-	fs.Parse(args)
-	chain, err := openChain(ctx, log, *file)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	if *accept != "" || *reject != "" {
 		target, link := *reject, false
 		if *accept != "" {
@@ -105,7 +107,7 @@ func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error 
 		if link {
 			verb = "linked"
 		}
-		fmt.Printf("%s:%s %s by %s; the decision is kept and applied on every run\n", src, key, verb, *by)
+		fmt.Fprintf(c.out, "%s:%s %s by %s; the decision is kept and applied on every run\n", src, key, verb, *by)
 		return nil
 	}
 	items, err := match.ReviewQueue(ctx, chain.DB, match.ReviewFilter{Source: *source, Limit: *limit})
@@ -113,29 +115,29 @@ func cmdMatchReview(ctx context.Context, log *slog.Logger, args []string) error 
 		return err
 	}
 	if len(items) == 0 {
-		fmt.Println("nothing waits for review")
+		fmt.Fprintln(c.out, "nothing waits for review")
 		return nil
 	}
 	for _, it := range items {
-		r, c := it.Record, it.Candidate
+		r, cand := it.Record, it.Candidate
 		if it.ContradictsID {
-			fmt.Printf("%s:%s  %s\n", r.Source, r.Key, it.Reason)
+			fmt.Fprintf(c.out, "%s:%s  %s\n", r.Source, r.Key, it.Reason)
 		} else {
-			fmt.Printf("%s:%s  match probability %.3f\n", r.Source, r.Key, it.Score)
+			fmt.Fprintf(c.out, "%s:%s  match probability %.3f\n", r.Source, r.Key, it.Score)
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintf(tw, "\trecord\tregistry person\t\n")
-		fmt.Fprintf(tw, "\tname\t%s\t%s\t\n", r.Name, c.Name)
-		fmt.Fprintf(tw, "\tsex\t%s\t%s\t\n", r.Sex, c.Sex)
-		fmt.Fprintf(tw, "\tbirth date\t%s\t%s\t\n", r.Birth, c.Birth)
-		fmt.Fprintf(tw, "\tID\t%s\t%s\t\n", r.IDNumber, c.IDNumber)
-		fmt.Fprintf(tw, "\thousehold\t\t%s\t\n", c.Household)
+		fmt.Fprintf(tw, "\tname\t%s\t%s\t\n", r.Name, cand.Name)
+		fmt.Fprintf(tw, "\tsex\t%s\t%s\t\n", r.Sex, cand.Sex)
+		fmt.Fprintf(tw, "\tbirth date\t%s\t%s\t\n", r.Birth, cand.Birth)
+		fmt.Fprintf(tw, "\tID\t%s\t%s\t\n", r.IDNumber, cand.IDNumber)
+		fmt.Fprintf(tw, "\thousehold\t\t%s\t\n", cand.Household)
 		for _, t := range it.Terms {
 			fmt.Fprintf(tw, "\t  %s\t%s\t%+.2f bits\t\n", t.Comparison, t.Level, t.Weight)
 		}
 		tw.Flush()
-		fmt.Println()
+		fmt.Fprintln(c.out)
 	}
-	fmt.Println("decide with --accept SOURCE:KEY or --reject SOURCE:KEY")
+	fmt.Fprintln(c.out, "decide with --accept SOURCE:KEY or --reject SOURCE:KEY")
 	return nil
 }

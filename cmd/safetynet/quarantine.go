@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -18,12 +15,13 @@ const quarantineUsage = `usage:
   safetynet quarantine show   --config FILE [--source S] [--batch N] [--file NAME] [--released] [--limit N]
   safetynet quarantine export --config FILE [--source S] [--batch N] [--file NAME] --out FIX.xlsx`
 
-func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
+func cmdQuarantine(c *cli, args []string) error {
+	ctx := c.ctx
 	if len(args) == 0 {
 		return fmt.Errorf("%s", quarantineUsage)
 	}
 	verb := args[0]
-	fs := flag.NewFlagSet("quarantine "+verb, flag.ExitOnError)
+	fs := c.flags("quarantine " + verb)
 	file := fs.String("config", "", "safetynet.yaml")
 	var f ingest.QuarantineFilter
 	fs.StringVar(&f.Source, "source", "", "only this source")
@@ -33,12 +31,14 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.IntVar(&f.Limit, "limit", 200, "show: at most this many rows (0: all)")
 	out := fs.String("out", "", "export: the workbook to write")
 	lang := fs.String("lang", "zh", "export: the workbook's language, zh (the default, for the department) or en")
-	fs.Parse(args[1:])
-	chain, err := openChain(ctx, log, *file)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	db := chain.DB
 	switch verb {
 	case "list":
@@ -47,24 +47,24 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 			return err
 		}
 		if len(files) == 0 {
-			fmt.Println("nothing in quarantine")
+			fmt.Fprintln(c.out, "nothing in quarantine")
 			return nil
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "BATCH\tSOURCE\tFILE\tINGESTED\tROWS\tKEPT\tRELEASED\tCOMMONEST REASONS")
 		for _, q := range files {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n", q.Batch, q.Source, q.File, q.At.In(chain.Cfg.Location).Format("2006-01-02 15:04"),
 				q.Rows, q.Kept, q.Released, strings.Join(q.TopReasons, " | "))
 		}
 		tw.Flush()
-		fmt.Println("\nSee the rows with `safetynet quarantine show --batch N`; hand them to the department with `safetynet quarantine export --batch N --out fix.xlsx`.")
+		fmt.Fprintln(c.out, "\nSee the rows with `safetynet quarantine show --batch N`; hand them to the department with `safetynet quarantine export --batch N --out fix.xlsx`.")
 		return nil
 	case "show":
 		rows, err := ingest.QuarantinedRows(ctx, db, f)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "BATCH\tFILE\tSHEET\tLINE\tCOLUMN\tVALUE\tROW\tREASON")
 		for _, r := range rows {
 			state := "not stored"
@@ -75,7 +75,7 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 		}
 		tw.Flush()
 		if f.Limit > 0 && len(rows) == f.Limit {
-			fmt.Printf("\n(first %d rows; --limit 0 shows all)\n", f.Limit)
+			fmt.Fprintf(c.out, "\n(first %d rows; --limit 0 shows all)\n", f.Limit)
 		}
 		return nil
 	case "export":
@@ -98,7 +98,7 @@ func cmdQuarantine(ctx context.Context, log *slog.Logger, args []string) error {
 		if err := w.Close(); err != nil {
 			return err
 		}
-		fmt.Printf("wrote %d rows to %s: send it to the department; when they send the fixed file again, its rows are released\n", len(rows), *out)
+		fmt.Fprintf(c.out, "wrote %d rows to %s: send it to the department; when they send the fixed file again, its rows are released\n", len(rows), *out)
 		return nil
 	}
 	return fmt.Errorf("unknown verb %q\n%s", verb, quarantineUsage)

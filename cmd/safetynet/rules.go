@@ -1,11 +1,7 @@
 package main
 
 import (
-	"context"
-	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -20,24 +16,27 @@ const rulesUsage = `usage:
   safetynet rules test --config FILE [--as-of YYYY-MM-DD] [--sample N] [RULE...]
                                                                       what each rule would raise now, and a sample; writes nothing`
 
-func cmdRules(ctx context.Context, log *slog.Logger, args []string) error {
+func cmdRules(c *cli, args []string) error {
+	ctx := c.ctx
 	if len(args) == 0 || (args[0] != "list" && args[0] != "test") {
 		return fmt.Errorf("%s", rulesUsage)
 	}
 	verb := args[0]
-	fs := flag.NewFlagSet("rules "+verb, flag.ExitOnError)
+	fs := c.flags("rules " + verb)
 	file := fs.String("config", "", "safetynet.yaml")
 	asOfText := fs.String("as-of", "", "evaluate as of this day (default today)")
 	sample := fs.Int("sample", 3, "test: cases shown per rule")
-	fs.Parse(args[1:])
-	chain, err := openChain(ctx, log, *file)
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	pack := chain.Pack
 	if verb == "list" {
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "RULE\tSEVERITY\tSTATE\tPARAMETERS\tTITLE")
 		for _, r := range pack.Rules {
 			state := "on"
@@ -75,7 +74,7 @@ func cmdRules(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("dry run as of %s (nothing is written)\n\n", asOf.Format("2006-01-02"))
+	fmt.Fprintf(c.out, "dry run as of %s (nothing is written)\n\n", asOf.Format("2006-01-02"))
 	failed := 0
 	for _, rr := range rep.Rules {
 		if len(only) > 0 && !only[rr.RuleID] {
@@ -83,23 +82,23 @@ func cmdRules(ctx context.Context, log *slog.Logger, args []string) error {
 		}
 		if rr.Err != nil {
 			failed++
-			fmt.Printf("%s: FAILED: %v\n\n", rr.RuleID, rr.Err)
+			fmt.Fprintf(c.out, "%s: FAILED: %v\n\n", rr.RuleID, rr.Err)
 			continue
 		}
-		fmt.Printf("%s: %d\n", rr.RuleID, rr.Cases)
+		fmt.Fprintf(c.out, "%s: %d\n", rr.RuleID, rr.Cases)
 		cs := found[rr.RuleID]
 		sort.Slice(cs, func(i, j int) bool { return cs[i].Subject() < cs[j].Subject() })
-		for i, c := range cs {
+		for i, cs := range cs {
 			if i == *sample {
 				break
 			}
-			subject := "household " + c.HouseholdID
-			if c.HouseholdID == "" {
-				subject = "person " + match.Mask(c.IDNumber)
+			subject := "household " + cs.HouseholdID
+			if cs.HouseholdID == "" {
+				subject = "person " + match.Mask(cs.IDNumber)
 			}
-			fmt.Printf("  %-8s %-30s %s  %s\n", c.Severity, subject, c.RegionCode, c.Reason)
+			fmt.Fprintf(c.out, "  %-8s %-30s %s  %s\n", cs.Severity, subject, cs.RegionCode, cs.Reason)
 		}
-		fmt.Println()
+		fmt.Fprintln(c.out)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d rule(s) failed", failed)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -15,10 +14,12 @@ import (
 	"safetynet/jobs"
 )
 
-func cmdInit(args []string) error {
-	fs := flag.NewFlagSet("init", flag.ExitOnError)
+func cmdInit(c *cli, args []string) error {
+	fs := c.flags("init")
 	dir := fs.String("dir", "", "folder for the config, inboxes and database (required)")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if *dir == "" {
 		return fmt.Errorf("--dir is required, e.g. safetynet init --dir /srv/safetynet")
 	}
@@ -26,10 +27,13 @@ func cmdInit(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("wrote %s and the folders inbox/{registry,education,health,medins,disability}, processed/, rejected/\n", file)
-	fmt.Printf("next: drop department files into the inbox folders and run: safetynet run --config %s\n", file)
+	fmt.Fprintf(c.out, "wrote %s and the folders inbox/{registry,education,health,medins,disability}, processed/, rejected/\n", file)
+	fmt.Fprintf(c.out, "next: drop department files into the inbox folders and run: safetynet run --config %s\n", file)
 	return nil
 }
+
+// isTerminal says whether w is a terminal, for progress lines.
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
 
 // openChain loads the config, opens the database and the rule pack.
 func openChain(ctx context.Context, log *slog.Logger, file string) (*jobs.Chain, error) {
@@ -69,34 +73,37 @@ func parseAsOf(s string) (time.Time, error) {
 	return t, nil
 }
 
-func cmdRun(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("run", flag.ExitOnError)
+func cmdRun(c *cli, args []string) error {
+	ctx := c.ctx
+	fs := c.flags("run")
 	file := fs.String("config", "", "safetynet.yaml")
 	asOfText := fs.String("as-of", "", "evaluate the rules as of this date (YYYY-MM-DD); today by default")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	asOf, err := parseAsOf(*asOfText)
 	if err != nil {
 		return err
 	}
-	chain, err := openChain(ctx, log, *file)
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
-	tty := term.IsTerminal(int(os.Stdout.Fd()))
+	defer c.done(chain)
+	tty := c.tty
 	if tty { // a progress line; logs say the same per file when stdout is not a terminal
 		chain.Progress = func(source, file string, rows int) {
-			fmt.Printf("\r\033[K  %-10s %-32s %10d rows", source, file, rows)
+			fmt.Fprintf(c.out, "\r\033[K  %-10s %-32s %10d rows", source, file, rows)
 		}
 	}
 	rep, err := chain.Run(ctx, "cli", asOf)
 	if tty {
-		fmt.Print("\r\033[K")
+		fmt.Fprint(c.out, "\r\033[K")
 	}
 	if err != nil {
 		return err
 	}
-	out := os.Stdout
+	out := c.out
 	fmt.Fprintf(out, "run %d: %d files (%d rejected), %d rows stored, %d quarantined; %d alerts raised, %d refreshed (ingest %s, match %s, alerts %s)\n",
 		rep.RunID, rep.Files, rep.Rejected, rep.Stored, rep.Quarantined, rep.Alerts.Raised, rep.Alerts.Refreshed,
 		rep.Stages["ingest"].Round(time.Millisecond), rep.Stages["match"].Round(time.Millisecond), rep.Stages["alerts"].Round(time.Millisecond))

@@ -5,10 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +18,7 @@ import (
 	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/notify"
+	"safetynet/remote"
 	"safetynet/store"
 	"safetynet/web"
 )
@@ -62,7 +63,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
 	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
-		PhotoDir:  filepath.Join(filepath.Dir(chain.Cfg.Database), "photos"),
+		PhotoDir:  chain.Cfg.PhotoDir(),
 		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
@@ -83,6 +84,23 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 			}
 		}()
 	}
+	admin, err := remote.Listen(chain.Cfg.AdminSocket())
+	if err != nil {
+		return err
+	}
+	// Commands in flight finish before the database closes.
+	actx, stopAdmin := context.WithCancel(ctx)
+	adminDone := make(chan struct{})
+	go func() {
+		defer close(adminDone)
+		err := remote.Serve(actx, admin, func(ctx context.Context, req remote.Request, out, errOut io.Writer) error {
+			return answer(ctx, log, chain, req, out, errOut)
+		})
+		if err != nil {
+			log.Error("admin socket stopped", "err", err)
+		}
+	}()
+	defer func() { stopAdmin(); <-adminDone }()
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another safetynet running? pass --addr to use another port)", addr, err)

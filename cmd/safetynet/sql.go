@@ -2,11 +2,8 @@ package main
 
 import (
 	"cmp"
-	"context"
 	"encoding/csv"
-	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -20,8 +17,9 @@ const sqlUsage = `usage:
       one SELECT over the analyst views of the latest analytic snapshot (registry_months, alerts;
       people as pseudonyms), in the townships under PREFIX; audited`
 
-func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("sql", flag.ExitOnError)
+func cmdSQL(c *cli, args []string) error {
+	ctx := c.ctx
+	fs := c.flags("sql")
 	file := fs.String("config", "", "safetynet.yaml")
 	region := fs.String("region", "", "only the townships under this region-code prefix")
 	lim := analytics.DefaultLimits
@@ -29,16 +27,18 @@ func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.DurationVar(&lim.Timeout, "timeout", lim.Timeout, "the query is stopped past this")
 	format := fs.String("format", "table", "table or csv")
 	as := fs.String("as", os.Getenv("USER"), "who runs the query, for the audit log")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if fs.NArg() != 1 || (*format != "table" && *format != "csv") {
 		return fmt.Errorf("%s", sqlUsage)
 	}
 	query := fs.Arg(0)
-	chain, err := openChain(ctx, log, *file)
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	q, err := analytics.Open(ctx, chain.Cfg.Analytics.Dir, *region, lim)
 	if err != nil {
 		return err
@@ -61,11 +61,11 @@ func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	switch *format {
 	case "csv":
-		w := csv.NewWriter(os.Stdout)
+		w := csv.NewWriter(c.out)
 		w.Write(res.Columns)
 		w.WriteAll(res.Rows)
 	default:
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, strings.Join(res.Columns, "\t"))
 		for _, r := range res.Rows {
 			fmt.Fprintln(tw, strings.Join(r, "\t"))
@@ -73,7 +73,7 @@ func cmdSQL(ctx context.Context, log *slog.Logger, args []string) error {
 		tw.Flush()
 	}
 	if res.Truncated {
-		fmt.Fprintf(os.Stderr, "(the first %d rows; --limit N shows more)\n", lim.Rows)
+		fmt.Fprintf(c.errOut, "(the first %d rows; --limit N shows more)\n", lim.Rows)
 	}
 	return nil
 }
@@ -85,22 +85,25 @@ const funnelUsage = `usage:
       counts below K (analytics.small_cell) show as <K and those that would give them away as ×
       (--suppress 0: exact counts, for record-level use)`
 
-func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("funnel", flag.ExitOnError)
+func cmdFunnel(c *cli, args []string) error {
+	ctx := c.ctx
+	fs := c.flags("funnel")
 	file := fs.String("config", "", "safetynet.yaml")
 	region := fs.String("region", "", "only the townships under this region-code prefix")
 	by := fs.String("by", "rule", "group by all, rule, region (township) or month")
 	as := fs.String("as", os.Getenv("USER"), "who asks, for the audit log")
 	suppress := fs.Int("suppress", -1, "counts below this show as <K (default analytics.small_cell; 0: exact)")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	if fs.NArg() != 0 {
 		return fmt.Errorf("%s", funnelUsage)
 	}
-	chain, err := openChain(ctx, log, *file)
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	q, err := analytics.Open(ctx, chain.Cfg.Analytics.Dir, *region, analytics.DefaultLimits)
 	if err != nil {
 		return err
@@ -125,13 +128,13 @@ func cmdFunnel(ctx context.Context, log *slog.Logger, args []string) error {
 	if err := web.Audit(ctx, chain.DB, cmp.Or(*as, "cli"), "funnel", "snapshot:"+q.Manifest.Name, fmt.Sprintf("region=%s by=%s suppress=%d", *region, *by, k)); err != nil {
 		return err
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, strings.ToUpper(*by)+"\tRAISED\tDISPATCHED\tVISITED\tIN TIME\tHELPED\tENROLLED OR CHANGED\tMEDIAN HOURS TO VISIT\t")
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Group, analytics.ShowCount(r.Raised, k), analytics.ShowCount(r.Dispatched, k), analytics.ShowCount(r.Visited, k),
 			analytics.ShowCount(r.InTime, k), analytics.ShowCount(r.Helped, k), analytics.ShowCount(r.Changed, k), analytics.ShowHours(r.MedianHoursToVisit))
 	}
 	tw.Flush()
-	fmt.Printf("\nsnapshot %s; ENROLLED OR CHANGED: a person found outside the registry is a member in a later month, or a household's tier or benefit changed after the alert\n", q.Manifest.Name)
+	fmt.Fprintf(c.out, "\nsnapshot %s; ENROLLED OR CHANGED: a person found outside the registry is a member in a later month, or a household's tier or benefit changed after the alert\n", q.Manifest.Name)
 	return nil
 }

@@ -2,11 +2,7 @@ package main
 
 import (
 	"bufio"
-	"context"
-	"flag"
 	"fmt"
-	"log/slog"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -21,24 +17,27 @@ const usersUsage = `usage:
   safetynet users token   --config FILE --name N     a Flight SQL token for a record-level analyst (replaces their earlier one)
 Without --password-stdin a random password is made and printed once.`
 
-func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
+func cmdUsers(c *cli, args []string) error {
+	ctx := c.ctx
 	if len(args) == 0 {
 		return fmt.Errorf("%s", usersUsage)
 	}
 	verb := args[0]
-	fs := flag.NewFlagSet("users "+verb, flag.ExitOnError)
+	fs := c.flags("users " + verb)
 	file := fs.String("config", "", "safetynet.yaml")
 	name := fs.String("name", "", "user name")
 	role := fs.String("role", "", "admin, operator, gridworker, analyst (aggregates only) or record_analyst")
 	region := fs.String("region", "", "operators: the region-code prefix they work on")
 	grid := fs.String("grid", "", "grid workers: their grid's code")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	fs.Parse(args[1:])
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
 	password := func() (string, bool, error) {
 		if !*fromStdin {
 			return web.RandomPassword(), true, nil
 		}
-		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		line, err := bufio.NewReader(c.in).ReadString('\n')
 		if err != nil && line == "" {
 			return "", false, fmt.Errorf("no password on standard input")
 		}
@@ -47,11 +46,11 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 	if verb != "list" && *name == "" {
 		return fmt.Errorf("--name is needed\n%s", usersUsage)
 	}
-	chain, err := openChain(ctx, log, *file)
+	chain, err := c.open(*file)
 	if err != nil {
 		return err
 	}
-	defer chain.DB.Close()
+	defer c.done(chain)
 	db := chain.DB
 	switch verb {
 	case "add":
@@ -62,16 +61,16 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 		if err := web.CreateUser(ctx, db, web.NewUser{Name: *name, Password: pw, Role: web.Role(*role), Region: *region, Grid: *grid}); err != nil {
 			return err
 		}
-		fmt.Printf("user %s added as %s\n", *name, *role)
+		fmt.Fprintf(c.out, "user %s added as %s\n", *name, *role)
 		if made {
-			fmt.Printf("password: %s (shown once; they should change it)\n", pw)
+			fmt.Fprintf(c.out, "password: %s (shown once; they should change it)\n", pw)
 		}
 	case "list":
 		users, err := web.ListUsers(ctx, db)
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+		tw := tabwriter.NewWriter(c.out, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tROLE\tREGION\tGRID\tSTATE\tCREATED\tLAST LOGIN")
 		for _, u := range users {
 			state, last := "active", "never"
@@ -88,7 +87,7 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 		if err := web.DisableUser(ctx, db, *name); err != nil {
 			return err
 		}
-		fmt.Printf("user %s disabled and logged out everywhere\n", *name)
+		fmt.Fprintf(c.out, "user %s disabled and logged out everywhere\n", *name)
 	case "passwd":
 		pw, made, err := password()
 		if err != nil {
@@ -97,16 +96,16 @@ func cmdUsers(ctx context.Context, log *slog.Logger, args []string) error {
 		if err := web.SetPassword(ctx, db, *name, pw); err != nil {
 			return err
 		}
-		fmt.Printf("password of %s changed; their sessions are ended\n", *name)
+		fmt.Fprintf(c.out, "password of %s changed; their sessions are ended\n", *name)
 		if made {
-			fmt.Printf("password: %s (shown once)\n", pw)
+			fmt.Fprintf(c.out, "password: %s (shown once)\n", pw)
 		}
 	case "token":
 		token, err := web.NewToken(ctx, db, *name)
 		if err != nil {
 			return err
 		}
-		fmt.Printf("Flight SQL token of %s (shown once; their earlier token no longer works):\n%s\n", *name, token)
+		fmt.Fprintf(c.out, "Flight SQL token of %s (shown once; their earlier token no longer works):\n%s\n", *name, token)
 	default:
 		return fmt.Errorf("unknown verb %q\n%s", verb, usersUsage)
 	}

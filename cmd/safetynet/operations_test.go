@@ -1,0 +1,176 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestOperateWhileServing: with serve running, the CLI's commands run
+// inside it (a password from stdin, a run, a mistake that must not stop
+// it), a backup is taken without stopping it, and, serve stopped, the
+// restore brings back exactly what the backup held: alerts, their
+// history, links and the audit log, with what came after kept aside.
+func TestOperateWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "ops-test-pseudonym-key-42")
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	run := func(wantOK bool, stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, args...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		if (err == nil) != wantOK {
+			t.Fatalf("safetynet %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
+		}
+		return stdout.String() + stderr.String()
+	}
+	site := filepath.Join(dir, "site")
+	cfg := filepath.Join(site, "safetynet.yaml")
+	database := filepath.Join(site, "safetynet.duckdb")
+	run(true, "", "init", "--dir", site)
+	run(true, "", "synth", "--dir", site, "--as-of", "2026-06-30", "--households", "200", "--records", "1000", "--outsiders", "200")
+	run(true, "", "run", "--config", cfg, "--as-of", "2026-06-30")
+	rulesBefore := run(true, "", "rules", "list", "--config", cfg)
+
+	srv := startServe(t, bin, cfg)
+	if out := run(true, "", "rules", "list", "--config", cfg); out != rulesBefore {
+		t.Errorf("rules list while serving:\n%s\nwithout a server:\n%s", out, rulesBefore)
+	}
+	run(true, "op-password-1\n", "users", "add", "--config", cfg, "--name", "op1", "--role", "operator", "--region", "330110", "--password-stdin")
+	if out := run(true, "", "users", "list", "--config", cfg); !strings.Contains(out, "op1") {
+		t.Errorf("the user added through the server is not listed: %s", out)
+	}
+	if out := run(false, "", "alerts", "list", "--config", cfg, "--no-such-flag"); !strings.Contains(out, "no-such-flag") {
+		t.Errorf("a bad flag through the server: %s", out)
+	}
+	if out := run(true, "", "run", "--config", cfg, "--as-of", "2026-06-30"); !strings.Contains(out, "alerts raised") {
+		t.Errorf("a run through the server: %s", out)
+	}
+	if out := run(false, "", "restore", "--config", cfg, "--from", filepath.Join(dir, "nowhere")); !strings.Contains(out, "stop it first") {
+		t.Errorf("restore while serving: %s", out)
+	}
+
+	backups := filepath.Join(dir, "backups")
+	out := run(true, "", "backup", "--config", cfg, "--to", backups)
+	if !strings.Contains(out, "backup "+backups) {
+		t.Fatalf("backup: %s", out)
+	}
+	copies, _ := filepath.Glob(filepath.Join(backups, "safetynet-*.duckdb"))
+	if len(copies) != 1 {
+		t.Fatalf("backups: %v", copies)
+	}
+	// After the backup: a user, a second run's audit entries.
+	run(true, "op-password-2\n", "users", "add", "--config", cfg, "--name", "op2", "--role", "operator", "--region", "330110", "--password-stdin")
+	srv.stop(t)
+	after := tableSums(t, database)
+
+	out = run(true, "", "restore", "--config", cfg, "--from", backups)
+	if !strings.Contains(out, "kept as") {
+		t.Errorf("restore: %s", out)
+	}
+	restored, backedUp := tableSums(t, database), tableSums(t, copies[0])
+	for _, table := range []string{"alerts", "alert_history", "alert_evidence", "match_links", "audit_log", "users", "tasks"} {
+		if restored[table] != backedUp[table] {
+			t.Errorf("%s after the restore is not the backup's: %s, backup %s", table, restored[table], backedUp[table])
+		}
+	}
+	if restored["users"] == after["users"] {
+		t.Error("the user added after the backup survived the restore")
+	}
+	kept, _ := filepath.Glob(database + ".before-restore-*")
+	if len(kept) != 1 || tableSums(t, kept[0])["users"] != after["users"] {
+		t.Errorf("the replaced database was not kept whole: %v", kept)
+	}
+	if out := run(true, "", "check", "--config", cfg); !strings.Contains(out, "every block") {
+		t.Errorf("check after the restore: %s", out)
+	}
+	// A restored site serves again.
+	startServe(t, bin, cfg).stop(t)
+}
+
+// TestServeRefusesDamagedDatabase: serve on a database whose bytes are
+// not DuckDB's stops with a message saying so and what to do, and leaves
+// the file exactly as it found it.
+func TestServeRefusesDamagedDatabase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	site := filepath.Join(dir, "site")
+	if out, err := exec.Command(bin, "init", "--dir", site).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	database := filepath.Join(site, "safetynet.duckdb")
+	os.MkdirAll(filepath.Dir(database), 0o755)
+	damaged := bytes.Repeat([]byte("not a database, a page of something else\n"), 5000)
+	if err := os.WriteFile(database, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Should serve start after all, the deadline stops it and the test fails.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "serve", "--config", filepath.Join(site, "safetynet.yaml"), "--addr", "127.0.0.1:0").CombinedOutput()
+	if err == nil {
+		t.Fatal("serve started on a damaged database")
+	}
+	for _, want := range []string{"damaged", database, "left exactly as it is", "safetynet restore"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("serve's message lacks %q: %s", want, out)
+		}
+	}
+	if now, _ := os.ReadFile(database); !bytes.Equal(now, damaged) {
+		t.Error("serve changed the damaged file")
+	}
+}
+
+// tableSums fingerprints each table of a database file (no process may
+// hold it): its rows and a hash over all of them.
+func tableSums(t *testing.T, path string) map[string]string {
+	t.Helper()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT table_name FROM duckdb_tables() WHERE NOT temporary`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	out := map[string]string{}
+	for _, table := range tables {
+		var n int64
+		var h any
+		if err := db.QueryRow(fmt.Sprintf(`SELECT count(*), sum(hash(t::VARCHAR)) FROM %q t`, table)).Scan(&n, &h); err != nil {
+			t.Fatal(err)
+		}
+		out[table] = fmt.Sprintf("%d rows, %v", n, h)
+	}
+	return out
+}
