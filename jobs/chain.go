@@ -300,6 +300,12 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 // OpenStore opens the database with the schema of every pipeline stage,
 // plus any extra (the web server's).
 func OpenStore(ctx context.Context, path string, extra ...store.MigrationSet) (*store.DB, error) {
+	return store.Open(ctx, path, AllMigrations(extra...)...)
+}
+
+// AllMigrations are the pipeline's migration sets, in the order they
+// apply, then extra (the web's).
+func AllMigrations(extra ...store.MigrationSet) []store.MigrationSet {
 	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), Migrations()}
-	return store.Open(ctx, path, append(sets, extra...)...)
+	return append(sets, extra...)
 }
