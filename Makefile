@@ -27,7 +27,7 @@ demo-reset: build
 ## headless chromium and a CJK font for the browser tests, and a PostgreSQL
 ## server the connector tests start on a loopback port, and an Alertmanager
 ## the notification test starts on another
-DEBS := prometheus prometheus-alertmanager chromium fonts-wqy-zenhei postgresql
+DEBS := prometheus prometheus-alertmanager chromium fonts-wqy-zenhei postgresql systemd
 deps:
 	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

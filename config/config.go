@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -208,6 +209,14 @@ type Alertmanager struct {
 // Web configures the server.
 type Web struct {
 	Addr string `yaml:"addr"`
+	// TLSCert and TLSKey, both set, make serve speak HTTPS itself
+	// (--tls-cert and --tls-key override them).
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+	// TrustedProxies are the addresses (or CIDR ranges) of the reverse
+	// proxies in front of serve: only from them are X-Forwarded-For and
+	// X-Forwarded-Proto believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Default returns the configuration every key falls back to.
@@ -301,8 +310,8 @@ func Parse(raw []byte, file string) (*Config, error) {
 		return nil, err
 	}
 	base := filepath.Dir(file)
-	for _, p := range []*string{&c.Database, &c.Inbox, &c.Processed, &c.Rejected, &c.Analytics.Dir} {
-		if !filepath.IsAbs(*p) {
+	for _, p := range []*string{&c.Database, &c.Inbox, &c.Processed, &c.Rejected, &c.Analytics.Dir, &c.Web.TLSCert, &c.Web.TLSKey} {
+		if *p != "" && !filepath.IsAbs(*p) {
 			*p = filepath.Join(base, *p)
 		}
 	}
@@ -317,6 +326,19 @@ var codeRange = regexp.MustCompile(`^[A-Z][0-9]{2}(\.[0-9]{1,2})?(-[A-Z][0-9]{2}
 // else.
 func (c *Config) AdminSocket() string {
 	return filepath.Join(filepath.Dir(c.Database), "safetynet.sock")
+}
+
+// ParseProxy reads one trusted_proxies entry: an address or a range.
+func ParseProxy(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()), nil
 }
 
 // PhotoDir is where visit photos are kept, by their SHA-256, beside the
@@ -362,6 +384,14 @@ func (c *Config) validate(root *yaml.Node) error {
 		}
 		if am.Resend < 10*time.Second {
 			return fail("must be at least 10s (e.g. 1m)", "alertmanager", "resend")
+		}
+	}
+	if (c.Web.TLSCert == "") != (c.Web.TLSKey == "") {
+		return fail("tls_cert and tls_key go together: give both files, or neither", "web")
+	}
+	for i, p := range c.Web.TrustedProxies {
+		if _, err := ParseProxy(p); err != nil {
+			return fail(fmt.Sprintf("entry %d, %q, is not an IP address or CIDR range (e.g. 127.0.0.1 or 10.0.0.0/8)", i+1, p), "web", "trusted_proxies")
 		}
 	}
 	if c.Standards.DefaultMonthly <= 0 {

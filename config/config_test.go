@@ -60,6 +60,8 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"match:\n  link_threshold: 0.4\n  review_threshold: 0.6\n", "x.yaml:1: match: want 0 ≤ review_threshold ≤ link_threshold ≤ 1"},
 		{"alertmanager:\n  url: 127.0.0.1:9093\n", "x.yaml:2: alertmanager.url: \"127.0.0.1:9093\" is not an http(s) URL"},
 		{"alertmanager:\n  url: http://127.0.0.1:9093\n  resend: 1s\n", "x.yaml:3: alertmanager.resend: must be at least 10s"},
+		{"web:\n  tls_cert: /etc/ssl/x.pem\n", "x.yaml:1: web: tls_cert and tls_key go together"},
+		{"web:\n  trusted_proxies: [127.0.0.1, 10.0.0.0/33]\n", "x.yaml:2: web.trusted_proxies: entry 2, \"10.0.0.0/33\""},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")

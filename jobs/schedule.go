@@ -14,13 +14,14 @@ import (
 var (
 	jobDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name:    "safetynet_job_duration_seconds",
-		Help:    "How long pipeline runs took, by job and outcome.",
+		Help:    "How long pipeline runs took, by the run's name and outcome.",
 		Buckets: prometheus.ExponentialBuckets(0.1, 2, 14),
-	}, []string{"job", "status"})
+	}, []string{"name", "status"}) // not "job": Prometheus sets that to the scrape job's
+
 	lastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "safetynet_job_last_success_timestamp_seconds",
-		Help: "When each job last finished without failing (Unix time), to alert on staleness.",
-	}, []string{"job"})
+		Help: "When each run, by name, last finished without failing (Unix time), to alert on staleness.",
+	}, []string{"name"})
 )
 
 // Collectors are jobs' metrics, for the server's registry.

@@ -81,6 +81,6 @@ func (s *Server) act(w http.ResponseWriter, r *http.Request, u *User) {
 	if action == alerts.Dismiss {
 		fl.Undo = done
 	}
-	setFlash(w, fl)
+	setFlash(w, r, fl)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }

@@ -58,7 +58,8 @@ func hashToken(t string) string {
 
 // login checks a password and opens a session; the cookie holds a random
 // token, the database only its hash.
-func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, password string) error {
+func (s *Server) login(w http.ResponseWriter, r *http.Request, name, password string) error {
+	ctx := r.Context()
 	var hash string
 	var disabled bool
 	err := s.DB.QueryRowContext(ctx, `SELECT password_hash, disabled FROM users WHERE username = ?`, name).Scan(&hash, &disabled)
@@ -77,10 +78,10 @@ func (s *Server) login(ctx context.Context, w http.ResponseWriter, name, passwor
 	if _, err := s.DB.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at < ?`, now); err != nil {
 		return err
 	}
-	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions VALUES (?, ?, ?, ?)`, hashToken(token), name, now, now.Add(sessionTTL)); err != nil {
+	if _, err := s.DB.ExecContext(ctx, `INSERT INTO sessions (token, username, created_at, expires_at) VALUES (?, ?, ?, ?)`, hashToken(token), name, now, now.Add(sessionTTL)); err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL.Seconds())})
+	setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(sessionTTL.Seconds())})
 	s.audit(ctx, name, "login", "", "")
 	return nil
 }
@@ -114,7 +115,7 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil {
 		s.DB.ExecContext(r.Context(), `DELETE FROM sessions WHERE token = ?`, hashToken(c.Value))
 	}
-	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	setCookie(w, r, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
 // audit records who looked at or did what.

@@ -30,7 +30,7 @@ func loginCSRF(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	v := randomHex(16)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode})
+	setCookie(w, r, &http.Cookie{Name: csrfCookie, Value: v, Path: "/login", HttpOnly: true, SameSite: http.SameSiteStrictMode})
 	return v
 }
 

@@ -100,13 +100,13 @@ func (s *Server) runNow(w http.ResponseWriter, r *http.Request, u *User) {
 	err := s.Chain.Start(r.Context(), "web:"+u.Name)
 	switch {
 	case errors.Is(err, jobs.ErrBusy):
-		setFlash(w, flash{Msg: i18n.Msg("flash.run_busy")})
+		setFlash(w, r, flash{Msg: i18n.Msg("flash.run_busy")})
 	case err != nil:
 		s.internal(w, r, u, err)
 		return
 	default:
 		s.audit(r.Context(), u.Name, "run_now", "", "")
-		setFlash(w, flash{Msg: i18n.Msg("flash.run_started")})
+		setFlash(w, r, flash{Msg: i18n.Msg("flash.run_started")})
 	}
 	http.Redirect(w, r, "/deliveries", http.StatusSeeOther)
 }

@@ -33,7 +33,7 @@ func (s *Server) failBack(w http.ResponseWriter, r *http.Request, u *User, statu
 	if status == http.StatusForbidden && u != nil && u.Role == GridWorker && r.Method == http.MethodGet && isPage(r.URL.Path) {
 		// A grid worker's work is their tasks: never an operator's page
 		// or its refusal, back to the tasks with a word of why.
-		setFlash(w, flash{Msg: i18n.Msg(key)})
+		setFlash(w, r, flash{Msg: i18n.Msg(key)})
 		http.Redirect(w, r, home, http.StatusSeeOther)
 		return
 	}

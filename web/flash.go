@@ -27,12 +27,12 @@ type flashView struct {
 const flashCookie = "flash"
 
 // setFlash keeps f for the next page this browser shows.
-func setFlash(w http.ResponseWriter, f flash) {
+func setFlash(w http.ResponseWriter, r *http.Request, f flash) {
 	b, err := json.Marshal(f)
 	if err != nil {
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
+	setCookie(w, r, &http.Cookie{Name: flashCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
 		MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 }
 
@@ -42,7 +42,7 @@ func takeFlash(w http.ResponseWriter, r *http.Request, l i18n.Lang) *flashView {
 	if err != nil {
 		return nil
 	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	setCookie(w, r, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	b, err := base64.RawURLEncoding.DecodeString(c.Value)
 	var f flash
 	if err != nil || json.Unmarshal(b, &f) != nil || !l.Has(f.Msg.Key) {

@@ -9,7 +9,7 @@ import (
 // lang picks the language of a request and remembers a choice.
 func lang(w http.ResponseWriter, r *http.Request) string {
 	if l := r.URL.Query().Get("lang"); l == "zh" || l == "en" {
-		http.SetCookie(w, &http.Cookie{Name: "lang", Value: l, Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
+		setCookie(w, r, &http.Cookie{Name: "lang", Value: l, Path: "/", SameSite: http.SameSiteLaxMode, MaxAge: 365 * 24 * 3600})
 		return l
 	}
 	if c, err := r.Cookie("lang"); err == nil && (c.Value == "zh" || c.Value == "en") {

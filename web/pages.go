@@ -177,7 +177,7 @@ func (s *Server) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, "login", nil, http.StatusTooManyRequests, map[string]string{"Next": next, "Error": "too_many_attempts", "CSRF": loginCSRF(w, r)})
 		return
 	}
-	err := s.login(r.Context(), w, name, r.PostForm.Get("password"))
+	err := s.login(w, r, name, r.PostForm.Get("password"))
 	if errors.Is(err, errBadLogin) {
 		s.limiter().fail(keys)
 		s.audit(r.Context(), name, "login_failed", "", keys[1])

@@ -119,7 +119,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, u *User) {
 		return
 	}
 	s.audit(r.Context(), u.Name, "assign_task", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("task %d to %s", id, worker))
-	setFlash(w, flash{Msg: i18n.Msg("flash.assigned", id, worker)})
+	setFlash(w, r, flash{Msg: i18n.Msg("flash.assigned", id, worker)})
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }
 

@@ -53,6 +53,8 @@ type Server struct {
 	StaleAfter map[string]time.Duration
 	// PhotoDir is where visit photos are kept (beside the database).
 	PhotoDir string
+	// Proxies are the reverse proxies whose forwarding headers count.
+	Proxies Proxies
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex
@@ -146,7 +148,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /analytics/cohorts/{id}/export", s.timed("cohort_export", s.authed(s.exportCohort)))
 	mux.Handle("GET /analytics/sql", s.timed("sql", s.authed(s.sqlForm)))
 	mux.Handle("POST /analytics/sql", s.timed("sql_run", s.posted(s.sqlRun)))
-	return securityHeaders(mux), nil
+	return s.Proxies.behind(securityHeaders(mux)), nil
 }
 
 func (s *Server) timed(route string, h http.Handler) http.Handler {
@@ -199,6 +201,9 @@ func securityHeaders(h http.Handler) http.Handler {
 		w.Header().Set("X-Frame-Options", "DENY")
 		w.Header().Set("Referrer-Policy", "same-origin")
 		w.Header().Set("Content-Security-Policy", "default-src 'self'")
+		if isHTTPS(r) {
+			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.ServeHTTP(w, r)
 	})
 }

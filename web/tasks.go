@@ -116,7 +116,7 @@ func (s *Server) taskOutcome(w http.ResponseWriter, r *http.Request, u *User) {
 		}
 		s.audit(r.Context(), u.Name, "task_photo", "alert:"+strconv.FormatInt(t.AlertID, 10), fmt.Sprintf("photo %d sha256 %s %d bytes", p.ID, p.SHA256, p.Bytes))
 	}
-	setFlash(w, flash{Msg: i18n.Msg("flash.outcome")})
+	setFlash(w, r, flash{Msg: i18n.Msg("flash.outcome")})
 	http.Redirect(w, r, "/tasks", http.StatusSeeOther)
 }
 

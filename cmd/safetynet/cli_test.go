@@ -263,12 +263,13 @@ func auditCount(t *testing.T, path, user, action string) int {
 type server struct {
 	cmd *exec.Cmd
 	log *bytes.Buffer // what it logged up to "serving"
+	url string        // where it serves
 }
 
 // startServe starts serve on a loopback port and waits until it serves.
-func startServe(t *testing.T, bin, cfg string) *server {
+func startServe(t *testing.T, bin, cfg string, flags ...string) *server {
 	t.Helper()
-	srv := exec.Command(bin, "serve", "--config", cfg, "--addr", "127.0.0.1:0")
+	srv := exec.Command(bin, append([]string{"serve", "--config", cfg, "--addr", "127.0.0.1:0"}, flags...)...)
 	stderr, _ := srv.StderrPipe()
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
@@ -278,11 +279,15 @@ func startServe(t *testing.T, bin, cfg string) *server {
 	for sc.Scan() && !strings.Contains(sc.Text(), "msg=serving") {
 		fmt.Fprintln(log, sc.Text())
 	}
+	var url string
+	if m := regexp.MustCompile(`url=(\S+)`).FindStringSubmatch(sc.Text()); m != nil {
+		url = m[1]
+	}
 	go func() {
 		for sc.Scan() {
 		}
 	}()
-	return &server{cmd: srv, log: log}
+	return &server{cmd: srv, log: log, url: url}
 }
 
 // stop stops it as systemd does, and checks it stopped cleanly.

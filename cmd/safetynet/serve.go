@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"safetynet/alerts"
+	"safetynet/config"
 	"safetynet/flight"
 	"safetynet/ingest"
 	"safetynet/jobs"
@@ -29,6 +31,8 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ExitOnError)
 	file := fs.String("config", "", "safetynet.yaml")
 	addr := fs.String("addr", "", "listen address (default: web.addr in the config)")
+	tlsCert := fs.String("tls-cert", "", "serve HTTPS with this certificate (PEM; default: web.tls_cert)")
+	tlsKey := fs.String("tls-key", "", "…and this key (PEM; default: web.tls_key)")
 	fs.Parse(args)
 	chain, err := openChain(ctx, log, *file)
 	if err != nil {
@@ -37,6 +41,12 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 	defer chain.DB.Close()
 	if *addr == "" {
 		*addr = chain.Cfg.Web.Addr
+	}
+	if *tlsCert != "" || *tlsKey != "" {
+		if *tlsCert == "" || *tlsKey == "" {
+			return fmt.Errorf("--tls-cert and --tls-key go together")
+		}
+		chain.Cfg.Web.TLSCert, chain.Cfg.Web.TLSKey = *tlsCert, *tlsKey
 	}
 	n, err := web.CountUsers(ctx, chain.DB)
 	if err != nil {
@@ -62,7 +72,15 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	cs = append(cs, notify.Collectors()...)
 	cs = append(cs, web.Collectors()...)
 	reg := web.NewRegistry(cs...)
-	srv := &web.Server{DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
+	var proxies web.Proxies
+	for _, p := range chain.Cfg.Web.TrustedProxies {
+		pr, err := config.ParseProxy(p) // valid: the config was checked
+		if err != nil {
+			return err
+		}
+		proxies = append(proxies, pr)
+	}
+	srv := &web.Server{Proxies: proxies, DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
 		PhotoDir:  chain.Cfg.PhotoDir(),
 		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
@@ -106,13 +124,29 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 		return fmt.Errorf("listen on %s: %w (is another safetynet running? pass --addr to use another port)", addr, err)
 	}
 	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	url := "http://" + displayAddr(ln.Addr().String())
+	cert, key := chain.Cfg.Web.TLSCert, chain.Cfg.Web.TLSKey
+	scheme := "http"
+	if cert != "" {
+		// Load once here, so that a wrong file stops serve with its name.
+		if _, err := tls.LoadX509KeyPair(cert, key); err != nil {
+			ln.Close()
+			return fmt.Errorf("TLS: %s and %s: %w", cert, key, err)
+		}
+		scheme = "https"
+	}
+	url := scheme + "://" + displayAddr(ln.Addr().String())
 	log.Info("serving", "url", url, "metrics", url+"/metrics")
 	if ready != nil {
 		ready(url)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if cert != "" {
+			errc <- hs.ServeTLS(ln, cert, key)
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
