@@ -111,7 +111,9 @@ type SheetRow struct {
 // ReadTaskSheet reads a filled task sheet. A file that is not a task
 // sheet is an error; a row that is wrong is returned with its Err.
 func ReadTaskSheet(r io.Reader) ([]SheetRow, error) {
-	f, err := excelize.OpenReader(r)
+	// A task sheet is a few hundred rows: a part expanding past this is
+	// not one (a zip bomb), and excelize refuses it.
+	f, err := excelize.OpenReader(r, excelize.Options{UnzipSizeLimit: 256 << 20, UnzipXMLSizeLimit: 64 << 20})
 	if err != nil {
 		return nil, fmt.Errorf("task sheet: not a readable XLSX workbook: %w", err)
 	}

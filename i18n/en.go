@@ -146,6 +146,7 @@ var en = map[string]string{
 	"e.not_photo":                         "Only JPEG, PNG or WebP photos can be attached",
 	"e.open_twin":                         "The same rule has an open alert for this subject already: work on that one instead",
 	"e.operators_only":                    "This page is for operators and administrators",
+	"e.body_too_large":                    "What the form sent is larger than this page takes: send less at once (fewer rows, a smaller file)",
 	"e.photo_too_large":                   "A photo is larger than 8 MB: send a smaller one",
 	"e.query_failed":                      "The query did not run",
 	"e.record_level_only":                 "This needs the record-level analyst role",

@@ -146,6 +146,7 @@ var zh = map[string]string{
 	"e.not_photo":                         "只能上传JPEG、PNG或WebP格式的照片",
 	"e.open_twin":                         "同一规则对同一对象已有未办结的预警，不能重新打开：请处理那条预警",
 	"e.operators_only":                    "此页面供经办人员和管理员使用",
+	"e.body_too_large":                    "提交的内容超过本页面允许的大小：请分批提交（少选几行，或换一个较小的文件）",
 	"e.photo_too_large":                   "照片超过8MB：请压缩或少拍几张后重试",
 	"e.query_failed":                      "查询未能执行",
 	"e.record_level_only":                 "此功能需要明细级分析权限",

@@ -81,11 +81,33 @@ func openXLSX(f *os.File) (*workbook, error) {
 	return wb, nil
 }
 
+// Limits no workbook Excel or WPS writes comes near, so that a hostile
+// one (a zip bomb, a row of a billion empty cells, a cell of a gigabyte)
+// is refused with its reason instead of filling memory or the disk.
+const (
+	// maxPartRatio is the most a part may expand, once it is larger than
+	// bombFrom: sheet XML compresses 5–50×, a zip bomb 1000× and more.
+	maxPartRatio = 200
+	bombFrom     = 64 << 20
+	maxPartBytes = 8 << 30 // uncompressed, any one part
+	// maxSharedBytes caps the shared-strings table held in memory.
+	maxSharedBytes = 512 << 20
+	// maxCellBytes is four times Excel's 32,767 characters of UTF-8.
+	maxCellBytes = 4 * 32767 * 3
+	maxRowCells  = 16384 // Excel's columns
+)
+
 func (wb *workbook) open(name string) (io.ReadCloser, error) {
 	for _, f := range wb.zr.File {
-		if strings.EqualFold(f.Name, name) {
-			return f.Open()
+		if !strings.EqualFold(f.Name, name) {
+			continue
 		}
+		size, packed := f.UncompressedSize64, max(f.CompressedSize64, 1)
+		if size > maxPartBytes || (size > bombFrom && size/packed > maxPartRatio) {
+			return nil, fmt.Errorf("not a workbook Excel or WPS writes: its part %s would expand from %d bytes to %d (a zip bomb?)", f.Name, packed, size)
+		}
+		// archive/zip fails a part that expands past its declared size.
+		return f.Open()
 	}
 	return nil, os.ErrNotExist
 }
@@ -115,7 +137,7 @@ func (wb *workbook) readShared() error {
 	defer r.Close()
 	dec := xml.NewDecoder(bufio.NewReaderSize(r, 1<<16))
 	var cur strings.Builder
-	inSI, inT, phonetic := false, false, 0
+	inSI, inT, phonetic, held := false, false, 0, 0
 	for {
 		tok, err := dec.RawToken()
 		if errors.Is(err, io.EOF) {
@@ -140,6 +162,9 @@ func (wb *workbook) readShared() error {
 			case "si":
 				inSI = false
 				wb.shared = append(wb.shared, cur.String())
+				if held += cur.Len(); held > maxSharedBytes {
+					return fmt.Errorf("not a workbook Excel or WPS writes: its shared strings pass %d MiB", maxSharedBytes>>20)
+				}
 			case "t":
 				inT = false
 			case "rPh":
@@ -295,6 +320,9 @@ func (s *xlsxSheet) tag() (name string, attrs []byte, selfClosing bool, err erro
 			break
 		}
 		s.buf = append(s.buf, c)
+		if len(s.buf) > maxCellBytes {
+			return "", nil, false, fmt.Errorf("a tag of more than %d bytes", maxCellBytes)
+		}
 	}
 	b := s.buf
 	if len(b) > 0 && b[len(b)-1] == '/' {
@@ -330,6 +358,9 @@ func (s *xlsxSheet) text() (string, error) {
 	for errors.Is(err, bufio.ErrBufferFull) {
 		raw, err = s.br.ReadSlice('<')
 		out = append(out, raw...)
+		if len(out) > maxCellBytes {
+			return "", fmt.Errorf("sheet %q row %d: a cell of more than %d bytes, longer than Excel allows: not a workbook Excel or WPS writes", s.name, s.line, maxCellBytes)
+		}
 	}
 	if err != nil {
 		return "", err
@@ -419,6 +450,9 @@ func (s *xlsxSheet) Next() ([]string, error) {
 			if self {
 				cells = s.put(cells, ref, "")
 			}
+			if len(cells) > maxRowCells {
+				return nil, fmt.Errorf("sheet %q row %d: %w", s.name, s.line, errTooManyCells)
+			}
 		case "v":
 			if !self {
 				if value, err = s.text(); err != nil {
@@ -498,6 +532,9 @@ func (s *xlsxSheet) put(cells []string, ref, v string) []string {
 	}
 	return append(cells, v)
 }
+
+// errTooManyCells is a row wider than Excel's 16,384 columns.
+var errTooManyCells = fmt.Errorf("a row of more than %d cells, wider than Excel allows: not a workbook Excel or WPS writes", maxRowCells)
 
 var xmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
 

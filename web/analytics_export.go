@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"safetynet/analytics"
+	"safetynet/spreadsheet"
 )
 
 // sheetRows is how many data rows one XLSX sheet holds: Excel's
@@ -36,7 +36,7 @@ func writeTable(w http.ResponseWriter, format, name string, header []string, row
 	w.Header().Set("Content-Type", exportFormats[format])
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s.%s"`, name, format))
 	if format == "csv" {
-		cw := csv.NewWriter(w)
+		cw := spreadsheet.NewWriter(w)
 		cw.Write(header)
 		cw.WriteAll(rows)
 		return cw.Error()
@@ -145,7 +145,7 @@ func exportRows(w http.ResponseWriter, r *http.Request, q *analytics.Querier, te
 			}
 			return pw.Close()
 		case "csv":
-			cw := csv.NewWriter(w)
+			cw := spreadsheet.NewWriter(w)
 			cw.Write(fieldNames(rr.Schema()))
 			err := eachRow(rr, func(row []string) error { n++; return cw.Write(row) })
 			cw.Flush()

@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
+	"errors"
 	"net/http"
+	"strings"
 )
 
 // CSRF tokens. A logged-in form carries a token derived from the session
@@ -44,9 +46,18 @@ func loginCSRFOK(r *http.Request) bool {
 // session's, or the request is refused.
 func (s *Server) posted(h func(http.ResponseWriter, *http.Request, *User)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Context().Value(bodyLimitKey{}) == nil {
+			// A form is small; a route that takes files says how large.
+			r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		}
 		u := s.user(r)
 		if u == nil {
 			s.toLogin(w, r, "/")
+			return
+		}
+		var tooLarge *http.MaxBytesError
+		if err := parseForm(r); errors.As(err, &tooLarge) {
+			s.fail(w, r, u, http.StatusRequestEntityTooLarge, "e.body_too_large")
 			return
 		}
 		if !sameToken(r.PostFormValue("csrf"), u.CSRF) {
@@ -55,4 +66,13 @@ func (s *Server) posted(h func(http.ResponseWriter, *http.Request, *User)) http.
 		}
 		h(w, r, u)
 	})
+}
+
+// parseForm reads a posted form, files and all, so that one too large is
+// told apart from one without its token.
+func parseForm(r *http.Request) error {
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		return r.ParseMultipartForm(32 << 20)
+	}
+	return r.ParseForm()
 }

@@ -111,7 +111,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", s.notFound)
 	mux.HandleFunc("GET /login", s.loginPage)
-	mux.HandleFunc("POST /login", s.loginSubmit)
+	mux.Handle("POST /login", limitBody(maxForm, http.HandlerFunc(s.loginSubmit)))
 	mux.Handle("POST /logout", s.posted(func(w http.ResponseWriter, r *http.Request, u *User) {
 		s.logout(w, r)
 		http.Redirect(w, r, "/login", http.StatusSeeOther)
@@ -130,7 +130,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /tasks", s.timed("tasks", s.authed(s.myTasks)))
 	mux.Handle("GET /tasks/{id}", s.timed("task", s.authed(s.taskPage)))
 	mux.Handle("GET /tasks/sheet.xlsx", s.timed("task_sheet", s.authed(s.taskSheet)))
-	mux.Handle("POST /tasks/sheet", s.timed("task_sheet_upload", s.posted(s.uploadSheet)))
+	mux.Handle("POST /tasks/sheet", s.timed("task_sheet_upload", limitBody(maxSheet+1<<20, s.posted(s.uploadSheet))))
 	mux.Handle("GET /queue", s.timed("queue", s.authed(s.queuePage)))
 	mux.Handle("POST /queue/assign", s.timed("assign", s.posted(s.assign)))
 	mux.Handle("POST /tasks/{id}/outcome", s.timed("task_outcome", limitBody(alerts.MaxPhotos*alerts.MaxPhotoBytes+1<<20, s.posted(s.taskOutcome))))
@@ -186,9 +186,16 @@ func (s *Server) toLogin(w http.ResponseWriter, r *http.Request, next string) {
 func limitBody(n int64, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, n)
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), bodyLimitKey{}, n)))
 	})
 }
+
+// bodyLimitKey marks a request whose route set its own body limit.
+type bodyLimitKey struct{}
+
+// maxForm is the most a form without files may send (a bulk action on
+// every alert of a page is a few kilobytes).
+const maxForm = 1 << 20
 
 // notFound is every path no page has.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"safetynet/alerts"
+	"safetynet/spreadsheet"
 )
 
 func cmdAlerts(c *cli, args []string) error {
@@ -51,7 +51,7 @@ func cmdAlertsList(c *cli, args []string) error {
 			}
 		}
 	case "csv":
-		w := csv.NewWriter(c.out)
+		w := spreadsheet.NewWriter(c.out)
 		w.Write([]string{"alert_id", "rule_id", "severity", "status", "household_id", "id_number", "region_code", "first_seen", "due_at", "overdue", "reason", "details", "evidence"})
 		for _, a := range list {
 			var ev []string

@@ -2,13 +2,13 @@ package main
 
 import (
 	"cmp"
-	"encoding/csv"
 	"fmt"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"safetynet/analytics"
+	"safetynet/spreadsheet"
 	"safetynet/web"
 )
 
@@ -61,7 +61,7 @@ func cmdSQL(c *cli, args []string) error {
 	}
 	switch *format {
 	case "csv":
-		w := csv.NewWriter(c.out)
+		w := spreadsheet.NewWriter(c.out)
 		w.Write(res.Columns)
 		w.WriteAll(res.Rows)
 	default:
