@@ -42,21 +42,23 @@ type migration struct {
 	sql     string
 }
 
-func (db *DB) migrate(ctx context.Context, sets []MigrationSet) error {
+// migrate applies what the ledger lacks and says how many it applied.
+func (db *DB) migrate(ctx context.Context, sets []MigrationSet) (int, error) {
 	if _, err := db.ExecContext(ctx, ledgerDDL); err != nil {
-		return fmt.Errorf("store: migration ledger: %w", err)
+		return 0, fmt.Errorf("store: migration ledger: %w", err)
 	}
+	applied := 0
 	for _, set := range sets {
 		ms, err := readMigrations(set)
 		if err != nil {
-			return err
+			return applied, err
 		}
 		for _, m := range ms {
 			var done bool
 			err := db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM schema_migrations WHERE component = ? AND version = ?`,
 				set.Component, m.version).Scan(&done)
 			if err != nil {
-				return fmt.Errorf("store: read migration ledger: %w", err)
+				return applied, fmt.Errorf("store: read migration ledger: %w", err)
 			}
 			if done {
 				continue
@@ -70,11 +72,21 @@ func (db *DB) migrate(ctx context.Context, sets []MigrationSet) error {
 				return err
 			})
 			if err != nil {
-				return fmt.Errorf("store: migration %s/%s: %w", set.Component, m.name, err)
+				return applied, fmt.Errorf("store: migration %s/%s: %w", set.Component, m.name, err)
+			}
+			applied++
+			if db.Path != "" {
+				// Into the file at once: DuckDB cannot replay some schema
+				// changes (ALTER … TYPE … USING) from the WAL of a process
+				// that was killed (duckdb/duckdb#20543), so a migration must
+				// not wait there for the next checkpoint.
+				if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
+					return applied, fmt.Errorf("store: checkpoint after migration %s/%s: %w", set.Component, m.name, err)
+				}
 			}
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 func readMigrations(set MigrationSet) ([]migration, error) {

@@ -47,7 +47,7 @@ func Open(ctx context.Context, path string, sets ...MigrationSet) (*DB, error) {
 		return nil, openError(path, err)
 	}
 	db := &DB{DB: sqlDB, Path: path}
-	if err := db.migrate(ctx, sets); err != nil {
+	if _, err := db.migrate(ctx, sets); err != nil {
 		db.Close()
 		return nil, db.checkError(err)
 	}
@@ -59,6 +59,10 @@ func openError(path string, err error) error {
 	switch {
 	case strings.Contains(msg, "Could not set lock"):
 		return fmt.Errorf("store: %s is in use by another process (is `safetynet serve` running? stop it, or run the job from its web UI): %w", path, err)
+	case strings.Contains(msg, "Failure while replaying WAL"):
+		return fmt.Errorf("store: DuckDB cannot replay %s.wal, the changes since its last checkpoint (a DuckDB bug after a process is killed "+
+			"during some schema changes, duckdb/duckdb#20543): move %s.wal aside and start again, losing those changes (a migration applies "+
+			"itself again), or restore the last backup (`safetynet restore`); the database file itself is untouched: %w", path, path, err)
 	case damaged(msg):
 		return fmt.Errorf("%w: %s was left exactly as it is. Restore the last backup "+
 			"(`safetynet restore --from DIR --config FILE`), or move the file aside to start an empty one. DuckDB said: %v", ErrDamaged, path, err)
