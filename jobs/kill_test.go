@@ -34,6 +34,7 @@ var killAsOf = time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 // killedRun runs the chain on the site's config, logging each stage to
 // stdout, until it ends or is killed.
 func killedRun(site string) {
+	limitFileSize()
 	cfg, err := config.Load(filepath.Join(site, "safetynet.yaml"))
 	if err != nil {
 		fmt.Println("ERR", err)
