@@ -81,7 +81,8 @@ fuzz:
 ## the inbox page's latency with 1M alerts in the store, the rule pack over
 ## 10M department rows and 3M registry persons, and the analysts' side at that
 ## scale with 24 months of history (publish, cohort queries, Flight SQL), and
-## the history benchmark: 24 monthly deliveries for 3M persons, one run each
+## the history benchmark: 24 monthly deliveries for 3M persons, one run each,
+## and the load soak: 50 operators for 10 minutes on 1M alerts, a run a minute
 bench: build
 	./$(BIN) bench
 	./$(BIN) bench --match
@@ -89,6 +90,7 @@ bench: build
 	./$(BIN) bench --rules
 	./$(BIN) bench --analytics --requests 5
 	./$(BIN) bench --history
+	./$(BIN) bench --soak
 	$(GO) test -run '^$$' -bench Ingest -benchtime 3x ./ingest
 	$(GO) test -run '^$$' -bench Parse ./ingest ./match
 
