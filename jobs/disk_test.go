@@ -66,6 +66,9 @@ func TestDiskFullRollsBack(t *testing.T) {
 		}
 		p := filepath.Join(dir, "inbox", "medins", "big.csv")
 		os.WriteFile(p, []byte(b.String()), 0o644)
+		// And the registry lists a newborn: the run relinks every record.
+		os.WriteFile(filepath.Join(dir, "inbox", "registry", "newborn.csv"),
+			[]byte("户编号,姓名,公民身份号码,性别,出生日期\n"+county.Households[0].ID+",王小宝,330110202512010051,男,20251201\n"), 0o644)
 		return p
 	}
 	run := func(dir, what string) {
@@ -82,7 +85,7 @@ func TestDiskFullRollsBack(t *testing.T) {
 	want := storeDigest(t, refDB)
 
 	// The disk fills while the batch is written (1 MiB of room), or later
-	// in the run, while linking (8 MiB).
+	// in the run, while relinking (8 MiB).
 	for _, room := range []int64{1 << 20, 8 << 20} {
 		t.Run(fmt.Sprintf("%d MiB of room", room>>20), func(t *testing.T) {
 			dir, db := site()

@@ -17,7 +17,7 @@ const contradictedIDs = `CREATE OR REPLACE TEMP TABLE _contra AS
 SELECT l.source, l.record_key, l.id_number,
        'the ID is ' || coalesce(min(p.name), '?') || '''s; the record says ' || coalesce(any_value(s.name), '(no name)') ||
        coalesce(', ' || any_value(s.sex), '') AS reason
-FROM match_links l
+FROM match_links l %s
 JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 JOIN match_ids i ON i.id_raw = s.id_number
 JOIN registry_persons p ON p.id_number = l.id_number AND p.household_id = l.household_id
@@ -30,8 +30,8 @@ HAVING bool_and(
     OR (s.sex IS NOT NULL AND i.sex IS NOT NULL AND s.sex <> i.sex))`
 
 // holdContradictedIDs moves the exact-ID links the record contradicts to review.
-func holdContradictedIDs(ctx context.Context, conn *sql.Conn) error {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, unionSources("record_key, id_number, name, sex"))); err != nil {
+func holdContradictedIDs(ctx context.Context, conn *sql.Conn, sc scope) error {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.only("l"), unionSources("record_key, id_number, name, sex"))); err != nil {
 		return fmt.Errorf("match: IDs the record contradicts: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE match_links SET method = 'review', candidate = c.id_number, id_number = NULL, household_id = NULL,

@@ -33,12 +33,17 @@ func unionSources(columns string) string {
 
 // Stats says what a linking run did.
 type Stats struct {
-	NewIDs   int            // raw ID texts normalised for the first time
-	Linked   map[string]int // per method
-	Scored   int            // records without a usable ID compared with the registry this run
-	Reused   int            // records without a usable ID whose earlier outcome still held
-	Duration time.Duration
-	Steps    []Step // what each step of the run took
+	NewIDs int            // raw ID texts normalised for the first time
+	Linked map[string]int // per method
+	Scored int            // records without a usable ID compared with the registry this run
+	Reused int            // records without a usable ID whose earlier outcome still held
+	// Incremental is a run that linked only the records new or changed
+	// since the last (Relinked of them): the registry and the review
+	// decisions were as that run left them.
+	Incremental bool
+	Relinked    int
+	Duration    time.Duration
+	Steps       []Step // what each step of the run took
 }
 
 // Step is one step of a linking run and its time.
@@ -47,14 +52,19 @@ type Step struct {
 	Took time.Duration
 }
 
-// linkExact rebuilds the links of every current record from its ID.
-func linkExact(ctx context.Context, conn *sql.Conn, at time.Time) error {
-	for _, q := range []string{"DROP TABLE IF EXISTS _reg", registryIndex, "DELETE FROM match_links"} {
+// linkExact links the records of the run's scope from their ID: every
+// current record (the links rebuilt), or those in _todo.
+func linkExact(ctx context.Context, conn *sql.Conn, at time.Time, sc scope) error {
+	qs := []string{"DROP TABLE IF EXISTS _reg", registryIndex}
+	if !sc.delta {
+		qs = append(qs, "DELETE FROM match_links")
+	}
+	for _, q := range qs {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("match: %w", err)
 		}
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number")), at); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number, batch_id"), sc.only("r")), at); err != nil {
 		return fmt.Errorf("match: link: %w", err)
 	}
 	_, err := conn.ExecContext(ctx, "DROP TABLE _reg")
@@ -93,14 +103,14 @@ GROUP BY p.id_number`
 
 // linkAll links the current records of every source in one statement,
 // so DuckDB plans one join over all of them.
-const linkAll = `INSERT INTO match_links (source, record_key, id_number, household_id, method, problem, linked_at)
+const linkAll = `INSERT INTO match_links (source, record_key, id_number, household_id, method, problem, linked_at, version)
 SELECT r.source, r.record_key, i.id_number, g.household_id,
        CASE WHEN g.household_id IS NOT NULL THEN 'id_exact'
             WHEN i.id_number IS NOT NULL THEN 'id_outside_registry'
             ELSE 'unlinked' END,
        CASE WHEN r.id_number IS NULL THEN 'no ID number' ELSE i.problem END,
-       ?
-FROM (%s) r
+       ?, r.batch_id
+FROM (%s) r %s
 LEFT JOIN match_ids i ON i.id_raw = r.id_number
 LEFT JOIN _reg g ON g.id_number = i.id_number`
 
@@ -115,21 +125,42 @@ func Link(ctx context.Context, db *store.DB) (*Stats, error) {
 // whole linking table is rebuilt in one transaction, so readers never see
 // half a run.
 func LinkWith(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) {
+	return link(ctx, db, th, false)
+}
+
+// Relink rebuilds every link, as a run after a registry delivery does.
+func Relink(ctx context.Context, db *store.DB, th Thresholds) (*Stats, error) {
+	return link(ctx, db, th, true)
+}
+
+func link(ctx context.Context, db *store.DB, th Thresholds, whole bool) (*Stats, error) {
 	start := time.Now()
 	st := &Stats{Linked: map[string]int{}}
 	err := db.Tx(ctx, func(conn *sql.Conn) error {
+		sc, state, err := chooseScope(ctx, conn, whole)
+		if err != nil {
+			return err
+		}
+		st.Incremental = sc.delta
 		steps := []struct {
 			name string
 			run  func() error
 		}{
 			{"normalise new IDs", func() (err error) { st.NewIDs, err = normaliseNewIDs(ctx, conn); return err }},
 			{"fold new names", func() error { return foldNewNames(ctx, conn) }},
-			{"link exact IDs", func() error { return linkExact(ctx, conn, start) }},
-			{"complete registry IDs Excel broke", func() error { return completeExcelIDs(ctx, conn) }},
-			{"repair and score the rest", func() error { return resolve(ctx, conn, th, start, st) }},
-			{"hold contradicted IDs", func() error { return holdContradictedIDs(ctx, conn) }},
+			{"find the records to link", func() error {
+				if !sc.delta {
+					return nil
+				}
+				return prepareDelta(ctx, conn, st)
+			}},
+			{"link exact IDs", func() error { return linkExact(ctx, conn, start, sc) }},
+			{"complete registry IDs Excel broke", func() error { return completeExcelIDs(ctx, conn, sc) }},
+			{"repair and score the rest", func() error { return resolve(ctx, conn, th, start, st, sc) }},
+			{"hold contradicted IDs", func() error { return holdContradictedIDs(ctx, conn, sc) }},
 			{"apply decisions", func() error { return applyDecisions(ctx, conn, start) }},
 			{"count", func() error { return countLinks(ctx, conn, st) }},
+			{"note the state", func() error { return saveState(ctx, conn, state, start) }},
 		}
 		for _, step := range steps {
 			t := time.Now()

@@ -113,7 +113,7 @@ const registryColumns = `id_number, household_id, name, sex, birth, phone, regio
 // registry person's that agrees on the name is repaired (id_repaired);
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
-func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats) (err error) {
+func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats, sc scope) (err error) {
 	sources := unionSources("record_key, id_number, name, sex, birth_date, batch_id")
 	all, err := loadUnlinked(ctx, conn, sources)
 	if err != nil || len(all) == 0 {
@@ -149,7 +149,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	st.Scored, st.Reused = len(recs), len(all)-len(recs)
 	defer func() {
 		if err == nil {
-			err = saveResolved(ctx, conn, all, registryOutcome, regVersion)
+			err = saveResolved(ctx, conn, all, registryOutcome, regVersion, sc)
 		}
 	}()
 	for i := range recs {
@@ -212,12 +212,28 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	// 3. The rest may be people outside the registry whom another record
 	// names with a usable ID (the same person at the hospital and at the
 	// disability federation): link them to that ID, so discovery counts
-	// their signals together.
-	pending = append(pending, again...)
+	// their signals together. An incremental run compares the records
+	// left over from earlier runs only with the people new records name.
+	if !sc.delta {
+		pending = append(pending, again...)
+	}
+	if err := linkOutside(ctx, conn, sources, scope{}, pending, samplePeople, th, update); err != nil {
+		return err
+	}
+	if sc.delta {
+		return linkOutside(ctx, conn, sources, sc, again, samplePeople, th, update)
+	}
+	return nil
+}
+
+// linkOutside compares records with the persons outside the registry the
+// scope's records name, and links those sure to be one of them.
+func linkOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope, pending []unlinkedRecord, samplePeople []Person, th Thresholds,
+	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
 	if len(pending) == 0 {
 		return nil
 	}
-	outside, err := loadOutside(ctx, conn, sources)
+	outside, err := loadOutside(ctx, conn, sources, sc)
 	if err != nil || len(outside) == 0 {
 		return err
 	}
@@ -484,10 +500,17 @@ func scoreStage(ctx context.Context, conn *sql.Conn, stage string, persons, samp
 const outsidePeople = `SELECT l.id_number, min(s.name), coalesce(min(s.sex), min(i.sex)), coalesce(strftime(coalesce(min(s.birth_date), min(i.birth_date)), '%%Y%%m%%d'), '')
 	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	LEFT JOIN match_ids i ON i.id_raw = s.id_number
-	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL GROUP BY l.id_number`
+	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL %s GROUP BY l.id_number`
 
-func loadOutside(ctx context.Context, conn *sql.Conn, sources string) ([]Person, error) {
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(outsidePeople, sources))
+// namedByScope keeps the persons some record of the scope names.
+const namedByScope = `AND l.id_number IN (SELECT n.id_number FROM match_links n %s WHERE n.method = 'id_outside_registry')`
+
+func loadOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope) ([]Person, error) {
+	named := ""
+	if sc.delta {
+		named = fmt.Sprintf(namedByScope, sc.only("n"))
+	}
+	rows, err := conn.QueryContext(ctx, fmt.Sprintf(outsidePeople, sources, named))
 	if err != nil {
 		return nil, fmt.Errorf("match: persons outside the registry: %w", err)
 	}
@@ -701,10 +724,42 @@ func loadResolved(ctx context.Context, conn *sql.Conn, regVersion string) (map[s
 	return out, rows.Err()
 }
 
+// clearResolved drops the outcomes this run replaces: all of them, or,
+// in an incremental run, those of the records it read, of the records
+// it linked anew, and any made against another registry.
+func clearResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, regVersion string, sc scope) error {
+	if !sc.delta {
+		_, err := conn.ExecContext(ctx, `DELETE FROM match_resolved`)
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _read (source VARCHAR, record_key VARCHAR)`); err != nil {
+		return err
+	}
+	app, err := store.NewAppender(conn, "_read")
+	if err != nil {
+		return err
+	}
+	for _, r := range all {
+		if err := app.AppendRow(r.source, r.key); err != nil {
+			app.Close()
+			return err
+		}
+	}
+	if err := app.Close(); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, `DELETE FROM match_resolved WHERE registry_version <> ?
+		OR (source, record_key) IN (SELECT source, record_key FROM _read)
+		OR (source, record_key) IN (SELECT source, record_key FROM _todo)`, regVersion)
+	return err
+}
+
 // saveResolved keeps this run's registry outcome for every record without
 // a usable ID ("none" where the registry had no one for it).
-func saveResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, outcome map[string]resolution, regVersion string) error {
-	if _, err := conn.ExecContext(ctx, `DELETE FROM match_resolved`); err != nil {
+func saveResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, outcome map[string]resolution, regVersion string, sc scope) error {
+	// An incremental run read only the records still without a link: the
+	// outcomes of the others, linked by an earlier run, stay.
+	if err := clearResolved(ctx, conn, all, regVersion, sc); err != nil {
 		return err
 	}
 	app, err := store.NewAppender(conn, "match_resolved")

@@ -79,12 +79,14 @@ func TestIncrementalResolution(t *testing.T) {
 	if st.Scored != 2 || method("A1") == "probabilistic" {
 		t.Fatalf("first run: scored %d, A1 %s (the registry says another birth date)", st.Scored, method("A1"))
 	}
-	if st, _ = Link(ctx, db); st.Scored != 0 || st.Reused != 2 {
-		t.Errorf("second run: scored %d reused %d, want 0 and 2", st.Scored, st.Reused)
+	// The second run links nothing anew: A1's link (in review) stands
+	// untouched, and A2, still without one, keeps its earlier outcome.
+	if st, _ = Link(ctx, db); st.Scored != 0 || st.Reused != 1 || !st.Incremental || st.Relinked != 0 {
+		t.Errorf("second run: scored %d reused %d relinked %d (incremental %t), want 0, 1 and 0", st.Scored, st.Reused, st.Relinked, st.Incremental)
 	}
 	ingestText("medins", "s2.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nA3,,无此人,1980-01-01,2024-02-01,1\n")
-	if st, _ = Link(ctx, db); st.Scored != 1 || st.Reused != 2 {
-		t.Errorf("after a new record: scored %d reused %d, want 1 and 2", st.Scored, st.Reused)
+	if st, _ = Link(ctx, db); st.Scored != 1 || st.Reused != 1 || st.Relinked != 1 {
+		t.Errorf("after a new record: scored %d reused %d relinked %d, want 1, 1 and 1", st.Scored, st.Reused, st.Relinked)
 	}
 	// The registry corrects 钱多多's birth date: everything is compared again, and A1 links.
 	ingestText("registry", "m2.csv", "户编号,姓名,身份证号,出生日期\nH1,钱多多,11010519491231002X,1949-12-31\n")
