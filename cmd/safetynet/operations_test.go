@@ -12,12 +12,16 @@ import (
 	"database/sql"
 	"encoding/pem"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -245,4 +249,131 @@ func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
 	return certFile, keyFile, pool
+}
+
+// TestKilledDuringABulkAction: serve killed with SIGKILL in the middle of
+// a bulk dispatch leaves every alert either dispatched whole (its task,
+// its history) or untouched: no task without its alert, no alert half
+// dispatched; and the site serves again.
+func TestKilledDuringABulkAction(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	site := filepath.Join(dir, "site")
+	cfg := filepath.Join(site, "safetynet.yaml")
+	database := filepath.Join(site, "safetynet.duckdb")
+	for _, args := range [][]string{{"init", "--dir", site}, {"synth", "--dir", site, "--as-of", "2026-06-30", "--households", "300", "--records", "2000", "--outsiders", "300"},
+		{"run", "--config", cfg, "--as-of", "2026-06-30"}} {
+		if out, err := exec.Command(bin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	cmd := exec.Command(bin, "users", "add", "--config", cfg, "--name", "op1", "--role", "operator", "--region", "33", "--password-stdin")
+	cmd.Stdin = strings.NewReader("op-password-1\n")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("users add: %v\n%s", err, out)
+	}
+	// Kills spread over the request (about half a second for 32 alerts on
+	// the build machine); the checks hold wherever one lands.
+	for trial, wait := range []time.Duration{100 * time.Millisecond, 250 * time.Millisecond, 350 * time.Millisecond, 450 * time.Millisecond, 0} {
+		srv := startServe(t, bin, cfg)
+		c := loginAs(t, srv.url, "op1", "op-password-1")
+		page := getPage(t, c, srv.url+"/alerts?status=new")
+		ids := regexp.MustCompile(`name="id" value="(\d+)"`).FindAllStringSubmatch(page, -1)
+		if trial == 0 && len(ids) < 5 {
+			t.Fatalf("%d new alerts on the page", len(ids))
+		}
+		if len(ids) == 0 { // an earlier kill came after the last of them
+			srv.stop(t)
+			break
+		}
+		form := url.Values{"csrf": {csrfOf(t, page)}, "action": {"dispatch"}}
+		for _, m := range ids {
+			form.Add("id", m[1])
+		}
+		if wait == 0 { // unkilled: the same request dispatches them all
+			start := time.Now()
+			resp, err := c.PostForm(srv.url+"/alerts/act", form)
+			t.Logf("the bulk dispatch of %d alerts took %s", len(ids), time.Since(start))
+			if err != nil || resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("bulk dispatch: %v %v", resp, err)
+			}
+			resp.Body.Close()
+		} else {
+			go c.PostForm(srv.url+"/alerts/act", form)
+			time.Sleep(wait)
+		}
+		srv.cmd.Process.Kill()
+		srv.cmd.Wait()
+		checkDispatches(t, database)
+	}
+	startServe(t, bin, cfg).stop(t)
+}
+
+// checkDispatches fails on an alert half dispatched or a task without its alert.
+func checkDispatches(t *testing.T, path string) {
+	t.Helper()
+	db, err := sql.Open("duckdb", path+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for what, q := range map[string]string{
+		"tasks without their alert":           `SELECT count(*) FROM tasks ANTI JOIN alerts USING (alert_id)`,
+		"dispatched alerts without one task":  `SELECT count(*) FROM alerts a WHERE status = 'dispatched' AND (SELECT count(*) FROM tasks t WHERE t.alert_id = a.alert_id) <> 1`,
+		"dispatched alerts without a history": `SELECT count(*) FROM alerts a WHERE status = 'dispatched' AND NOT EXISTS (SELECT 1 FROM alert_history h WHERE h.alert_id = a.alert_id AND h.to_status = 'dispatched')`,
+		"new alerts with a task":              `SELECT count(*) FROM alerts a WHERE status = 'new' AND EXISTS (SELECT 1 FROM tasks t WHERE t.alert_id = a.alert_id)`,
+	} {
+		var n int
+		if err := db.QueryRow(q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if n != 0 {
+			t.Errorf("after the kill: %d %s", n, what)
+		}
+	}
+	var dispatched, open int
+	db.QueryRow(`SELECT count(*) FILTER (status = 'dispatched'), count(*) FILTER (status = 'new') FROM alerts`).Scan(&dispatched, &open)
+	t.Logf("after the kill: %d alerts dispatched, %d still new", dispatched, open)
+}
+
+func loginAs(t *testing.T, base, user, password string) *http.Client {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	page := getPage(t, c, base+"/login")
+	resp, err := c.PostForm(base+"/login", url.Values{"username": {user}, "password": {password}, "csrf": {csrfOf(t, page)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login %s: %d", user, resp.StatusCode)
+	}
+	return c
+}
+
+func getPage(t *testing.T, c *http.Client, u string) string {
+	t.Helper()
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func csrfOf(t *testing.T, page string) string {
+	t.Helper()
+	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatal("no CSRF token on the page")
+	}
+	return m[1]
 }
