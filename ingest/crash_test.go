@@ -16,6 +16,10 @@ import (
 
 // TestMain lets the test binary play the child that crashes mid-batch.
 func TestMain(m *testing.M) {
+	if db := os.Getenv("SAFETYNET_PULL_DB"); db != "" {
+		pullChild(db, os.Getenv("SAFETYNET_PULL_URL"), os.Getenv("SAFETYNET_PULL_PAGING"))
+		return
+	}
 	if db := os.Getenv("SAFETYNET_CRASH_DB"); db != "" {
 		crashChild(db, os.Getenv("SAFETYNET_CRASH_FILE"))
 		return
