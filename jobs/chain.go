@@ -300,7 +300,29 @@ func nullIfEmpty(s string) sql.NullString { return sql.NullString{String: s, Val
 // OpenStore opens the database with the schema of every pipeline stage,
 // plus any extra (the web server's).
 func OpenStore(ctx context.Context, path string, extra ...store.MigrationSet) (*store.DB, error) {
-	return store.Open(ctx, path, AllMigrations(extra...)...)
+	db, err := store.Open(ctx, path, AllMigrations(extra...)...)
+	if err != nil {
+		return nil, err
+	}
+	if err := closeAbandonedRuns(ctx, db); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// closeAbandonedRuns marks as failed the runs a process left running when
+// it was killed or crashed: the file has one owner at a time, so a run
+// still "running" when it is opened has no process behind it any more,
+// and would otherwise show as in progress for ever.
+func closeAbandonedRuns(ctx context.Context, db *store.DB) error {
+	_, err := db.ExecContext(ctx, `UPDATE job_runs SET status = 'failed', finished_at = now(), stage = NULL,
+		error = 'the process stopped during the run (killed, crashed or the machine went down); what it committed stays, the next run goes on from there'
+		WHERE status = 'running'`)
+	if err != nil {
+		return fmt.Errorf("jobs: close runs left running: %w", err)
+	}
+	return nil
 }
 
 // AllMigrations are the pipeline's migration sets, in the order they

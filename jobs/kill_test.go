@@ -180,6 +180,7 @@ func storeDigest(t *testing.T, path string) map[string][]string {
 		"orphans":    `SELECT 'evidence', alert_id FROM alert_evidence ANTI JOIN alerts USING (alert_id) UNION ALL SELECT 'task', alert_id FROM tasks ANTI JOIN alerts USING (alert_id)`,
 		"quarantine": `SELECT source, parse_filename(file_name), line, reason FROM ingest_quarantine`,
 		"batches":    `SELECT source, parse_filename(file_name), file_sha256 FROM ingest_batches`,
+		"running":    `SELECT run_id FROM job_runs WHERE status = 'running'`,
 	}
 	out := map[string][]string{}
 	for name, q := range queries {
@@ -188,6 +189,7 @@ func storeDigest(t *testing.T, path string) map[string][]string {
 			t.Fatalf("%s: %v", name, err)
 		}
 		cols, _ := rows.Columns()
+		out[name] = []string{} // present when empty, so that it is compared
 		for rows.Next() {
 			vals := make([]any, len(cols))
 			ptrs := make([]any, len(cols))
