@@ -377,3 +377,73 @@ func csrfOf(t *testing.T, page string) string {
 	}
 	return m[1]
 }
+
+// TestStopDuringARun: SIGTERM (systemctl stop) while a run stores a large
+// delivery: serve stops cleanly, the run is recorded as failed rather
+// than left running, nothing of its open batch is stored, and the next
+// run stores the delivery whole.
+func TestStopDuringARun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	site := filepath.Join(dir, "site")
+	cfg := filepath.Join(site, "safetynet.yaml")
+	if out, err := exec.Command(bin, "init", "--dir", site).CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	var b strings.Builder
+	b.WriteString("结算编号,身份证号,结算日期,个人自付\n")
+	const rows = 400_000
+	for i := 0; i < rows; i++ {
+		fmt.Fprintf(&b, "T%07d,11010519491231002X,2026-06-%02d,%d.00\n", i, 1+i%28, 100+i%900)
+	}
+	os.WriteFile(filepath.Join(site, "inbox", "medins", "large.csv"), []byte(b.String()), 0o644)
+	srv := startServe(t, bin, cfg)
+	run := exec.Command(bin, "run", "--config", cfg)
+	var runOut bytes.Buffer
+	run.Stdout, run.Stderr = &runOut, &runOut
+	if err := run.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(700 * time.Millisecond) // inside the batch: 400,000 rows take seconds
+	start := time.Now()
+	srv.stop(t) // SIGTERM, and a clean exit
+	t.Logf("serve stopped %s after SIGTERM", time.Since(start).Round(time.Millisecond))
+	run.Wait()
+	database := filepath.Join(site, "safetynet.duckdb")
+	db, err := sql.Open("duckdb", database+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var status, stored string
+	db.QueryRow(`SELECT status FROM job_runs ORDER BY run_id DESC LIMIT 1`).Scan(&status)
+	db.QueryRow(`SELECT count(*)::VARCHAR FROM canon_medins`).Scan(&stored)
+	db.Close()
+	if status == "running" {
+		t.Errorf("the stopped run is left running")
+	}
+	if stored != "0" && stored != fmt.Sprint(rows) {
+		t.Errorf("after the stop %s of %d rows are stored: part of a batch", stored, rows)
+	}
+	t.Logf("the run was %s; %s rows stored; the CLI said: %s", status, stored, lastLineOf(runOut.String()))
+	if out, err := exec.Command(bin, "run", "--config", cfg).CombinedOutput(); err != nil {
+		t.Fatalf("the run after the stop: %v\n%s", err, out)
+	}
+	db, _ = sql.Open("duckdb", database+"?access_mode=read_only")
+	defer db.Close()
+	var n int
+	db.QueryRow(`SELECT count(*) FROM canon_medins`).Scan(&n)
+	if n != rows {
+		t.Errorf("after the next run %d rows, want %d", n, rows)
+	}
+}
+
+func lastLineOf(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
