@@ -361,6 +361,9 @@ func httpGet(c *http.Client, u string) error {
 	return nil
 }
 
+// csrfValue is a form's token in a page.
+var csrfValue = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
+
 // loopbackLogin logs a user in through the login form.
 func loopbackLogin(base, user, password string) (*http.Client, error) {
 	jar, _ := cookiejar.New(nil)
@@ -371,7 +374,7 @@ func loopbackLogin(base, user, password string) (*http.Client, error) {
 	}
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`).FindSubmatch(b)
+	m := csrfValue.FindSubmatch(b)
 	if m == nil {
 		return nil, fmt.Errorf("bench: no login form")
 	}

@@ -219,13 +219,19 @@ func measureStage(name string, fn func() (int, error)) (Stage, error) {
 func resetPeak() { os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
 
 // peakRSS reads the RSS high-water mark (VmHWM) in bytes; 0 where unknown.
-func peakRSS() int64 {
+func peakRSS() int64 { return procStatus("VmHWM:") }
+
+// currentRSS is the process's resident memory now (VmRSS), in bytes.
+func currentRSS() int64 { return procStatus("VmRSS:") }
+
+// procStatus reads one memory field of /proc/self/status (Linux), in bytes.
+func procStatus(field string) int64 {
 	b, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if v, ok := strings.CutPrefix(line, field); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			return kb << 10
 		}

@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"sort"
 	"sync"
@@ -180,8 +179,6 @@ func soakRuns(ctx context.Context, chain *jobs.Chain, every time.Duration) (<-ch
 	return runs, errs
 }
 
-var csrfValue = regexp.MustCompile(`name="csrf" value="([0-9a-f]+)"`)
-
 // soakWork is one operator's day, compressed: mostly the inbox with
 // filters, an alert now and then, a dispatch one time in ten, an export
 // one time in five hundred (about every quarter of an hour).
@@ -325,18 +322,4 @@ func sampleRSS(ctx context.Context, every time.Duration) <-chan []int64 {
 		}
 	}()
 	return out
-}
-
-// currentRSS is the process's resident memory now (Linux), in bytes.
-func currentRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range regexp.MustCompile(`(?m)^VmRSS:\s+(\d+) kB`).FindAllSubmatch(b, 1) {
-		var kb int64
-		fmt.Sscan(string(line[1]), &kb)
-		return kb << 10
-	}
-	return 0
 }

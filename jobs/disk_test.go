@@ -12,8 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"safetynet/synth"
 )
 
 // limitFileSize makes this process's writes fail past n bytes of a file,
@@ -39,24 +37,10 @@ func TestDiskFullRollsBack(t *testing.T) {
 		t.Skip("runs the chain in child processes")
 	}
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "disk-test-pseudonym-key-0123")
-	opt := synth.DefaultOptions(killAsOf)
-	opt.Households, opt.Records, opt.Outsiders = 800, 4000, 800
-	county, err := synth.Generate(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	deliveries := t.TempDir()
-	if err := county.Write(deliveries, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
+	county, newSite := copiedSites(t, 800, 4000, 800)
 	site := func() (string, string) {
-		dir := t.TempDir()
-		chain := newSite(t, dir)
-		chain.DB.Close()
-		if err := os.CopyFS(chain.Cfg.Inbox, os.DirFS(deliveries)); err != nil {
-			t.Fatal(err)
-		}
-		return dir, chain.Cfg.Database
+		dir, cfg := newSite()
+		return dir, cfg.Database
 	}
 	bigFile := func(dir string) string {
 		var b strings.Builder

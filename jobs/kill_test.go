@@ -67,29 +67,7 @@ func TestKilledRunsEndAsACleanRun(t *testing.T) {
 		t.Skip("runs the chain a dozen times")
 	}
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "kill-test-pseudonym-key-0123")
-	opt := synth.DefaultOptions(killAsOf)
-	opt.Households, opt.Records, opt.Outsiders = 1200, 12000, 1500
-	county, err := synth.Generate(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Written once: a second write of a county varies its noise.
-	deliveries := t.TempDir()
-	if err := county.Write(deliveries, t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
-	newKillSite := func() (string, *config.Config) {
-		dir := t.TempDir()
-		file, err := config.Init(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg, _ := config.Load(file)
-		if err := os.CopyFS(cfg.Inbox, os.DirFS(deliveries)); err != nil {
-			t.Fatal(err)
-		}
-		return dir, cfg
-	}
+	_, newKillSite := copiedSites(t, 1200, 12000, 1500)
 
 	// The reference: one clean run, timed in the child as the killed ones.
 	refDir, refCfg := newKillSite()
@@ -124,6 +102,38 @@ func TestKilledRunsEndAsACleanRun(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// copiedSites generates a county and writes its deliveries once (a second
+// write of a county varies its noise); each call of the func it returns
+// is a fresh site with a copy of them in its inbox.
+func copiedSites(t *testing.T, households, records, outsiders int) (*synth.County, func() (string, *config.Config)) {
+	t.Helper()
+	opt := synth.DefaultOptions(killAsOf)
+	opt.Households, opt.Records, opt.Outsiders = households, records, outsiders
+	county, err := synth.Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deliveries := t.TempDir()
+	if err := county.Write(deliveries, t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	return county, func() (string, *config.Config) {
+		dir := t.TempDir()
+		file, err := config.Init(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := config.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.CopyFS(cfg.Inbox, os.DirFS(deliveries)); err != nil {
+			t.Fatal(err)
+		}
+		return dir, cfg
 	}
 }
 

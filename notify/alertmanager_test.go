@@ -105,32 +105,11 @@ func listAM(t *testing.T, url string) map[string]gettable {
 func TestPushToAlertmanager(t *testing.T) {
 	ctx := context.Background()
 	am := alertmanager(t)
-	dir := t.TempDir()
-	file, err := config.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := config.Load(file)
-	cfg.Alertmanager = config.Alertmanager{URL: am, ExternalURL: "http://safetynet.test", Resend: time.Minute}
 	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-	opt := synth.DefaultOptions(asOf)
-	opt.Households, opt.Records, opt.Outsiders = 300, 2000, 300
-	county, err := synth.Generate(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := county.Write(cfg.Inbox, dir); err != nil {
-		t.Fatal(err)
-	}
-	db, err := jobs.OpenStore(ctx, cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	pack, _ := alerts.LoadPack(nil)
+	chain := countySite(t, am, asOf)
+	cfg, db, pack := chain.Cfg, chain.DB, chain.Pack
 	// The clock is the county's evaluation day, so the alerts are not yet due.
-	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Now: func() time.Time { return asOf.Add(12 * time.Hour) }}
+	chain.Now = func() time.Time { return asOf.Add(12 * time.Hour) }
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +159,41 @@ func TestPushToAlertmanager(t *testing.T) {
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Errorf("a run with alertmanager down failed: %v", err)
 	}
+}
+
+// countySite is a synthetic county's site, its deliveries in the inbox,
+// pushing to the Alertmanager at amURL: a chain not yet run.
+func countySite(t *testing.T, amURL string, asOf time.Time) *jobs.Chain {
+	t.Helper()
+	dir := t.TempDir()
+	file, err := config.Init(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Alertmanager = config.Alertmanager{URL: amURL, ExternalURL: "http://safetynet.test", Resend: time.Minute}
+	opt := synth.DefaultOptions(asOf)
+	opt.Households, opt.Records, opt.Outsiders = 300, 2000, 300
+	county, err := synth.Generate(opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := county.Write(cfg.Inbox, dir); err != nil {
+		t.Fatal(err)
+	}
+	db, err := jobs.OpenStore(context.Background(), cfg.Database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	pack, err := alerts.LoadPack(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -3,17 +3,13 @@ package notify_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"safetynet/alerts"
-	"safetynet/config"
-	"safetynet/jobs"
 	"safetynet/notify"
-	"safetynet/synth"
 )
 
 // link is a TCP path to Alertmanager that can be cut and restored, as a
@@ -90,31 +86,11 @@ func TestAlertmanagerOutage(t *testing.T) {
 	ctx := context.Background()
 	amURL := alertmanager(t)
 	l := newLink(t, amURL[len("http://"):])
-	dir := t.TempDir()
-	file, err := config.Init(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, _ := config.Load(file)
-	cfg.Alertmanager = config.Alertmanager{URL: "http://" + l.addr, ExternalURL: "http://safetynet.test", Resend: time.Minute}
 	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-	opt := synth.DefaultOptions(asOf)
-	opt.Households, opt.Records, opt.Outsiders = 300, 2000, 300
-	county, err := synth.Generate(opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := county.Write(cfg.Inbox, dir); err != nil {
-		t.Fatal(err)
-	}
-	db, err := jobs.OpenStore(ctx, cfg.Database)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	pack, _ := alerts.LoadPack(nil)
+	chain := countySite(t, "http://"+l.addr, asOf)
+	cfg, db, pack := chain.Cfg, chain.DB, chain.Pack
 	clock := asOf.Add(12 * time.Hour)
-	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return clock }}
+	chain.Now = func() time.Time { return clock }
 	if _, err := chain.Run(ctx, "test", asOf); err != nil {
 		t.Fatal(err)
 	}

@@ -101,23 +101,6 @@ func (db *DB) copyTo(ctx context.Context, path string) error {
 	return err
 }
 
-// rowsPerTable reads every table whole (Check) and counts its rows.
-func (db *DB) rowsPerTable(ctx context.Context) (map[string]int64, error) {
-	tables, err := db.tables(ctx)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]int64{}
-	for _, t := range tables {
-		n, err := db.checkTable(ctx, t[0], t[1])
-		if err != nil {
-			return nil, db.checkError(err)
-		}
-		out[t[1]] = n
-	}
-	return out, nil
-}
-
 func fileSum(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {

@@ -169,19 +169,29 @@ var ErrDamaged = errors.New("store: the database file is damaged")
 // checksum of each block it reads, and says how many rows it read. A
 // checksum that fails is ErrDamaged.
 func (db *DB) Check(ctx context.Context) (int64, error) {
+	rows, err := db.rowsPerTable(ctx)
+	var total int64
+	for _, n := range rows {
+		total += n
+	}
+	return total, err
+}
+
+// rowsPerTable reads every table whole (checkTable) and counts its rows.
+func (db *DB) rowsPerTable(ctx context.Context) (map[string]int64, error) {
 	tables, err := db.tables(ctx)
 	if err != nil {
-		return 0, db.checkError(err)
+		return nil, db.checkError(err)
 	}
-	var total int64
+	out := map[string]int64{}
 	for _, t := range tables {
 		n, err := db.checkTable(ctx, t[0], t[1])
 		if err != nil {
-			return total, fmt.Errorf("store: check %s.%s: %w", t[0], t[1], db.checkError(err))
+			return out, fmt.Errorf("store: check %s.%s: %w", t[0], t[1], db.checkError(err))
 		}
-		total += n
+		out[t[1]] = n
 	}
-	return total, nil
+	return out, nil
 }
 
 // tables are the (schema, table) pairs of the database, temporary ones not.

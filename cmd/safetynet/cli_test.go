@@ -25,10 +25,7 @@ func TestCommandLine(t *testing.T) {
 	}
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "cli-test-pseudonym-key-42") // runs publish the analytic snapshot
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	run := func(wantOK bool, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -257,6 +254,17 @@ func auditCount(t *testing.T, path, user, action string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// buildBinary builds safetynet into dir, for tests that drive it as
+// scripts and operators do.
+func buildBinary(t *testing.T, dir string) string {
+	t.Helper()
+	bin := filepath.Join(dir, "safetynet")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // server is a `safetynet serve` process the test started.

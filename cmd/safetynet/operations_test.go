@@ -38,10 +38,7 @@ func TestOperateWhileServing(t *testing.T) {
 	}
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "ops-test-pseudonym-key-42")
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	run := func(wantOK bool, stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(bin, args...)
@@ -126,10 +123,7 @@ func TestServeRefusesDamagedDatabase(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	site := filepath.Join(dir, "site")
 	if out, err := exec.Command(bin, "init", "--dir", site).CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
@@ -196,10 +190,7 @@ func TestServeTLS(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	site := filepath.Join(dir, "site")
 	if out, err := exec.Command(bin, "init", "--dir", site).CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
@@ -260,10 +251,7 @@ func TestKilledDuringABulkAction(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	site := filepath.Join(dir, "site")
 	cfg := filepath.Join(site, "safetynet.yaml")
 	database := filepath.Join(site, "safetynet.duckdb")
@@ -387,10 +375,7 @@ func TestStopDuringARun(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "safetynet")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t, dir)
 	site := filepath.Join(dir, "site")
 	cfg := filepath.Join(site, "safetynet.yaml")
 	if out, err := exec.Command(bin, "init", "--dir", site).CombinedOutput(); err != nil {
