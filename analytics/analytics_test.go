@@ -380,6 +380,52 @@ func TestFunnel(t *testing.T) {
 	if _, err := q.Funnel(ctx, "colour"); err == nil {
 		t.Error("an unknown grouping was accepted")
 	}
+	funnelAgreesWithReference(t, q)
+}
+
+// funnelReference is the funnel as plain correlated SQL, what the joins
+// of funnelSQL must count, grouped by %s.
+const funnelReference = `SELECT %s AS grp, count(*), count(a.dispatched_at), count(a.visited_at), count(*) FILTER (a.visited_in_time),
+       count(*) FILTER (a.outcome = 'assisted_application'),
+       count(*) FILTER (CASE WHEN a.outside_registry
+           THEN EXISTS (SELECT 1 FROM registry_months r WHERE r.person = a.person AND r.month > a.month)
+           ELSE EXISTS (SELECT 1 FROM registry_months r WHERE r.household = a.household AND r.month > a.month
+                AND (r.tier IS DISTINCT FROM (SELECT arg_max(b.tier, b.month) FROM registry_months b WHERE b.household = a.household AND b.month <= a.month)
+                  OR r.monthly_benefit IS DISTINCT FROM (SELECT arg_max(b.monthly_benefit, b.month) FROM registry_months b WHERE b.household = a.household AND b.month <= a.month))
+                AND EXISTS (SELECT 1 FROM registry_months b WHERE b.household = a.household AND b.month <= a.month)) END)
+FROM alerts a GROUP BY grp ORDER BY grp`
+
+// funnelAgreesWithReference compares every grouping of the funnel with
+// funnelReference.
+func funnelAgreesWithReference(t *testing.T, q *analytics.Querier) {
+	t.Helper()
+	ctx := context.Background()
+	groups := map[string]string{"all": "'all'", "rule": "rule", "region": "left(village, 9)", "month": "month"}
+	for _, by := range analytics.FunnelBy {
+		got, err := q.Funnel(ctx, by)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := q.Query(ctx, fmt.Sprintf(funnelReference, groups[by]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want.Rows) {
+			t.Fatalf("funnel by %s: %d groups, the reference %d", by, len(got), len(want.Rows))
+		}
+		changed := 0
+		for i, r := range want.Rows {
+			g := got[i]
+			line := fmt.Sprintf("%s %d %d %d %d %d %d", g.Group, g.Raised, g.Dispatched, g.Visited, g.InTime, g.Helped, g.Changed)
+			if ref := strings.Join(r[:7], " "); line != ref {
+				t.Errorf("funnel by %s: %s, the reference %s", by, line, ref)
+			}
+			changed += g.Changed
+		}
+		if changed == 0 {
+			t.Errorf("funnel by %s: nothing changed, so the comparison says nothing", by)
+		}
+	}
 }
 
 // TestEmptyStore: a fresh installation publishes empty views that a

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // unitCounts is a cohort counted by month and village, each unit placed
@@ -23,66 +22,18 @@ type villageCount struct {
 	n       int
 }
 
-// countsCache keeps the unit counts of the last cohorts asked for. The
-// snapshot under a querier never changes, so an entry is never stale;
-// an edit of a cohort is another definition and so another entry.
-type countsCache struct {
-	mu      sync.Mutex
-	entries map[string]*countsEntry
-	order   []string // oldest first
-}
-
-type countsEntry struct {
-	done   chan struct{} // closed once counts or err is set
-	counts unitCounts
-	err    error
-}
-
-// maxCachedCohorts bounds the cache: an entry is a few hundred thousand
-// numbers at most (months × villages).
+// maxCachedCohorts bounds the kept counts: an entry is a few hundred
+// thousand numbers at most (months × villages). An edit of a cohort is
+// another definition and so another entry.
 const maxCachedCohorts = 64
 
-// unitCounts counts the cohort in months, once per querier: a request
-// that asks while another computes the same counts waits for them.
+// unitCounts counts the cohort in months, once per querier.
 func (q *Querier) unitCounts(ctx context.Context, d *Definition, months []string) (unitCounts, error) {
 	key, err := countsKey(d, months)
 	if err != nil {
 		return nil, err
 	}
-	c := &q.counts
-	c.mu.Lock()
-	e, ok := c.entries[key]
-	if !ok {
-		e = &countsEntry{done: make(chan struct{})}
-		if c.entries == nil {
-			c.entries = map[string]*countsEntry{}
-		}
-		c.entries[key] = e
-		c.order = append(c.order, key)
-		if len(c.order) > maxCachedCohorts {
-			delete(c.entries, c.order[0])
-			c.order = c.order[1:]
-		}
-	}
-	c.mu.Unlock()
-	if ok {
-		select {
-		case <-e.done:
-			return e.counts, e.err
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	e.counts, e.err = q.countUnits(ctx, d, months)
-	close(e.done)
-	if e.err != nil { // not kept: the next request tries again
-		c.mu.Lock()
-		if c.entries[key] == e {
-			delete(c.entries, key)
-		}
-		c.mu.Unlock()
-	}
-	return e.counts, e.err
+	return q.counts.get(ctx, key, func(ctx context.Context) (unitCounts, error) { return q.countUnits(ctx, d, months) })
 }
 
 func countsKey(d *Definition, months []string) (string, error) {
@@ -124,19 +75,5 @@ SELECT village, count(*) FROM u GROUP BY village`, d.unitsSQL([]string{m}))
 // that a page asking for them will not pass over the snapshot again.
 func (q *Querier) Counted(d *Definition) bool {
 	key, err := countsKey(d, d.Period.Months(q.Latest()))
-	if err != nil {
-		return false
-	}
-	q.counts.mu.Lock()
-	e, ok := q.counts.entries[key]
-	q.counts.mu.Unlock()
-	if !ok {
-		return false
-	}
-	select {
-	case <-e.done:
-		return e.err == nil
-	default:
-		return false
-	}
+	return err == nil && q.counts.kept(key)
 }

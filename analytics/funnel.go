@@ -3,6 +3,7 @@ package analytics
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -21,32 +22,44 @@ type FunnelRow struct {
 var FunnelBy = []string{"all", "rule", "region", "month"}
 
 // funnelSQL follows each alert of the snapshot through the lifecycle and
-// into the registry months after it; %s is the grouping expression.
+// into the registry months after it; %s is the grouping expression. What
+// was found later is joins and aggregates, not a correlated EXISTS per
+// alert: at a million alerts the correlated form cost a delim join per
+// query, and five analysts running it at once crashed DuckDB in one.
 const funnelSQL = `WITH a AS (SELECT *, %s AS grp FROM alerts),
 base AS (  -- the household's tier and benefit in the alert's month, or the last month before it
     SELECT a.alert_id, arg_max(r.tier, r.month) AS tier, arg_max(r.monthly_benefit, r.month) AS benefit
     FROM a JOIN registry_months r ON r.household = a.household AND r.month <= a.month
+    WHERE a.outside_registry IS NOT TRUE
     GROUP BY a.alert_id),
-found AS (
-    SELECT a.alert_id,
-           CASE WHEN a.outside_registry THEN EXISTS (SELECT 1 FROM registry_months r WHERE r.person = a.person AND r.month > a.month)
-                ELSE EXISTS (SELECT 1 FROM registry_months r JOIN base b ON b.alert_id = a.alert_id
-                             WHERE r.household = a.household AND r.month > a.month
-                               AND (r.tier IS DISTINCT FROM b.tier OR r.monthly_benefit IS DISTINCT FROM b.benefit)) END AS changed
-    FROM a)
+enrolled AS (  -- a person outside the registry, in it a later month
+    SELECT DISTINCT a.alert_id
+    FROM a JOIN registry_months r ON r.person = a.person AND r.month > a.month
+    WHERE a.outside_registry),
+moved AS (  -- a household whose tier or benefit changed a later month
+    SELECT DISTINCT a.alert_id
+    FROM a JOIN base b USING (alert_id) JOIN registry_months r ON r.household = a.household AND r.month > a.month
+    WHERE r.tier IS DISTINCT FROM b.tier OR r.monthly_benefit IS DISTINCT FROM b.benefit)
 SELECT a.grp, count(*), count(a.dispatched_at), count(a.visited_at), count(*) FILTER (a.visited_in_time),
-       count(*) FILTER (a.outcome = 'assisted_application'), count(*) FILTER (f.changed),
+       count(*) FILTER (a.outcome = 'assisted_application'),
+       count(*) FILTER (e.alert_id IS NOT NULL OR m.alert_id IS NOT NULL),
        coalesce(median(date_diff('minute', a.raised_at, a.visited_at)) / 60.0, 0)
-FROM a JOIN found f USING (alert_id)
+FROM a LEFT JOIN enrolled e USING (alert_id) LEFT JOIN moved m USING (alert_id)
 GROUP BY a.grp ORDER BY a.grp`
 
 // Funnel counts the funnel of the snapshot's alerts, grouped by rule,
-// region (township), month raised, or all together.
+// region (township), month raised, or all together: once per querier and
+// grouping, the rows copied for the caller to change.
 func (q *Querier) Funnel(ctx context.Context, by string) ([]FunnelRow, error) {
 	group := map[string]string{"all": "'all'", "rule": "rule", "region": "left(village, 9)", "month": "month"}[by]
 	if group == "" {
 		return nil, fmt.Errorf("analytics: the funnel groups by one of %v, not %q", FunnelBy, by)
 	}
+	rows, err := q.funnels.get(ctx, by, func(ctx context.Context) ([]FunnelRow, error) { return q.funnel(ctx, group) })
+	return slices.Clone(rows), err
+}
+
+func (q *Querier) funnel(ctx context.Context, group string) ([]FunnelRow, error) {
 	res, err := q.run(ctx, fmt.Sprintf(funnelSQL, group), 0)
 	if err != nil {
 		return nil, err

@@ -33,7 +33,8 @@ type Querier struct {
 	Snapshot string
 	Manifest *Manifest
 	limits   Limits
-	counts   countsCache // cohorts counted by month and village
+	counts   once[unitCounts]  // cohorts counted by month and village
+	funnels  once[[]FunnelRow] // the funnel by each grouping
 }
 
 // Result is what a query returned.
@@ -77,7 +78,8 @@ func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, 
 		db.Close()
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	q := &Querier{db: db, spool: spool, Snapshot: snap, Manifest: man, limits: lim}
+	q := &Querier{db: db, spool: spool, Snapshot: snap, Manifest: man, limits: lim,
+		counts: once[unitCounts]{max: maxCachedCohorts}, funnels: once[[]FunnelRow]{max: len(FunnelBy)}}
 	if err := q.attach(ctx, snap, regionPrefix); err != nil {
 		q.Close()
 		return nil, err
