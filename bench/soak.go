@@ -11,13 +11,16 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"safetynet/alerts"
+	"safetynet/analytics"
 	"safetynet/config"
 	"safetynet/jobs"
 	"safetynet/store"
@@ -29,28 +32,37 @@ import (
 type SoakOptions struct {
 	Dir      string
 	Alerts   int           // alerts in the store before it starts
-	Users    int           // simulated users working at once
+	Users    int           // simulated users working at once: 7 in 10 operators, 2 grid workers, 1 analyst
 	Duration time.Duration // how long they work
 	RunEvery time.Duration // a pipeline run, with a new delivery, this often
 	Think    time.Duration // a user's average pause between two requests
 	Out      io.Writer
 }
 
-// soakUser is what one simulated user did.
+// soakUser is one simulated user and what they did.
 type soakUser struct {
-	lat    map[string][]time.Duration // by page
+	name   string
+	role   web.Role
+	pool   []int64 // operators: new alerts to dispatch; grid workers: their open tasks
+	lat    map[string][]time.Duration
 	errors []string
-	acted  int // dispatches the server confirmed
+	acted  int   // dispatches or visit outcomes the server confirmed
+	cohort int64 // analysts: the saved cohort they open
 }
+
+// soakPassword is every simulated user's.
+const soakPassword = "bench-password"
 
 // RunSoak serves a store of opt.Alerts alerts and a synthetic county on
 // loopback while a run (with a small new delivery) happens every
-// opt.RunEvery and opt.Users operators work for opt.Duration: filtering
-// the inbox, opening alerts, dispatching (each from a pool of new alerts
-// of their own, so that every dispatch should succeed) and exporting. It
-// prints p50/p95/p99 per page, the errors, the memory at start and end,
-// and checks every confirmed dispatch is recorded once in the history and
-// once in the audit log. Grid workers and analysts are not simulated.
+// opt.RunEvery, and opt.Users people work for opt.Duration: operators
+// filter the inbox, open alerts, dispatch (each from a pool of new alerts
+// of their own, so that every dispatch should succeed) and export; grid
+// workers open their task list and tasks and record visit outcomes (on
+// tasks assigned to them alone); analysts open the funnel and a cohort
+// and export both. It prints p50/p95/p99 per page, the errors, the memory
+// at start and end, and checks every confirmed dispatch and outcome is
+// recorded once in the history and once in the audit log.
 func RunSoak(ctx context.Context, opt SoakOptions) error {
 	dir := filepath.Join(opt.Dir, "soak")
 	os.RemoveAll(dir)
@@ -61,6 +73,9 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		return err
+	}
+	if os.Getenv(cfg.Analytics.PseudonymKeyEnv) == "" { // the analysts' snapshot is published on every run
+		os.Setenv(cfg.Analytics.PseudonymKeyEnv, "soak-pseudonym-key-0123456789")
 	}
 	db, err := jobs.OpenStore(ctx, cfg.Database, web.Migrations())
 	if err != nil {
@@ -77,8 +92,7 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 		return err
 	}
 	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
-	so := synth.DefaultOptions(asOf)
-	county, err := synth.Generate(so)
+	county, err := synth.Generate(synth.DefaultOptions(asOf))
 	if err != nil {
 		return err
 	}
@@ -86,65 +100,142 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 		return err
 	}
 	pack, _ := alerts.LoadPack(nil)
-	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: quiet}
 	if _, err := chain.Run(ctx, "bench", asOf); err != nil {
 		return err
 	}
-	names := make([]string, opt.Users)
-	for i := range names {
-		names[i] = fmt.Sprintf("op%02d", i)
-		if err := web.CreateUser(ctx, db, web.NewUser{Name: names[i], Password: "bench-password", Role: web.Operator, Region: "3301", Replace: true}); err != nil {
-			return err
-		}
-	}
-	pools, err := dispatchPools(ctx, db, opt.Users)
+	users, err := soakUsers(ctx, db, opt.Users)
 	if err != nil {
 		return err
 	}
-	srv := &web.Server{DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: web.NewRegistry(), Chain: chain}
+	srv := &web.Server{DB: db, Pack: pack, Log: quiet, Registry: web.NewRegistry(), Chain: chain, PhotoDir: cfg.PhotoDir(),
+		Analytics: web.AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
 		return err
 	}
+	chain.Published = func(string) { go srv.WarmCohorts(ctx) } // as serve does
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 
-	fmt.Fprintf(opt.Out, "\nsoak: %d alerts, %d operators pausing %s on average for %s, a run every %s\n",
-		opt.Alerts, opt.Users, opt.Think, opt.Duration, opt.RunEvery)
+	fmt.Fprintf(opt.Out, "\nsoak: %d alerts, %s pausing %s on average for %s, a run every %s\n",
+		opt.Alerts, soakCast(users), opt.Think, opt.Duration, opt.RunEvery)
 	sctx, cancel := context.WithTimeout(ctx, opt.Duration)
 	defer cancel()
 	rss := sampleRSS(sctx, opt.Duration/20)
 	runs, runErrs := soakRuns(sctx, chain, opt.RunEvery)
-	users := make([]*soakUser, opt.Users)
 	var wg sync.WaitGroup
-	for i := range users {
-		users[i] = &soakUser{lat: map[string][]time.Duration{}}
+	for i, u := range users {
 		wg.Add(1)
-		go func(i int) {
+		go func() {
 			defer wg.Done()
-			soakWork(sctx, ts.URL, names[i], pools[i], opt.Think, rand.New(rand.NewPCG(uint64(i), 1)), users[i])
-		}(i)
+			soakWork(sctx, ts.URL, opt.Think, rand.New(rand.NewPCG(uint64(i), 1)), u)
+		}()
 	}
 	wg.Wait()
-	return soakReport(ctx, opt.Out, db, users, names, <-runs, <-runErrs, <-rss)
+	return soakReport(ctx, opt.Out, db, users, <-runs, <-runErrs, <-rss)
 }
 
-// dispatchPools gives each user new alerts of their own to dispatch.
-func dispatchPools(ctx context.Context, db *store.DB, n int) ([][]int64, error) {
-	rows, err := db.QueryContext(ctx, `SELECT alert_id FROM alerts WHERE status = 'new' AND region_code LIKE '3301%' ORDER BY alert_id LIMIT ?`, n*2000)
+// soakUsers makes the users of the soak: 7 in 10 operators of the
+// county, each with new alerts of their own to dispatch; 2 in 10 grid
+// workers, each with open visits assigned to them alone; 1 in 10
+// analysts, with a saved cohort to open.
+func soakUsers(ctx context.Context, db *store.DB, n int) ([]*soakUser, error) {
+	workers, analysts := max(n/5, 1), max(n/10, 1)
+	operators := max(n-workers-analysts, 1)
+	ids, err := newAlerts(ctx, db, operators*2000+workers*200)
+	if err != nil {
+		return nil, err
+	}
+	var users []*soakUser
+	add := func(prefix string, i int, n web.NewUser) error {
+		u := &soakUser{name: fmt.Sprintf("%s%02d", prefix, i), role: n.Role, lat: map[string][]time.Duration{}}
+		users = append(users, u)
+		n.Name, n.Password, n.Replace = u.name, soakPassword, true
+		return web.CreateUser(ctx, db, n)
+	}
+	for i := range operators {
+		if err := add("op", i, web.NewUser{Role: web.Operator, Region: "3301"}); err != nil {
+			return nil, err
+		}
+		users[i].pool, ids = ids[:2000], ids[2000:]
+	}
+	for i := range workers {
+		if err := add("gw", i, web.NewUser{Role: web.GridWorker, Grid: fmt.Sprintf("330100001%03d-01", i)}); err != nil {
+			return nil, err
+		}
+		u := users[len(users)-1]
+		if u.pool, err = assignVisits(ctx, db, u.name, ids[:200]); err != nil {
+			return nil, err
+		}
+		ids = ids[200:]
+	}
+	for i := range analysts {
+		if err := add("an", i, web.NewUser{Role: web.Analyst}); err != nil {
+			return nil, err
+		}
+	}
+	d := analytics.Definition{Unit: analytics.Households, Membership: analytics.Both, OutOfPocket: 1000, Period: analytics.Period{Last: 12}}
+	c, err := analytics.SaveCohort(ctx, db, 0, "大额自付家庭", d, "an00", time.Now())
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		u.cohort = c.ID
+	}
+	return users, nil
+}
+
+// soakCast says who works in the soak.
+func soakCast(users []*soakUser) string {
+	n := map[web.Role]int{}
+	for _, u := range users {
+		n[u.role]++
+	}
+	return fmt.Sprintf("%d operators, %d grid workers and %d analysts", n[web.Operator], n[web.GridWorker], n[web.Analyst])
+}
+
+// newAlerts are n new alerts of the county's region, oldest first.
+func newAlerts(ctx context.Context, db *store.DB, n int) ([]int64, error) {
+	rows, err := db.QueryContext(ctx, `SELECT alert_id FROM alerts WHERE status = 'new' AND region_code LIKE '3301%' ORDER BY alert_id LIMIT ?`, n)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	pools := make([][]int64, n)
-	for i := 0; rows.Next(); i++ {
+	var ids []int64
+	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			return nil, err
 		}
-		pools[i%n] = append(pools[i%n], id)
+		ids = append(ids, id)
 	}
-	return pools, rows.Err()
+	if len(ids) < n {
+		return nil, fmt.Errorf("bench: %d new alerts in the store, the soak needs %d", len(ids), n)
+	}
+	return ids, rows.Err()
+}
+
+// assignVisits dispatches the alerts as an operator would and assigns
+// each visit to worker, as the township queue does; it returns the tasks.
+func assignVisits(ctx context.Context, db *store.DB, worker string, ids []int64) ([]int64, error) {
+	now := time.Now()
+	var tasks []int64
+	for _, id := range ids {
+		if err := alerts.Act(ctx, db, alerts.Move{AlertID: id, Action: alerts.Dispatch, Actor: "soak-setup", At: now}); err != nil {
+			return nil, err
+		}
+		var task int64
+		if err := db.QueryRowContext(ctx, `SELECT task_id FROM tasks WHERE alert_id = ? AND status = 'open'`, id).Scan(&task); err != nil {
+			return nil, err
+		}
+		if err := alerts.Assign(ctx, db, task, worker, "soak-setup", now); err != nil {
+			return nil, err
+		}
+		tasks = append(tasks, task)
+	}
+	return tasks, nil
 }
 
 // soakRuns runs the chain every `every` with a small new delivery until
@@ -179,32 +270,63 @@ func soakRuns(ctx context.Context, chain *jobs.Chain, every time.Duration) (<-ch
 	return runs, errs
 }
 
-// soakWork is one operator's day, compressed: mostly the inbox with
-// filters, an alert now and then, a dispatch one time in ten, an export
-// one time in five hundred (about every quarter of an hour).
-func soakWork(ctx context.Context, base, name string, pool []int64, think time.Duration, rng *rand.Rand, u *soakUser) {
-	c, err := loopbackLogin(base, name, "bench-password")
+// soakClient is one user's browser: a logged-in client that times each
+// request by page and keeps what went wrong.
+type soakClient struct {
+	c    *http.Client
+	base string
+	u    *soakUser
+}
+
+// get fetches path and says whether it answered 200 with the wanted
+// content type ("" for any); an export answered with a page is an error.
+func (sc soakClient) get(page, path, contentType string) []byte {
+	t := time.Now()
+	resp, err := sc.c.Get(sc.base + path)
+	if err != nil {
+		sc.u.errors = append(sc.u.errors, page+": "+err.Error())
+		return nil
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	sc.u.lat[page] = append(sc.u.lat[page], time.Since(t))
+	switch ct := resp.Header.Get("Content-Type"); {
+	case resp.StatusCode != http.StatusOK:
+		sc.u.errors = append(sc.u.errors, fmt.Sprintf("%s %s: %d", page, path, resp.StatusCode))
+	case contentType != "" && !strings.HasPrefix(ct, contentType):
+		sc.u.errors = append(sc.u.errors, fmt.Sprintf("%s %s: %s, not %s", page, path, ct, contentType))
+	}
+	return b
+}
+
+// post sends a form and says whether the server confirmed it with its
+// redirect.
+func (sc soakClient) post(page, path string, form url.Values) bool {
+	t := time.Now()
+	resp, err := sc.c.PostForm(sc.base+path, form)
+	if err != nil {
+		sc.u.errors = append(sc.u.errors, page+": "+err.Error())
+		return false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	sc.u.lat[page] = append(sc.u.lat[page], time.Since(t))
+	if resp.StatusCode != http.StatusSeeOther {
+		sc.u.errors = append(sc.u.errors, fmt.Sprintf("%s %s: %d", page, path, resp.StatusCode))
+		return false
+	}
+	return true
+}
+
+// soakWork is one user's day, compressed, until ctx ends.
+func soakWork(ctx context.Context, base string, think time.Duration, rng *rand.Rand, u *soakUser) {
+	c, err := loopbackLogin(base, u.name, soakPassword)
 	if err != nil {
 		u.errors = append(u.errors, "login: "+err.Error())
 		return
 	}
 	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	rules := []string{"expenditure_hardship", "temporary_assistance", "severe_disability", "serious_illness", "discovery"}
-	get := func(page, path string) []byte {
-		t := time.Now()
-		resp, err := c.Get(base + path)
-		if err != nil {
-			u.errors = append(u.errors, page+": "+err.Error())
-			return nil
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		u.lat[page] = append(u.lat[page], time.Since(t))
-		if resp.StatusCode != 200 {
-			u.errors = append(u.errors, fmt.Sprintf("%s %s: %d", page, path, resp.StatusCode))
-		}
-		return b
-	}
+	sc := soakClient{c: c, base: base, u: u}
 	for ctx.Err() == nil {
 		if think > 0 {
 			select { // a pause of 0 to twice the average, as people read
@@ -213,53 +335,107 @@ func soakWork(ctx context.Context, base, name string, pool []int64, think time.D
 			case <-time.After(time.Duration(rng.Int64N(int64(2 * think)))):
 			}
 		}
-		switch k := rng.IntN(50); {
-		case k == 0 && rng.IntN(10) == 0:
-			get("export", "/alerts.xlsx?rule="+rules[rng.IntN(len(rules))]+"&status=new")
-		case k < 6 && len(pool) > 0:
-			page := get("inbox, new", "/alerts?status=new")
-			m := csrfValue.FindSubmatch(page)
-			if m == nil {
-				continue
-			}
-			id := pool[0]
-			pool = pool[1:]
-			t := time.Now()
-			resp, err := c.PostForm(base+"/alerts/act", url.Values{"csrf": {string(m[1])}, "action": {"dispatch"}, "id": {fmt.Sprint(id)}})
-			if err != nil {
-				u.errors = append(u.errors, "dispatch: "+err.Error())
-				continue
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			u.lat["dispatch"] = append(u.lat["dispatch"], time.Since(t))
-			if resp.StatusCode == http.StatusSeeOther {
-				u.acted++
-			} else {
-				u.errors = append(u.errors, fmt.Sprintf("dispatch %d: %d", id, resp.StatusCode))
-			}
-		case k < 16:
-			get("alert", fmt.Sprintf("/alerts/%d", 1+rng.IntN(1000)))
-		default:
-			get("inbox, filtered", fmt.Sprintf("/alerts?rule=%s&severity=%s", rules[rng.IntN(len(rules))],
-				[]string{"critical", "high", "medium", "low"}[rng.IntN(4)]))
+		switch u.role {
+		case web.Operator:
+			operatorStep(sc, rng)
+		case web.GridWorker:
+			gridWorkerStep(sc, rng)
+		case web.Analyst:
+			analystStep(sc, rng)
 		}
 	}
 }
 
-func soakReport(ctx context.Context, out io.Writer, db *store.DB, users []*soakUser, names []string, runs int, runErrs []string, rss []int64) error {
+// soakRules are the rules the operators filter by.
+var soakRules = []string{"expenditure_hardship", "temporary_assistance", "severe_disability", "serious_illness", "discovery"}
+
+// operatorStep: mostly the inbox with filters, an alert now and then, a
+// dispatch one time in ten, an export one time in five hundred (about
+// every quarter of an hour).
+func operatorStep(sc soakClient, rng *rand.Rand) {
+	u := sc.u
+	switch k := rng.IntN(50); {
+	case k == 0 && rng.IntN(10) == 0:
+		sc.get("export", "/alerts.xlsx?rule="+soakRules[rng.IntN(len(soakRules))]+"&status=new", xlsxType)
+	case k < 6 && len(u.pool) > 0:
+		m := csrfValue.FindSubmatch(sc.get("inbox, new", "/alerts?status=new", ""))
+		if m == nil {
+			return
+		}
+		id := u.pool[0]
+		u.pool = u.pool[1:]
+		if sc.post("dispatch", "/alerts/act", url.Values{"csrf": {string(m[1])}, "action": {"dispatch"}, "id": {fmt.Sprint(id)}}) {
+			u.acted++
+		}
+	case k < 16:
+		sc.get("alert", fmt.Sprintf("/alerts/%d", 1+rng.IntN(1000)), "")
+	default:
+		sc.get("inbox, filtered", fmt.Sprintf("/alerts?rule=%s&severity=%s", soakRules[rng.IntN(len(soakRules))],
+			[]string{"critical", "high", "medium", "low"}[rng.IntN(4)]), "")
+	}
+}
+
+// submissionValue is the outcome form's own token in a task page.
+var submissionValue = regexp.MustCompile(`name="submission" value="([0-9a-f]+)"`)
+
+// gridWorkerStep: the task list, or a task of theirs and, one time in
+// three, its visit's outcome.
+func gridWorkerStep(sc soakClient, rng *rand.Rand) {
+	u := sc.u
+	if rng.IntN(2) == 0 || len(u.pool) == 0 {
+		sc.get("tasks", "/tasks", "")
+		return
+	}
+	task := u.pool[0]
+	page := sc.get("task", fmt.Sprintf("/tasks/%d", task), "")
+	if rng.IntN(3) != 0 {
+		return
+	}
+	csrf, sub := csrfValue.FindSubmatch(page), submissionValue.FindSubmatch(page)
+	if csrf == nil || sub == nil {
+		u.errors = append(u.errors, fmt.Sprintf("task %d: no outcome form", task))
+		return
+	}
+	u.pool = u.pool[1:]
+	form := url.Values{"csrf": {string(csrf[1])}, "submission": {string(sub[1])},
+		"outcome": {alerts.Outcomes[rng.IntN(len(alerts.Outcomes))]}, "note": {"入户核实"}}
+	if sc.post("visit outcome", fmt.Sprintf("/tasks/%d/outcome", task), form) {
+		u.acted++
+	}
+}
+
+// analystStep: the funnel, the saved cohort, and one time in five an
+// export of either.
+func analystStep(sc soakClient, rng *rand.Rand) {
+	cohort := fmt.Sprintf("/analytics/cohorts/%d", sc.u.cohort)
+	switch k := rng.IntN(10); {
+	case k == 0:
+		sc.get("cohort export", cohort+"/export?format=xlsx", xlsxType)
+	case k == 1:
+		sc.get("funnel export", "/analytics/funnel/export?by=rule&format=csv", "text/csv")
+	case k < 6:
+		sc.get("analytics", "/analytics", "")
+	default:
+		sc.get("cohort", cohort, "")
+	}
+}
+
+// xlsxType is a workbook's content type.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+func soakReport(ctx context.Context, out io.Writer, db *store.DB, users []*soakUser, runs int, runErrs []string, rss []int64) error {
 	all := map[string][]time.Duration{}
 	var errs []string
-	acted := 0
+	acted := map[web.Role]int{}
 	for _, u := range users {
 		for p, l := range u.lat {
 			all[p] = append(all[p], l...)
 		}
 		errs = append(errs, u.errors...)
-		acted += u.acted
+		acted[u.role] += u.acted
 	}
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "page	requests	p50 ms	p95 ms	p99 ms	")
+	fmt.Fprintln(tw, "page\trequests\tp50 ms\tp95 ms\tp99 ms\t")
 	pages := make([]string, 0, len(all))
 	for p := range all {
 		pages = append(pages, p)
@@ -272,12 +448,6 @@ func soakReport(ctx context.Context, out io.Writer, db *store.DB, users []*soakU
 		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%.1f\t%.1f\t\n", p, len(l), q(0.5), q(0.95), q(0.99))
 	}
 	tw.Flush()
-	var history, audit int
-	if err := db.QueryRowContext(ctx, `SELECT
-		(SELECT count(*) FROM alert_history WHERE to_status = 'dispatched' AND from_status = 'new' AND actor LIKE 'op%'),
-		(SELECT count(*) FROM audit_log WHERE action = 'alert_dispatch' AND username LIKE 'op%')`).Scan(&history, &audit); err != nil {
-		return err
-	}
 	fmt.Fprintf(out, "runs: %d (%d failed); errors: %d (target 0)", runs, len(runErrs), len(errs))
 	for i, e := range errs {
 		if i == 5 {
@@ -296,11 +466,25 @@ func soakReport(ctx context.Context, out io.Writer, db *store.DB, users []*soakU
 		fmt.Fprintf(out, "\nRSS: %d MiB at the start, %d MiB once warm (a quarter in), %d MiB at the end, %d MiB at most (target: flat once warm)\n",
 			rss[0]>>20, warm>>20, rss[len(rss)-1]>>20, slices.Max(rss)>>20)
 	}
-	verdict := "each once"
-	if history != acted || audit != acted {
-		verdict = "NOT each once"
+	for _, c := range []struct {
+		what, to, prefix, audit string
+		confirmed               int
+	}{
+		{"dispatches", "dispatched", "op%", "alert_dispatch", acted[web.Operator]},
+		{"visit outcomes", "visited", "gw%", "task_outcome", acted[web.GridWorker]},
+	} {
+		var history, audit int
+		if err := db.QueryRowContext(ctx, `SELECT
+			(SELECT count(*) FROM alert_history WHERE to_status = ? AND actor LIKE ?),
+			(SELECT count(*) FROM audit_log WHERE action = ? AND username LIKE ?)`, c.to, c.prefix, c.audit, c.prefix).Scan(&history, &audit); err != nil {
+			return err
+		}
+		verdict := "each once"
+		if history != c.confirmed || audit != c.confirmed {
+			verdict = "NOT each once"
+		}
+		fmt.Fprintf(out, "%s confirmed: %d; in the history: %d; in the audit log: %d (%s)\n", c.what, c.confirmed, history, audit, verdict)
 	}
-	fmt.Fprintf(out, "dispatches confirmed: %d; in the history: %d; in the audit log: %d (%s)\n", acted, history, audit, verdict)
 	return nil
 }
 

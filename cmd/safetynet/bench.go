@@ -34,7 +34,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	history := fs.Bool("history", false, "only the history benchmark: --months monthly deliveries for --history-persons, one run each")
 	historyPersons := fs.Int("history-persons", 3_000_000, "registry persons for --history")
 	historyRows := fs.Int("history-rows", 0, "department rows over all months for --history (0: a seventh of the persons a month)")
-	soak := fs.Bool("soak", false, "only the load soak: --soak-users operators for --soak-for on a store of --alerts alerts, a run every --soak-run-every")
+	soak := fs.Bool("soak", false, "only the load soak: --soak-users people (7 in 10 operators, 2 grid workers, 1 analyst) for --soak-for on a store of --alerts alerts, a run every --soak-run-every")
 	soakUsers := fs.Int("soak-users", 50, "simulated users for --soak")
 	soakFor := fs.Duration("soak-for", 10*time.Minute, "how long --soak lasts")
 	soakEvery := fs.Duration("soak-run-every", time.Minute, "a pipeline run this often during --soak")
