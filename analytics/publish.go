@@ -37,6 +37,8 @@ type Manifest struct {
 	Months    int               `json:"months"`
 	Views     map[string]int64  `json:"views"` // rows per view
 	Docs      map[string]string `json:"docs"`
+	// Marks are noted for the views whose months settle (View.Mark).
+	Marks map[string]ViewMark `json:"marks,omitempty"`
 }
 
 // ErrNoKey is why nothing is published when the pseudonym key is unset.
@@ -65,8 +67,8 @@ func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) 
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	man := &Manifest{Name: name, CreatedAt: opt.Now, Months: opt.Months, Views: map[string]int64{}, Docs: map[string]string{}}
-	if err := writeViews(ctx, db, tmp, opt, man); err != nil {
+	man := &Manifest{Name: name, CreatedAt: opt.Now, Months: opt.Months, Views: map[string]int64{}, Docs: map[string]string{}, Marks: map[string]ViewMark{}}
+	if err := writeViews(ctx, db, tmp, opt, previousSnapshot(opt.Dir), man); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
 	}
@@ -91,7 +93,7 @@ func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) 
 
 // writeViews copies every view in one transaction on one connection, so
 // that all of them show the store at the same moment.
-func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man *Manifest) error {
+func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, prev *previous, man *Manifest) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("analytics: %w", err)
@@ -104,7 +106,7 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man 
 	}
 	return store.InTx(ctx, conn, func(conn *sql.Conn) error {
 		for _, v := range opt.Views {
-			if err := writeView(ctx, conn, dir, v, opt, man); err != nil {
+			if err := writeView(ctx, conn, dir, v, opt, prev, man); err != nil {
 				return err
 			}
 		}
@@ -112,11 +114,26 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, man 
 	})
 }
 
-func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Options, man *Manifest) error {
-	q := v.Render(opt.Key, opt.Months, opt.Now)
+func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Options, prev *previous, man *Manifest) error {
+	var parts []string // taken from the previous snapshot
+	var from time.Time // the first month computed; zero: all of them
+	if v.Mark != "" {
+		mark, err := v.mark(ctx, db, opt.Now)
+		if err != nil {
+			return err
+		}
+		if parts, from, err = v.settled(ctx, db, opt, prev); err != nil {
+			return err
+		}
+		man.Marks[v.Name] = ViewMark{Fingerprint: v.fingerprint(opt.Key, opt.Months), Mark: mark, Taken: len(parts)}
+	}
+	q := v.Render(opt.Key, opt.Months, opt.Now, from)
 	out := filepath.Join(dir, v.Name)
 	if err := copyPartitioned(ctx, db, q, out); err != nil {
 		return fmt.Errorf("analytics: publish %s: %w", v.Name, err)
+	}
+	if err := take(prev, v.Name, parts, out); err != nil {
+		return err
 	}
 	files, err := filepath.Glob(filepath.Join(out, "region=*", "month=*", "*.parquet"))
 	if err != nil {

@@ -33,8 +33,8 @@ type Querier struct {
 	Snapshot string
 	Manifest *Manifest
 	limits   Limits
-	counts   once[unitCounts]  // cohorts counted by month and village
-	funnels  once[[]FunnelRow] // the funnel by each grouping
+	counts   once[unitCounts]             // cohorts counted by month and village
+	funnels  once[map[string][]FunnelRow] // the funnel by every grouping
 }
 
 // Result is what a query returned.
@@ -79,7 +79,7 @@ func Open(ctx context.Context, dir, regionPrefix string, lim Limits) (*Querier, 
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
 	q := &Querier{db: db, spool: spool, Snapshot: snap, Manifest: man, limits: lim,
-		counts: once[unitCounts]{max: maxCachedCohorts}, funnels: once[[]FunnelRow]{max: len(FunnelBy)}}
+		counts: once[unitCounts]{max: maxCachedCohorts}, funnels: once[map[string][]FunnelRow]{max: 1}}
 	if err := q.attach(ctx, snap, regionPrefix); err != nil {
 		q.Close()
 		return nil, err

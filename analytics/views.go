@@ -15,14 +15,25 @@ import (
 // the same key in every view.
 type View struct {
 	Name, Doc, SQL string
+	// Mark, for a view whose months settle (nothing that happens after a
+	// month can change its rows), is a query of one text that changes
+	// whenever what the view's months ending before {{at}} read changes.
+	// Such a view takes its settled months from the previous snapshot
+	// while their mark holds, and computes only the months from
+	// {{from}} on (settled.go).
+	Mark string
 }
 
 // Render is the view's query with its placeholders filled in: the key
-// (checked by Publish to be a safe literal), the months and the time.
-func (v View) Render(key string, months int, now time.Time) string {
+// (checked by Publish to be a safe literal), the months and the time,
+// and from, the first month to compute (the zero time: the whole window).
+func (v View) Render(key string, months int, now, from time.Time) string {
 	return strings.NewReplacer("{{key}}", "'"+key+"'", "{{months}}", strconv.Itoa(months),
-		"{{now}}", "'"+now.UTC().Format(time.RFC3339Nano)+"'").Replace(v.SQL)
+		"{{now}}", sqlTime(now), "{{from}}", sqlTime(from)).Replace(v.SQL)
 }
+
+// sqlTime is t as a literal that casts to TIMESTAMPTZ.
+func sqlTime(t time.Time) string { return "'" + t.UTC().Format(time.RFC3339Nano) + "'" }
 
 // Views are the published analyst views.
 var Views = []View{
@@ -33,7 +44,8 @@ var Views = []View{
 		// once per row of each month.
 		SQL: `WITH months AS (
     SELECT m AS month_start, (m + INTERVAL 1 MONTH - INTERVAL 1 MICROSECOND) AS month_end
-    FROM generate_series(date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH,
+    FROM generate_series(greatest(date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1) MONTH,
+                                  date_trunc('month', {{from}}::TIMESTAMPTZ)),
                          date_trunc('month', {{now}}::TIMESTAMPTZ), INTERVAL 1 MONTH) g(m)),
 hh AS (
     SELECT mo.month_start, mo.month_end, h.household_id, h.tier, h.region_code, h.member_count, h.monthly_benefit
@@ -65,6 +77,17 @@ SELECT strftime(hh.month_start, '%Y-%m') AS month,
 FROM hh JOIN mm ON mm.month_start = hh.month_start AND mm.household_id = hh.household_id
 JOIN hkey k ON k.household_id = hh.household_id
 JOIN pkey p ON p.household_id = mm.household_id AND p.id_number IS NOT DISTINCT FROM mm.id_number`,
+		// A month's rows are the versions that held at its end and what
+		// person_ids says of their IDs: the versions begun by {{at}}, each
+		// with its end if it had ended by then, and those IDs.
+		Mark: `SELECT (SELECT count(*) || ':' || coalesce(sum(hash(household_id, tier, region_code, member_count, monthly_benefit, status,
+                       valid_from, CASE WHEN valid_to <= {{at}}::TIMESTAMPTZ THEN valid_to END)), 0)
+        FROM household_versions WHERE valid_from <= {{at}}::TIMESTAMPTZ)
+    || '/' || (SELECT count(*) || ':' || coalesce(sum(hash(household_id, id_number, sex, birth_date,
+                       valid_from, CASE WHEN valid_to <= {{at}}::TIMESTAMPTZ THEN valid_to END)), 0)
+        FROM member_versions WHERE valid_from <= {{at}}::TIMESTAMPTZ)
+    || '/' || (SELECT count(*) || ':' || coalesce(sum(hash(id_raw, id_number, sex, birth_date)), 0)
+        FROM person_ids WHERE id_raw IN (SELECT id_number FROM member_versions WHERE valid_from <= {{at}}::TIMESTAMPTZ))`,
 	},
 	{
 		Name: "alerts",

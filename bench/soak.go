@@ -109,7 +109,13 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 	if err != nil {
 		return err
 	}
-	srv := &web.Server{DB: db, Pack: pack, Log: quiet, Registry: web.NewRegistry(), Chain: chain, PhotoDir: cfg.PhotoDir(),
+	serverLog, err := os.Create(filepath.Join(dir, "server.log")) // why a request failed, for the report's errors
+	if err != nil {
+		return err
+	}
+	defer serverLog.Close()
+	srv := &web.Server{DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(serverLog, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Registry: web.NewRegistry(), Chain: chain, PhotoDir: cfg.PhotoDir(),
 		Analytics: web.AnalyticsConfig{Dir: cfg.Analytics.Dir, SmallCell: cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
@@ -134,7 +140,11 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 		}()
 	}
 	wg.Wait()
-	return soakReport(ctx, opt.Out, db, users, <-runs, <-runErrs, <-rss)
+	if err := soakReport(ctx, opt.Out, db, users, <-runs, <-runErrs, <-rss); err != nil {
+		return err
+	}
+	fmt.Fprintf(opt.Out, "the server's warnings and errors: %s\n", serverLog.Name())
+	return nil
 }
 
 // soakUsers makes the users of the soak: 7 in 10 operators of the

@@ -67,7 +67,8 @@ type Report struct {
 
 // ingest runs one source's connector.
 func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*ingest.Result, int, error) {
-	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter}
+	// A batch's versions begin when its run ran, on the chain's clock.
+	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter, Now: c.now}
 	switch src.Kind {
 	case "http":
 		res, err := ingest.HTTPPull{Source: name, HTTP: *src.HTTP, Options: opt, Progress: c.Progress}.Run(ctx, c.DB, c.Log)
@@ -150,6 +151,11 @@ func (c *Chain) runLocked(ctx context.Context, trigger string, asOf time.Time, s
 	_, uerr := c.DB.ExecContext(context.WithoutCancel(ctx), `UPDATE job_runs SET finished_at = ?, status = ?, files = ?, rows_stored = ?,
 		rows_quarantined = ?, alerts_raised = ?, error = ?, drift = ?, stage = NULL WHERE run_id = ?`,
 		time.Now(), status, rep.Files, rep.Stored, rep.Quarantined, raised, msg, nullIfEmpty(strings.Join(rep.Drift, "\n")), rep.RunID)
+	t := time.Now()
+	if err := c.DB.Checkpoint(context.WithoutCancel(ctx)); err != nil { // the run is committed either way
+		c.Log.Warn("checkpoint after the run", "err", err)
+	}
+	rep.Stages["checkpoint"] = time.Since(t)
 	jobDuration.WithLabelValues(job, status).Observe(time.Since(started).Seconds())
 	if status != "failed" {
 		lastSuccess.WithLabelValues(job).SetToCurrentTime()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -73,5 +74,64 @@ func TestTxRollsBackOnError(t *testing.T) {
 	db.QueryRow(`SELECT count(*) FROM t`).Scan(&n)
 	if n != 0 {
 		t.Errorf("%d appended rows survived a rolled-back transaction", n)
+	}
+}
+
+// TestCheckpointBesideATransaction: a checkpoint empties the write-ahead
+// log into the file, and one asked for while another connection holds
+// an open write transaction neither fails nor loses that transaction.
+func TestCheckpointBesideATransaction(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.duckdb")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t AS SELECT range AS n FROM range(200000)`); err != nil {
+		t.Fatal(err)
+	}
+	walSize := func() int64 {
+		fi, err := os.Stat(path + ".wal")
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
+	if walSize() == 0 {
+		t.Fatal("nothing in the write-ahead log to checkpoint")
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := walSize(); n != 0 {
+		t.Errorf("the write-ahead log holds %d bytes after a checkpoint", n)
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{`BEGIN TRANSACTION`, `INSERT INTO t SELECT range + 200000 FROM range(1000)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Checkpoint(ctx); err != nil {
+		t.Errorf("a checkpoint beside an open transaction: %v", err)
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	db.Close()
+	db, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	db.QueryRow(`SELECT count(*) FROM t`).Scan(&n)
+	if n != 201000 {
+		t.Errorf("%d rows after reopening, want 201000", n)
 	}
 }

@@ -1,0 +1,119 @@
+package analytics
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ViewMark is what a snapshot notes of a view with a Mark, for the next
+// publish to judge whether it may take this one's settled months.
+type ViewMark struct {
+	// Fingerprint names what the view's files hang on besides the store:
+	// the pseudonym key, the window and the queries.
+	Fingerprint string `json:"fingerprint"`
+	Mark        string `json:"mark"`  // the view's Mark as of the snapshot's time
+	Taken       int    `json:"taken"` // month partitions taken from the snapshot before
+}
+
+// previous is the snapshot a publish may take settled months from.
+type previous struct {
+	dir string
+	man *Manifest
+}
+
+// previousSnapshot is the current snapshot, or nil when there is none
+// that can be read: then every view is computed whole.
+func previousSnapshot(dir string) *previous {
+	snap, man, err := Current(dir)
+	if err != nil {
+		return nil
+	}
+	return &previous{dir: snap, man: man}
+}
+
+func (v View) fingerprint(key string, months int) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{key, strconv.Itoa(months), v.SQL, v.Mark}, "\x00")))
+	return hex.EncodeToString(h[:16])
+}
+
+// mark is the view's Mark as of at.
+func (v View) mark(ctx context.Context, conn *sql.Conn, at time.Time) (string, error) {
+	var m string
+	if err := conn.QueryRowContext(ctx, strings.ReplaceAll(v.Mark, "{{at}}", sqlTime(at))).Scan(&m); err != nil {
+		return "", fmt.Errorf("analytics: mark of %s: %w", v.Name, err)
+	}
+	return m, nil
+}
+
+// settled says which month partitions (region=…/month=…) of the view the
+// previous snapshot holds that the new one may take as they are, and
+// the first month the new one must compute: the months of both windows
+// before the previous snapshot's own month, when the key, window and
+// queries are the same and the view's mark as of the previous snapshot's
+// time still reads what that snapshot noted. Anything else (no previous
+// snapshot, another key, a store restored to an older backup, a version
+// back-dated before it) computes the view whole: from is the zero time.
+func (v View) settled(ctx context.Context, conn *sql.Conn, opt Options, prev *previous) (parts []string, from time.Time, err error) {
+	if prev == nil || opt.Now.Before(prev.man.CreatedAt) {
+		return nil, time.Time{}, nil
+	}
+	noted, ok := prev.man.Marks[v.Name]
+	if !ok || noted.Fingerprint != v.fingerprint(opt.Key, opt.Months) {
+		return nil, time.Time{}, nil
+	}
+	then, err := v.mark(ctx, conn, prev.man.CreatedAt)
+	if err != nil || then != noted.Mark {
+		return nil, time.Time{}, err
+	}
+	var first, until string // the months to take are [first, until)
+	if err := conn.QueryRowContext(ctx, `SELECT
+		strftime(greatest(date_trunc('month', ?::TIMESTAMPTZ) - to_months(?), date_trunc('month', ?::TIMESTAMPTZ) - to_months(?)), '%Y-%m'),
+		strftime(date_trunc('month', ?::TIMESTAMPTZ), '%Y-%m')`,
+		opt.Now.UTC().Format(time.RFC3339Nano), opt.Months-1, prev.man.CreatedAt.UTC().Format(time.RFC3339Nano), prev.man.Months-1,
+		prev.man.CreatedAt.UTC().Format(time.RFC3339Nano)).Scan(&first, &until); err != nil {
+		return nil, time.Time{}, fmt.Errorf("analytics: settled months of %s: %w", v.Name, err)
+	}
+	dirs, err := filepath.Glob(filepath.Join(prev.dir, v.Name, "region=*", "month=*"))
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	for _, d := range dirs {
+		if m := strings.TrimPrefix(filepath.Base(d), "month="); m >= first && m < until {
+			rel, err := filepath.Rel(filepath.Join(prev.dir, v.Name), d)
+			if err != nil {
+				return nil, time.Time{}, err
+			}
+			parts = append(parts, rel)
+		}
+	}
+	return parts, prev.man.CreatedAt, nil
+}
+
+// take links the previous snapshot's partitions of the view into out: a
+// snapshot's files are never written again, so both can share them, and
+// pruning the old snapshot leaves the new one's links whole.
+func take(prev *previous, view string, parts []string, out string) error {
+	for _, part := range parts {
+		files, err := filepath.Glob(filepath.Join(prev.dir, view, part, "*.parquet"))
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Join(out, part), 0o750); err != nil {
+			return fmt.Errorf("analytics: %w", err)
+		}
+		for _, f := range files {
+			if err := os.Link(f, filepath.Join(out, part, filepath.Base(f))); err != nil {
+				return fmt.Errorf("analytics: take %s from the previous snapshot: %w", part, err)
+			}
+		}
+	}
+	return nil
+}

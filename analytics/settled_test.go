@@ -1,0 +1,114 @@
+package analytics_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"safetynet/analytics"
+	"safetynet/ingest"
+	"safetynet/store"
+)
+
+// TestSettledMonthsTaken: a publish takes the registry view's settled
+// months from the previous snapshot and computes the rest, and what it
+// publishes equals, row for row, the view computed whole: after monthly
+// changes, a change in the middle of the previous snapshot's month, a
+// version back-dated before the previous snapshot (taken nothing), and
+// another pseudonym key (taken nothing).
+func TestSettledMonthsTaken(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	db, base := chain.DB, time.Now()
+	var household, region string
+	if err := db.QueryRow(`SELECT household_id, region_code FROM households ORDER BY household_id LIMIT 1`).Scan(&household, &region); err != nil {
+		t.Fatal(err)
+	}
+	benefit := 600
+	change := func(at time.Time) { // the household's benefit changes at `at`
+		t.Helper()
+		benefit += 10
+		p := filepath.Join(t.TempDir(), "h.csv")
+		os.WriteFile(p, []byte(fmt.Sprintf("户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n%s,低保,%s,1000,1,%d,在保\n", household, region, benefit)), 0o644)
+		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return at }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	publish := func(dir, key string, at time.Time) *analytics.Manifest {
+		t.Helper()
+		man, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: dir, Key: key, Months: 24, Now: at}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return man
+	}
+	// checkAgainstWhole publishes at `at` and compares with the view
+	// computed whole; it returns how many partitions were taken.
+	checkAgainstWhole := func(what, key string, at time.Time) int {
+		t.Helper()
+		man := publish(dir, key, at)
+		whole := t.TempDir()
+		if m := publish(whole, key, at); m.Marks["registry_months"].Taken != 0 {
+			t.Fatalf("%s: a first publish took %d partitions", what, m.Marks["registry_months"].Taken)
+		}
+		got, want := viewFiles(t, dir), viewFiles(t, whole)
+		var rows, missing, extra int
+		db.QueryRow(`SELECT count(*) FROM read_parquet(` + want + `, hive_partitioning = true)`).Scan(&rows)
+		db.QueryRow(`SELECT count(*) FROM (SELECT * FROM read_parquet(` + want + `, hive_partitioning = true) EXCEPT ALL
+			SELECT * FROM read_parquet(` + got + `, hive_partitioning = true))`).Scan(&missing)
+		db.QueryRow(`SELECT count(*) FROM (SELECT * FROM read_parquet(` + got + `, hive_partitioning = true) EXCEPT ALL
+			SELECT * FROM read_parquet(` + want + `, hive_partitioning = true))`).Scan(&extra)
+		if rows == 0 || missing != 0 || extra != 0 || man.Views["registry_months"] != int64(rows) {
+			t.Errorf("%s: the view computed whole has %d rows; the published one lacks %d of them, has %d more, counts %d",
+				what, rows, missing, extra, man.Views["registry_months"])
+		}
+		return man.Marks["registry_months"].Taken
+	}
+	month := func(n int) time.Time { return base.AddDate(0, n, 0) }
+	change(month(1))
+	change(month(2))
+	if n := checkAgainstWhole("the first publish", key, month(2).Add(5*24*time.Hour)); n != 0 {
+		t.Errorf("the first publish took %d partitions from nothing", n)
+	}
+	change(month(2).Add(10 * 24 * time.Hour)) // after that snapshot, in its month
+	change(month(3))
+	if n := checkAgainstWhole("monthly changes", key, month(3).Add(5*24*time.Hour)); n == 0 {
+		t.Error("nothing was taken from the previous snapshot")
+	}
+	if n := checkAgainstWhole("a quiet month", key, month(4)); n == 0 {
+		t.Error("nothing was taken in a month without changes")
+	}
+	change(month(3)) // back-dated: before the previous snapshot
+	if n := checkAgainstWhole("a back-dated version", key, month(5)); n != 0 {
+		t.Errorf("%d partitions taken after a version was back-dated before the snapshot they came from", n)
+	}
+	if n := checkAgainstWhole("another key", "another-pseudonym-key-0123", month(6)); n != 0 {
+		t.Errorf("%d partitions taken under another key", n)
+	}
+}
+
+// viewFiles is the current snapshot's registry_months files, as a list
+// read_parquet takes.
+func viewFiles(t *testing.T, dir string) string {
+	t.Helper()
+	snap, _, err := analytics.Current(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(snap, "registry_months", "region=*", "month=*", "*.parquet"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no registry_months files in %s: %v", snap, err)
+	}
+	list := "["
+	for i, f := range files {
+		if i > 0 {
+			list += ", "
+		}
+		list += store.Quote(f)
+	}
+	return list + "]"
+}
