@@ -82,7 +82,7 @@ fuzz:
 ## 10M department rows and 3M registry persons, and the analysts' side at that
 ## scale with 24 months of history (publish, cohort queries, Flight SQL), and
 ## the history benchmark: 24 monthly deliveries for 3M persons, one run each,
-## and the load soak: 50 operators for 10 minutes on 1M alerts, a run a minute
+## and the load soak: 50 people (operators, grid workers, analysts) for 10 minutes on 1M alerts, a run a minute
 bench: build
 	./$(BIN) bench
 	./$(BIN) bench --match
