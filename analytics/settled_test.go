@@ -112,3 +112,44 @@ func viewFiles(t *testing.T, dir string) string {
 	}
 	return list + "]"
 }
+
+// TestHouseholdSizeWithoutACount: a household the registry sends without
+// its size (家庭人口 empty) counts its members in each month; one with a
+// size keeps the registry's.
+func TestHouseholdSizeWithoutACount(t *testing.T) {
+	ctx := context.Background()
+	chain, _ := site(t)
+	db := chain.DB
+	var region string
+	if err := db.QueryRow(`SELECT region_code FROM households LIMIT 1`).Scan(&region); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().AddDate(0, 1, 0)
+	dir := t.TempDir()
+	files := map[string]string{
+		"h.csv": "户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\nHSIZE1,低保," + region + ",1000,,480,在保\nHSIZE2,低保," + region + ",1000,5,480,在保\n",
+		"m.csv": "户编号,姓名,身份证号\nHSIZE1,甲,110105194912310021\nHSIZE1,乙,11010519491231004X\nHSIZE1,丙,110105194912310064\nHSIZE2,丁,110105194912310080\n",
+	}
+	for _, name := range []string{"h.csv", "m.csv"} {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(files[name]), 0o644)
+		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return at }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := t.TempDir()
+	if _, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: out, Key: key, Months: 3, Now: at})); err != nil {
+		t.Fatal(err)
+	}
+	files2 := viewFiles(t, out)
+	for household, want := range map[string]int{"HSIZE1": 3, "HSIZE2": 5} {
+		var rows, size int
+		hashed := `'h' || left(sha256('` + key + `' || '|household|' || '` + household + `'), 16)`
+		if err := db.QueryRow(`SELECT count(*), coalesce(min(household_size), 0) FROM read_parquet(`+files2+`) WHERE household = `+hashed).Scan(&rows, &size); err != nil {
+			t.Fatal(err)
+		}
+		if rows == 0 || size != want {
+			t.Errorf("%s: %d rows, household size %d, want %d", household, rows, size, want)
+		}
+	}
+}

@@ -59,6 +59,11 @@ mm AS (
 hkey AS (
     SELECT household_id, 'h' || left(sha256({{key}} || '|household|' || household_id), 16) AS household
     FROM (SELECT DISTINCT household_id FROM hh)),
+sizes AS (  -- members counted only where the registry gave no household size: a window over every row cost half the view
+    SELECT mm.month_start, mm.household_id, count(*) AS members
+    FROM mm JOIN hh ON hh.month_start = mm.month_start AND hh.household_id = mm.household_id
+    WHERE hh.member_count IS NULL
+    GROUP BY mm.month_start, mm.household_id),
 pkey AS (
     SELECT m.household_id, m.id_number, i.sex, i.birth_date,
            'p' || left(sha256({{key}} || '|person|' || coalesce(i.id_number, m.household_id || '|' || m.id_number)), 16) AS person
@@ -73,9 +78,10 @@ SELECT strftime(hh.month_start, '%Y-%m') AS month,
        coalesce(mm.sex, p.sex) AS sex,
        year(coalesce(mm.birth_date, p.birth_date)) AS birth_year,
        date_diff('year', coalesce(mm.birth_date, p.birth_date), hh.month_end::DATE) AS age,
-       coalesce(hh.member_count, count(*) OVER (PARTITION BY hh.month_start, hh.household_id)) AS household_size
+       coalesce(hh.member_count, sz.members) AS household_size
 FROM hh JOIN mm ON mm.month_start = hh.month_start AND mm.household_id = hh.household_id
 JOIN hkey k ON k.household_id = hh.household_id
+LEFT JOIN sizes sz ON sz.month_start = hh.month_start AND sz.household_id = hh.household_id
 JOIN pkey p ON p.household_id = mm.household_id AND p.id_number IS NOT DISTINCT FROM mm.id_number`,
 		// A month's rows are the versions that held at its end and what
 		// person_ids says of their IDs: the versions begun by {{at}}, each
