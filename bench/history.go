@@ -14,6 +14,7 @@ import (
 	"safetynet/alerts"
 	"safetynet/config"
 	"safetynet/jobs"
+	"safetynet/match"
 	"safetynet/store"
 	"safetynet/synth"
 )
@@ -38,6 +39,7 @@ type Month struct {
 	PeakRSS  int64
 	Raised   int
 	Baseline time.Duration // DuckDB reading the month's CSV and JSON Lines files alone
+	Linking  []match.Step  // linking's own steps
 }
 
 // RunHistory answers whether a run costs what its new data costs or grows
@@ -153,6 +155,9 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	if rep.Alerts != nil {
 		month.Raised = rep.Alerts.Raised
 	}
+	if rep.Match != nil {
+		month.Linking = rep.Match.Steps
+	}
 	if rep.Analytics != "" {
 		return month, fmt.Errorf("bench: month %s: snapshot: %s", tag, rep.Analytics)
 	}
@@ -216,6 +221,13 @@ func printGrowth(w io.Writer, months []Month) {
 			ratio(z, y, "ingest"), ratio(z, y, "match"), ratio(z, y, "alerts"), ratio(z, y, "analytics"))
 	}
 	fmt.Fprintf(w, "month %d against DuckDB reading its files alone: %.1f×\n", len(months), z.Elapsed.Seconds()/z.Baseline.Seconds())
+	if len(a.Linking) == len(z.Linking) {
+		fmt.Fprintf(w, "linking's steps, month 1 → month %d:", len(months))
+		for i, s := range z.Linking {
+			fmt.Fprintf(w, " %s %.2f → %.2f s;", s.Name, a.Linking[i].Took.Seconds(), s.Took.Seconds())
+		}
+		fmt.Fprintln(w)
+	}
 }
 
 func ratio(z, a Month, stage string) float64 {

@@ -69,17 +69,7 @@ type Report struct {
 func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*ingest.Result, int, error) {
 	// A batch's versions begin when its run ran, on the chain's clock.
 	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter, Now: c.now}
-	switch src.Kind {
-	case "http":
-		res, err := ingest.HTTPPull{Source: name, HTTP: *src.HTTP, Options: opt, Progress: c.Progress}.Run(ctx, c.DB, c.Log)
-		return res, 0, err
-	case "postgres":
-		res, err := ingest.PostgresPull{Source: name, Postgres: *src.Postgres, Options: opt, Progress: c.Progress}.Run(ctx, c.DB, c.Log)
-		return res, 0, err
-	}
-	d := ingest.Drop{Source: name, Inbox: c.Cfg.InboxDir(name), Processed: c.Cfg.Processed, Rejected: c.Cfg.Rejected,
-		Options: opt, Progress: c.Progress}
-	return d.Run(ctx, c.DB, c.Log)
+	return ingest.NewConnector(c.Cfg, name, opt, c.Progress).Pull(ctx, c.DB, c.Log)
 }
 
 // Run ingests what waits in the inboxes of the given sources (all when
