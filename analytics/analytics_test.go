@@ -184,6 +184,22 @@ func TestSnapshotPublished(t *testing.T) {
 }
 
 // withSignals gives a publish the rule pack's views, as the chain does.
+// deliverRegistry stores registry files (CSV texts, households before
+// members), each a batch whose versions begin at `at`.
+func deliverRegistry(t *testing.T, db *store.DB, at time.Time, files ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	for i, text := range files {
+		p := filepath.Join(dir, fmt.Sprintf("registry-%d.csv", i))
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ingest.IngestFile(context.Background(), db, "registry", p, ingest.Options{Now: func() time.Time { return at }}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func withSignals(db *store.DB, opt analytics.Options) analytics.Options {
 	pack, _ := alerts.LoadPack(nil)
 	ev := &alerts.Evaluator{DB: db, Pack: pack, SeriousIllness: []string{"C00-C97", "I21", "N18.5"}}
@@ -332,20 +348,11 @@ func TestFunnel(t *testing.T) {
 	}
 	// A month later the registry enrolls the person and changes the household's benefit.
 	later := now.AddDate(0, 1, 10)
-	dir := t.TempDir()
 	var region string
 	db.QueryRow(`SELECT region_code FROM households WHERE household_id = ?`, household).Scan(&region)
-	files := map[string]string{
-		"h.csv": "户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n" + household + ",低保," + region + ",1000,1,999,在保\nHNEW,低保," + region + ",1000,1,480,在保\n",
-		"m.csv": "户编号,姓名,身份证号\nHNEW,新成员," + discovered + "\n",
-	}
-	for _, name := range []string{"h.csv", "m.csv"} {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(files[name]), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return later }}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliverRegistry(t, db, later,
+		"户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n"+household+",低保,"+region+",1000,1,999,在保\nHNEW,低保,"+region+",1000,1,480,在保\n",
+		"户编号,姓名,身份证号\nHNEW,新成员,"+discovered+"\n")
 	adir := t.TempDir()
 	if _, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: adir, Key: key, Months: 24, Now: later})); err != nil {
 		t.Fatal(err)

@@ -3,13 +3,11 @@ package analytics_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"safetynet/analytics"
-	"safetynet/ingest"
 	"safetynet/store"
 )
 
@@ -31,11 +29,7 @@ func TestSettledMonthsTaken(t *testing.T) {
 	change := func(at time.Time) { // the household's benefit changes at `at`
 		t.Helper()
 		benefit += 10
-		p := filepath.Join(t.TempDir(), "h.csv")
-		os.WriteFile(p, []byte(fmt.Sprintf("户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n%s,低保,%s,1000,1,%d,在保\n", household, region, benefit)), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return at }}); err != nil {
-			t.Fatal(err)
-		}
+		deliverRegistry(t, db, at, fmt.Sprintf("户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n%s,低保,%s,1000,1,%d,在保\n", household, region, benefit))
 	}
 	dir := t.TempDir()
 	publish := func(dir, key string, at time.Time) *analytics.Manifest {
@@ -125,18 +119,9 @@ func TestHouseholdSizeWithoutACount(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := time.Now().AddDate(0, 1, 0)
-	dir := t.TempDir()
-	files := map[string]string{
-		"h.csv": "户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\nHSIZE1,低保," + region + ",1000,,480,在保\nHSIZE2,低保," + region + ",1000,5,480,在保\n",
-		"m.csv": "户编号,姓名,身份证号\nHSIZE1,甲,110105194912310021\nHSIZE1,乙,11010519491231004X\nHSIZE1,丙,110105194912310064\nHSIZE2,丁,110105194912310080\n",
-	}
-	for _, name := range []string{"h.csv", "m.csv"} {
-		p := filepath.Join(dir, name)
-		os.WriteFile(p, []byte(files[name]), 0o644)
-		if _, err := ingest.IngestFile(ctx, db, "registry", p, ingest.Options{Now: func() time.Time { return at }}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	deliverRegistry(t, db, at,
+		"户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\nHSIZE1,低保,"+region+",1000,,480,在保\nHSIZE2,低保,"+region+",1000,5,480,在保\n",
+		"户编号,姓名,身份证号\nHSIZE1,甲,110105194912310021\nHSIZE1,乙,11010519491231004X\nHSIZE1,丙,110105194912310064\nHSIZE2,丁,110105194912310080\n")
 	out := t.TempDir()
 	if _, err := analytics.Publish(ctx, db, withSignals(db, analytics.Options{Dir: out, Key: key, Months: 3, Now: at})); err != nil {
 		t.Fatal(err)
