@@ -85,6 +85,9 @@ func (v View) settled(ctx context.Context, conn *sql.Conn, opt Options, prev *pr
 	if err != nil {
 		return nil, time.Time{}, err
 	}
+	if whole, err := wholeView(ctx, conn, prev, v.Name); err != nil || !whole {
+		return nil, time.Time{}, err // files gone from the previous snapshot: computed whole, not taken short
+	}
 	for _, d := range dirs {
 		if m := strings.TrimPrefix(filepath.Base(d), "month="); m >= first && m < until {
 			rel, err := filepath.Rel(filepath.Join(prev.dir, v.Name), d)
@@ -95,6 +98,20 @@ func (v View) settled(ctx context.Context, conn *sql.Conn, opt Options, prev *pr
 		}
 	}
 	return parts, prev.man.CreatedAt, nil
+}
+
+// wholeView says whether the previous snapshot's files of a view still
+// hold the rows its manifest counted.
+func wholeView(ctx context.Context, conn *sql.Conn, prev *previous, view string) (bool, error) {
+	files, err := filepath.Glob(filepath.Join(prev.dir, view, "region=*", "month=*", "*.parquet"))
+	if err != nil || len(files) == 0 {
+		return prev.man.Views[view] == 0, err
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(sum(num_rows), 0) FROM parquet_file_metadata(`+sqlList(files)+`)`).Scan(&n); err != nil {
+		return false, nil // a file that cannot be read: not whole
+	}
+	return n == prev.man.Views[view], nil
 }
 
 // take links the previous snapshot's partitions of the view into out: a

@@ -3,6 +3,7 @@ package analytics_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -75,6 +76,20 @@ func TestSettledMonthsTaken(t *testing.T) {
 	}
 	if n := checkAgainstWhole("a quiet month", key, month(4)); n == 0 {
 		t.Error("nothing was taken in a month without changes")
+	}
+	snap, _, err := analytics.Current(dir) // a partition lost from the previous snapshot
+	if err != nil {
+		t.Fatal(err)
+	}
+	lost, _ := filepath.Glob(filepath.Join(snap, "registry_months", "region=*", "month=*", "*.parquet"))
+	if len(lost) < 2 {
+		t.Fatalf("%d registry_months files", len(lost))
+	}
+	if err := os.Remove(lost[0]); err != nil {
+		t.Fatal(err)
+	}
+	if n := checkAgainstWhole("a file lost from the previous snapshot", key, month(4).Add(10*24*time.Hour)); n != 0 {
+		t.Errorf("%d partitions taken from a snapshot that lost a file", n)
 	}
 	change(month(3)) // back-dated: before the previous snapshot
 	if n := checkAgainstWhole("a back-dated version", key, month(5)); n != 0 {
