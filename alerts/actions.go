@@ -99,7 +99,8 @@ func Act(ctx context.Context, db *store.DB, m Move) error {
 	case action == Visit && outcome == "other" && note == "":
 		return fmt.Errorf("alerts: %w", ErrNeedsNote)
 	}
-	defer changed()
+	var mv move // what the counts beside the inbox must take in
+	defer func() { logChange(mv) }()
 	return db.Tx(ctx, func(conn *sql.Conn) error {
 		if m.Submission != "" {
 			var seen int
@@ -144,6 +145,9 @@ func Act(ctx context.Context, db *store.DB, m Move) error {
 		}
 		if _, err := conn.ExecContext(ctx, `UPDATE alerts SET status = ?, closed_at = ? WHERE alert_id = ?`, target, closed, alertID); err != nil {
 			return err
+		}
+		if action != Reopen { // which also moves the due time and the queue
+			mv = move{from: status, to: target}
 		}
 		if action == Reopen {
 			// A reopened alert starts its SLA again, out of the county queue.
