@@ -22,7 +22,7 @@ WITH excel AS (
     JOIN households h ON h.household_id = m.household_id
     WHERE i.id_prefix IS NOT NULL AND coalesce(h.status, 'active') = 'active')
 SELECT l.source, l.record_key, min(e.household_id) AS household_id
-FROM match_links l %s
+FROM match_links l
 JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 JOIN match_names rn ON rn.name = s.name
 JOIN excel e ON e.id_prefix = left(l.id_number, 14) AND e.folded = rn.folded
@@ -32,7 +32,7 @@ HAVING count(*) = 1`
 
 // completeExcelIDs links the records that complete a registry ID Excel broke.
 func completeExcelIDs(ctx context.Context, conn *sql.Conn, sc scope) error {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(completedIDs, sc.only("l"), unionSources("record_key, name"))); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(completedIDs, sc.sources("record_key, name"))); err != nil {
 		return fmt.Errorf("match: IDs Excel broke in the registry: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE match_links SET method = 'id_completed', household_id = c.household_id,

@@ -17,7 +17,7 @@ const contradictedIDs = `CREATE OR REPLACE TEMP TABLE _contra AS
 SELECT l.source, l.record_key, l.id_number,
        'the ID is ' || coalesce(min(p.name), '?') || '''s; the record says ' || coalesce(any_value(s.name), '(no name)') ||
        coalesce(', ' || any_value(s.sex), '') AS reason
-FROM match_links l %s
+FROM match_links l
 JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 JOIN match_ids i ON i.id_raw = s.id_number
 JOIN registry_persons p ON p.id_number = l.id_number AND p.household_id = l.household_id
@@ -31,7 +31,7 @@ HAVING bool_and(
 
 // holdContradictedIDs moves the exact-ID links the record contradicts to review.
 func holdContradictedIDs(ctx context.Context, conn *sql.Conn, sc scope) error {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.only("l"), unionSources("record_key, id_number, name, sex"))); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.sources("record_key, id_number, name, sex"))); err != nil {
 		return fmt.Errorf("match: IDs the record contradicts: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE match_links SET method = 'review', candidate = c.id_number, id_number = NULL, household_id = NULL,

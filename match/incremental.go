@@ -9,14 +9,28 @@ import (
 )
 
 // scope says which records a linking run (re)links: all of them, or only
-// those in _todo, the records new or changed since the last run. A run is
-// incremental while the registry and the review decisions are as the
-// last run left them; a change to either can move any link, so the next
-// run relinks everything.
-type scope struct{ delta bool }
+// those of the batches after the last run's. A run is incremental while
+// the registry and the review decisions are as the last run left them
+// and every current record older than those batches holds its link; a
+// change to either can move any link, so the next run relinks everything.
+type scope struct {
+	delta bool
+	after int64 // in an incremental run, the last batch the previous run linked
+}
 
-// only restricts the links aliased a to the records to link, when the
-// run is incremental.
+// sources is the current records the run links, as one relation (see
+// unionSources): every one, or those of the batches after the last run's.
+// A filter on batch_id costs little: the canonical tables are written in
+// batch order, so DuckDB skips the row groups of earlier batches.
+func (s scope) sources(columns string) string {
+	if !s.delta {
+		return unionSources(columns)
+	}
+	return unionSourcesWhere(columns, fmt.Sprintf("batch_id > %d", s.after))
+}
+
+// only restricts the links aliased a to the records to link (_todo),
+// when the run is incremental.
 func (s scope) only(a string) string {
 	if !s.delta {
 		return ""
@@ -24,8 +38,17 @@ func (s scope) only(a string) string {
 	return fmt.Sprintf("SEMI JOIN _todo _t ON _t.source = %[1]s.source AND _t.record_key = %[1]s.record_key", a)
 }
 
-// linkState is what the links were made against.
-type linkState struct{ registry, decisions string }
+// linkState is what the links were made against, and the last batch
+// they cover.
+type linkState struct {
+	registry, decisions string
+	through             sql.NullInt64
+}
+
+// sameInputs: the registry and the decisions are those of the other state.
+func (s linkState) sameInputs(o linkState) bool {
+	return s.registry == o.registry && s.decisions == o.decisions
+}
 
 func currentState(ctx context.Context, conn *sql.Conn) (linkState, error) {
 	var s linkState
@@ -34,12 +57,16 @@ func currentState(ctx context.Context, conn *sql.Conn) (linkState, error) {
 		return s, err
 	}
 	err = conn.QueryRowContext(ctx, `SELECT count(*) || '/' || coalesce(max(decided_at)::VARCHAR, '') FROM match_decisions`).Scan(&s.decisions)
+	if err != nil {
+		return s, err
+	}
+	err = conn.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce(max(batch_id), 0) FROM (%s)`, unionSources("batch_id"))).Scan(&s.through)
 	return s, err
 }
 
 func lastState(ctx context.Context, conn *sql.Conn) (linkState, bool, error) {
 	var s linkState
-	err := conn.QueryRowContext(ctx, `SELECT registry_version, decisions_version FROM match_state`).Scan(&s.registry, &s.decisions)
+	err := conn.QueryRowContext(ctx, `SELECT registry_version, decisions_version, batch_through FROM match_state`).Scan(&s.registry, &s.decisions, &s.through)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, false, nil
 	}
@@ -50,7 +77,8 @@ func saveState(ctx context.Context, conn *sql.Conn, s linkState, at time.Time) e
 	if _, err := conn.ExecContext(ctx, `DELETE FROM match_state`); err != nil {
 		return err
 	}
-	_, err := conn.ExecContext(ctx, `INSERT INTO match_state (registry_version, decisions_version, linked_at) VALUES (?, ?, ?)`, s.registry, s.decisions, at)
+	_, err := conn.ExecContext(ctx, `INSERT INTO match_state (registry_version, decisions_version, batch_through, linked_at) VALUES (?, ?, ?, ?)`,
+		s.registry, s.decisions, s.through, at)
 	return err
 }
 
@@ -64,26 +92,45 @@ func chooseScope(ctx context.Context, conn *sql.Conn, force bool) (scope, linkSt
 	if err != nil {
 		return scope{}, cur, fmt.Errorf("match: link state: %w", err)
 	}
-	return scope{delta: ok && !force && last == cur}, cur, nil
+	if !ok || force || !last.sameInputs(cur) || !last.through.Valid {
+		return scope{}, cur, nil
+	}
+	sc := scope{delta: true, after: last.through.Int64}
+	held, err := linksHeld(ctx, conn, sc)
+	if err != nil {
+		return scope{}, cur, fmt.Errorf("match: link state: %w", err)
+	}
+	if !held {
+		return scope{}, cur, nil
+	}
+	return sc, cur, nil
 }
 
-// staleLinks are the links of records no longer current, or current in
-// another version than the one linked.
-const staleLinks = `DELETE FROM match_links WHERE NOT EXISTS (
-	SELECT 1 FROM (%s) s WHERE s.source = match_links.source AND s.record_key = match_links.record_key AND s.batch_id = match_links.version)`
+// linksHeld checks what an incremental run takes for granted: every
+// current record of the batches the last run covered has its link, and no
+// link is left of a record closed without a newer version. Records close
+// that way only when the registry corrects a member (which makes the run
+// a whole one anyway), and a batch numbered before the last run's could
+// only appear if it committed after that run; either would show as links
+// and records that no longer add up, and the run then relinks everything.
+const heldCounts = `SELECT
+	(SELECT count(*) FROM match_links) - (SELECT count(*) FROM match_links l SEMI JOIN (%[1]s) n ON n.source = l.source AND n.record_key = l.record_key)
+	= (SELECT count(*) FROM (%[2]s)) - (SELECT count(*) FROM (%[1]s))`
 
-// recordsToLink are the current records without a link.
-const recordsToLink = `CREATE OR REPLACE TEMP TABLE _todo AS
-SELECT s.source, s.record_key FROM (%s) s ANTI JOIN match_links l ON l.source = s.source AND l.record_key = s.record_key`
+func linksHeld(ctx context.Context, conn *sql.Conn, sc scope) (bool, error) {
+	var held bool
+	err := conn.QueryRowContext(ctx, fmt.Sprintf(heldCounts, sc.sources("record_key"), unionSources("record_key"))).Scan(&held)
+	return held, err
+}
 
-// prepareDelta drops the stale links and lists the records to link.
-func prepareDelta(ctx context.Context, conn *sql.Conn, st *Stats) error {
-	current := unionSources("record_key, batch_id")
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(staleLinks, current)); err != nil {
-		return fmt.Errorf("match: drop stale links: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(recordsToLink, unionSources("record_key"))); err != nil {
+// prepareDelta lists the records to link (those of the new batches) and
+// drops the links of the versions they replace.
+func prepareDelta(ctx context.Context, conn *sql.Conn, sc scope, st *Stats) error {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _todo AS SELECT source, record_key FROM (%s)`, sc.sources("record_key"))); err != nil {
 		return fmt.Errorf("match: records to link: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM match_links USING _todo t WHERE match_links.source = t.source AND match_links.record_key = t.record_key`); err != nil {
+		return fmt.Errorf("match: drop the links of replaced versions: %w", err)
 	}
 	return conn.QueryRowContext(ctx, `SELECT count(*) FROM _todo`).Scan(&st.Relinked)
 }

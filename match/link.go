@@ -24,9 +24,15 @@ var Sources = []string{"members", "education", "health", "medins", "disability"}
 // unionSources is the current records of every source as one relation:
 // a source column, then the given columns of each view.
 func unionSources(columns string) string {
+	return unionSourcesWhere(columns, "true")
+}
+
+// unionSourcesWhere is unionSources of the records meeting cond, put in
+// each part so that DuckDB filters each table's scan.
+func unionSourcesWhere(columns, cond string) string {
 	parts := make([]string, len(Sources))
 	for i, s := range Sources {
-		parts[i] = fmt.Sprintf("SELECT '%s' AS source, %s FROM %s", s, columns, s)
+		parts[i] = fmt.Sprintf("SELECT '%s' AS source, %s FROM %s WHERE %s", s, columns, s, cond)
 	}
 	return strings.Join(parts, " UNION ALL ")
 }
@@ -64,7 +70,7 @@ func linkExact(ctx context.Context, conn *sql.Conn, at time.Time, sc scope) erro
 			return fmt.Errorf("match: %w", err)
 		}
 	}
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, unionSources("record_key, id_number, batch_id"), sc.only("r")), at); err != nil {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(linkAll, sc.sources("record_key, id_number, batch_id")), at); err != nil {
 		return fmt.Errorf("match: link: %w", err)
 	}
 	_, err := conn.ExecContext(ctx, "DROP TABLE _reg")
@@ -110,7 +116,7 @@ SELECT r.source, r.record_key, i.id_number, g.household_id,
             ELSE 'unlinked' END,
        CASE WHEN r.id_number IS NULL THEN 'no ID number' ELSE i.problem END,
        ?, r.batch_id
-FROM (%s) r %s
+FROM (%s) r
 LEFT JOIN match_ids i ON i.id_raw = r.id_number
 LEFT JOIN _reg g ON g.id_number = i.id_number`
 
@@ -146,13 +152,13 @@ func link(ctx context.Context, db *store.DB, th Thresholds, whole bool) (*Stats,
 			name string
 			run  func() error
 		}{
-			{"normalise new IDs", func() (err error) { st.NewIDs, err = normaliseNewIDs(ctx, conn); return err }},
-			{"fold new names", func() error { return foldNewNames(ctx, conn) }},
+			{"normalise new IDs", func() (err error) { st.NewIDs, err = normaliseNewIDs(ctx, conn, sc); return err }},
+			{"fold new names", func() error { return foldNewNames(ctx, conn, sc) }},
 			{"find the records to link", func() error {
 				if !sc.delta {
 					return nil
 				}
-				return prepareDelta(ctx, conn, st)
+				return prepareDelta(ctx, conn, sc, st)
 			}},
 			{"link exact IDs", func() error { return linkExact(ctx, conn, start, sc) }},
 			{"complete registry IDs Excel broke", func() error { return completeExcelIDs(ctx, conn, sc) }},
@@ -179,8 +185,8 @@ func link(ctx context.Context, db *store.DB, th Thresholds, whole bool) (*Stats,
 }
 
 // normaliseNewIDs parses the raw ID texts not seen before into match_ids.
-func normaliseNewIDs(ctx context.Context, conn *sql.Conn) (int, error) {
-	raws, err := queryStrings(ctx, conn, fmt.Sprintf(newRawIDs, unionSources("id_number")))
+func normaliseNewIDs(ctx context.Context, conn *sql.Conn, sc scope) (int, error) {
+	raws, err := queryStrings(ctx, conn, fmt.Sprintf(newRawIDs, sc.sources("id_number")))
 	if err != nil {
 		return 0, fmt.Errorf("match: read new IDs: %w", err)
 	}
@@ -219,8 +225,8 @@ func normaliseNewIDs(ctx context.Context, conn *sql.Conn) (int, error) {
 const newNames = `SELECT DISTINCT s.name FROM (%s) s ANTI JOIN match_names n ON n.name = s.name WHERE s.name IS NOT NULL`
 
 // foldNewNames folds the name texts not seen before into match_names.
-func foldNewNames(ctx context.Context, conn *sql.Conn) error {
-	names, err := queryStrings(ctx, conn, fmt.Sprintf(newNames, unionSources("name")))
+func foldNewNames(ctx context.Context, conn *sql.Conn, sc scope) error {
+	names, err := queryStrings(ctx, conn, fmt.Sprintf(newNames, sc.sources("name")))
 	if err != nil {
 		return fmt.Errorf("match: read new names: %w", err)
 	}

@@ -88,6 +88,9 @@ func sameName(a, b *Person) bool {
 	return a.Name != "" && (a.Name == b.Name || (a.pinyin != "" && a.pinyin == b.pinyin))
 }
 
+// unlinkedColumns are what unlinkedRecords reads of the sources.
+const unlinkedColumns = "record_key, id_number, name, sex, birth_date, batch_id"
+
 // unlinkedRecords: a record's birth date is its own, else what its ID
 // (or what Excel left of it) says.
 const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''), coalesce(s.name, ''), coalesce(s.sex, ''),
@@ -114,20 +117,24 @@ const registryColumns = `id_number, household_id, name, sex, birth, phone, regio
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
 func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats, sc scope) (err error) {
-	sources := unionSources("record_key, id_number, name, sex, birth_date, batch_id")
-	all, err := loadUnlinked(ctx, conn, sources)
-	if err != nil || len(all) == 0 {
+	sources := unionSources(unlinkedColumns)
+	all, err := loadUnlinked(ctx, conn, sc.sources(unlinkedColumns))
+	if err != nil || (len(all) == 0 && !sc.delta) {
 		return err
 	}
 	// Incremental: a record whose version and the registry's are those of
 	// the last resolution keeps its outcome; only the others are compared.
+	// An incremental run reads only records of new batches, none of them
+	// resolved before.
 	regVersion, err := registryVersion(ctx, conn)
 	if err != nil {
 		return err
 	}
-	cached, err := loadResolved(ctx, conn, regVersion)
-	if err != nil {
-		return err
+	cached := map[string]resolution{}
+	if !sc.delta {
+		if cached, err = loadResolved(ctx, conn, regVersion); err != nil {
+			return err
+		}
 	}
 	var results []resolution
 	registryOutcome := map[string]resolution{} // by source|key, what the registry stage decided
@@ -147,6 +154,11 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 		}
 	}
 	st.Scored, st.Reused = len(recs), len(all)-len(recs)
+	if sc.delta {
+		if st.Reused, err = countLeftovers(ctx, conn); err != nil {
+			return err
+		}
+	}
 	defer func() {
 		if err == nil {
 			err = saveResolved(ctx, conn, all, registryOutcome, regVersion, sc)
@@ -180,7 +192,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 			err = applyResolutions(ctx, conn, results, at)
 		}
 	}()
-	if len(recs) == 0 && len(again) == 0 {
+	if len(recs) == 0 && len(again) == 0 && !sc.delta {
 		return nil // nothing new, nothing left over: every outcome stands
 	}
 	// When many records are to be compared with the registry, its persons
@@ -214,14 +226,12 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	// disability federation): link them to that ID, so discovery counts
 	// their signals together. An incremental run compares the records
 	// left over from earlier runs only with the people new records name.
-	if !sc.delta {
-		pending = append(pending, again...)
-	}
+	pending = append(pending, again...)
 	if err := linkOutside(ctx, conn, sources, scope{}, pending, samplePeople, th, update); err != nil {
 		return err
 	}
 	if sc.delta {
-		return linkOutside(ctx, conn, sources, sc, again, samplePeople, th, update)
+		return linkLeftovers(ctx, conn, sources, sc, regVersion, samplePeople, th, update)
 	}
 	return nil
 }
@@ -234,13 +244,40 @@ func linkOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope, 
 		return nil
 	}
 	outside, err := loadOutside(ctx, conn, sources, sc)
+	if err != nil {
+		return err
+	}
+	return scoreOutside(ctx, conn, outside, pending, samplePeople, th, update)
+}
+
+// linkLeftovers compares the records earlier runs left without a link
+// with the persons outside the registry the new records name. Only the
+// records sharing a blocking key with one of those persons are read, from
+// the form match_resolved kept of them, so the run does not read every
+// department record again.
+func linkLeftovers(ctx context.Context, conn *sql.Conn, sources string, sc scope, regVersion string, samplePeople []Person, th Thresholds,
+	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
+	outside, err := loadOutside(ctx, conn, sources, sc)
 	if err != nil || len(outside) == 0 {
 		return err
 	}
+	left, err := loadLeftovers(ctx, conn, outside, regVersion)
+	if err != nil {
+		return err
+	}
+	return scoreOutside(ctx, conn, outside, left, samplePeople, th, update)
+}
+
+// scoreOutside scores records against persons outside the registry and
+// links those sure to be one of them.
+func scoreOutside(ctx context.Context, conn *sql.Conn, outside []Person, pending []unlinkedRecord, samplePeople []Person, th Thresholds,
+	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
+	if len(outside) == 0 || len(pending) == 0 {
+		return nil
+	}
 	rights := make([]Person, len(pending))
 	for k := range pending {
-		rights[k] = pending[k].Person
-		rights[k].IDNumber = Clean(rights[k].IDNumber)
+		rights[k] = pending[k].scoredForm()
 	}
 	found, err := scoreStage(ctx, conn, "outside", outside, samplePeople, rights, nil)
 	if err != nil {
@@ -603,6 +640,11 @@ func loadUnlinked(ctx context.Context, conn *sql.Conn, sources string) ([]unlink
 	if err != nil {
 		return nil, fmt.Errorf("match: unlinked records: %w", err)
 	}
+	return scanUnlinked(rows)
+}
+
+// scanUnlinked reads records as unlinkedRecords and leftovers give them.
+func scanUnlinked(rows *sql.Rows) ([]unlinkedRecord, error) {
 	defer rows.Close()
 	var out []unlinkedRecord
 	for rows.Next() {
@@ -757,22 +799,31 @@ func clearResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, re
 // saveResolved keeps this run's registry outcome for every record without
 // a usable ID ("none" where the registry had no one for it).
 func saveResolved(ctx context.Context, conn *sql.Conn, all []unlinkedRecord, outcome map[string]resolution, regVersion string, sc scope) error {
-	// An incremental run read only the records still without a link: the
-	// outcomes of the others, linked by an earlier run, stay.
+	// An incremental run read only the records of new batches: the
+	// outcomes of the others stay.
 	if err := clearResolved(ctx, conn, all, regVersion, sc); err != nil {
 		return err
 	}
-	app, err := store.NewAppender(conn, "match_resolved")
+	app, err := store.NewColumnAppender(conn, "match_resolved", []string{"source", "record_key", "version", "registry_version", "method",
+		"id_number", "household_id", "candidate", "score", "weights", "problem", "raw_id", "name", "sex", "birth", "id_prefix", "block_keys"})
 	if err != nil {
 		return err
 	}
-	for _, r := range all {
+	for i := range all {
+		r := &all[i]
 		o, ok := outcome[r.source+"|"+r.key]
 		if !ok {
 			o = resolution{method: "none"}
 		}
+		// A record the registry has no one for keeps its form and keys,
+		// for later runs to compare with people new records name.
+		var raw, name, sex, birth, prefix, keys any
+		if o.method == "none" {
+			p := r.scoredForm()
+			raw, name, sex, birth, prefix, keys = r.rawID, r.Name, r.Sex, r.Birth, r.IDPrefix, blockKeys(&p)
+		}
 		if err := app.AppendRow(r.source, r.key, r.version, regVersion, o.method, nullIf(o.id), nullIf(o.household), nullIf(o.candidate),
-			o.score, nullIf(o.weights), nullIf(o.problem)); err != nil {
+			o.score, nullIf(o.weights), nullIf(o.problem), raw, name, sex, birth, prefix, keys); err != nil {
 			app.Close()
 			return err
 		}
