@@ -86,3 +86,12 @@ func countLeftovers(ctx context.Context, conn *sql.Conn) (int, error) {
 		WHERE l.method = 'unlinked' AND l.source <> 'members'`).Scan(&n)
 	return n, err
 }
+
+// countKept counts the records left without a link whose outcome was
+// kept against this registry: none, and an incremental run has nothing
+// to compare with the people new records name.
+func countKept(ctx context.Context, conn *sql.Conn, regVersion string) (int, error) {
+	var n int
+	err := conn.QueryRowContext(ctx, `SELECT count(*) FROM match_resolved WHERE method = 'none' AND registry_version = ?`, regVersion).Scan(&n)
+	return n, err
+}

@@ -116,42 +116,27 @@ const registryColumns = `id_number, household_id, name, sex, birth, phone, regio
 // registry person's that agrees on the name is repaired (id_repaired);
 // the rest are scored against registry persons by the Fellegi–Sunter
 // model and linked (probabilistic), queued for review, or left.
-func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats, sc scope) (err error) {
-	sources := unionSources(unlinkedColumns)
+func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, st *Stats, sc scope) error {
 	all, err := loadUnlinked(ctx, conn, sc.sources(unlinkedColumns))
 	if err != nil || (len(all) == 0 && !sc.delta) {
 		return err
 	}
-	// Incremental: a record whose version and the registry's are those of
-	// the last resolution keeps its outcome; only the others are compared.
-	// An incremental run reads only records of new batches, none of them
-	// resolved before.
 	regVersion, err := registryVersion(ctx, conn)
 	if err != nil {
 		return err
 	}
-	cached := map[string]resolution{}
+	rv := &resolver{ctx: ctx, conn: conn, th: th, outcome: map[string]resolution{}}
+	// A record whose version and the registry's are those of the last
+	// resolution keeps its outcome; only the others are compared. An
+	// incremental run reads only records of new batches, none of them
+	// resolved before.
+	recs, again := all, []unlinkedRecord(nil)
 	if !sc.delta {
-		if cached, err = loadResolved(ctx, conn, regVersion); err != nil {
+		cached, err := loadResolved(ctx, conn, regVersion)
+		if err != nil {
 			return err
 		}
-	}
-	var results []resolution
-	registryOutcome := map[string]resolution{} // by source|key, what the registry stage decided
-	var recs []unlinkedRecord                  // to compare with the registry
-	var again []unlinkedRecord                 // unresolved last time: only the outside stage
-	for _, r := range all {
-		c, ok := cached[r.source+"|"+r.key]
-		switch {
-		case !ok || c.version != r.version:
-			recs = append(recs, r)
-		case c.method == "none":
-			again = append(again, r)
-			registryOutcome[r.source+"|"+r.key] = c
-		default:
-			results = append(results, c)
-			registryOutcome[r.source+"|"+r.key] = c
-		}
+		recs, again = rv.reuse(all, cached)
 	}
 	st.Scored, st.Reused = len(recs), len(all)-len(recs)
 	if sc.delta {
@@ -159,95 +144,86 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 			return err
 		}
 	}
-	defer func() {
-		if err == nil {
-			err = saveResolved(ctx, conn, all, registryOutcome, regVersion, sc)
-		}
-	}()
-	for i := range recs {
-		recs[i].prepare()
-	}
-	for i := range again {
-		again[i].prepare()
-	}
-	update := func(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) {
-		res := resolution{source: r.source, key: r.key, version: r.version, method: method, score: score, problem: problem}
-		if terms != nil {
-			b, _ := json.Marshal(terms)
-			res.weights = string(b)
-		}
-		if p != nil {
-			res.candidate = p.IDNumber
-			if method != "review" { // nothing is linked until a person decides
-				res.id, res.household = p.IDNumber, p.household
-			}
-		}
-		results = append(results, res)
-		if method != "probabilistic_outside" {
-			registryOutcome[r.source+"|"+r.key] = res
-		}
-	}
-	defer func() {
-		if err == nil {
-			err = applyResolutions(ctx, conn, results, at)
-		}
-	}()
-	if len(recs) == 0 && len(again) == 0 && !sc.delta {
-		return nil // nothing new, nothing left over: every outcome stands
-	}
-	// When many records are to be compared with the registry, its persons
-	// are read once into a table, with the keys SQL blocks on, for the
-	// sample, the candidates and the namesake counts; for a few, reading
-	// the view each time costs less than building the table.
-	registry := "(" + registryPeople + ")"
-	if len(recs) > materialiseFrom {
-		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
-			return fmt.Errorf("match: registry persons: %w", err)
-		}
-		defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _regp`)
-		registry = "_regp"
-	}
-	// A random sample of registry persons gives u: how often strangers agree.
-	sample, err := registrySample(ctx, conn, registry)
-	if err != nil {
+	if err := rv.compare(recs, again, sc, regVersion); err != nil {
 		return err
 	}
-	samplePeople := make([]Person, len(sample))
-	for i := range sample {
-		samplePeople[i] = sample[i].Person
-	}
-	pending, err := resolveRegistry(ctx, conn, registry, recs, samplePeople, th, update)
-	if err != nil {
+	if err := applyResolutions(ctx, conn, rv.results, at); err != nil {
 		return err
 	}
-
-	// 3. The rest may be people outside the registry whom another record
-	// names with a usable ID (the same person at the hospital and at the
-	// disability federation): link them to that ID, so discovery counts
-	// their signals together. An incremental run compares the records
-	// left over from earlier runs only with the people new records name.
-	pending = append(pending, again...)
-	if err := linkOutside(ctx, conn, sources, scope{}, pending, samplePeople, th, update); err != nil {
-		return err
-	}
-	if sc.delta {
-		return linkLeftovers(ctx, conn, sources, sc, regVersion, samplePeople, th, update)
-	}
-	return nil
+	return saveResolved(ctx, conn, all, rv.outcome, regVersion, sc)
 }
 
-// linkOutside compares records with the persons outside the registry the
-// scope's records name, and links those sure to be one of them.
-func linkOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope, pending []unlinkedRecord, samplePeople []Person, th Thresholds,
-	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
-	if len(pending) == 0 {
-		return nil
+// resolver holds what one resolution decides: the outcomes to link, and
+// the registry stage's outcome per record, kept for the next run.
+type resolver struct {
+	ctx     context.Context
+	conn    *sql.Conn
+	th      Thresholds
+	results []resolution
+	outcome map[string]resolution // by source|key, what the registry stage decided
+	// registry is the relation of registry persons scoring reads, and
+	// sample a random sample of them for u, read once when first needed.
+	registry string
+	sample   []Person
+}
+
+// reuse splits the records into those to compare with the registry and
+// those left unresolved by the last run (only the outside stage), and
+// takes the other outcomes of the last run as they were.
+func (rv *resolver) reuse(all []unlinkedRecord, cached map[string]resolution) (recs, again []unlinkedRecord) {
+	for _, r := range all {
+		c, ok := cached[r.source+"|"+r.key]
+		switch {
+		case !ok || c.version != r.version:
+			recs = append(recs, r)
+		case c.method == "none":
+			again = append(again, r)
+			rv.outcome[r.source+"|"+r.key] = c
+		default:
+			rv.results = append(rv.results, c)
+			rv.outcome[r.source+"|"+r.key] = c
+		}
 	}
-	outside, err := loadOutside(ctx, conn, sources, sc)
+	return recs, again
+}
+
+// compare runs the stages: the registry (repair, then the model), then
+// the persons outside the registry other records name with a usable ID
+// (the same person at the hospital and at the disability federation),
+// so discovery counts their signals together. An incremental run
+// compares the records left over from earlier runs only with the people
+// new records name.
+func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion string) error {
+	rv.registry = "(" + registryPeople + ")"
+	if len(recs) > materialiseFrom {
+		// Many records to compare: the registry's persons are read once
+		// into a table, with the keys SQL blocks on, for the sample, the
+		// candidates and the namesake counts; for a few, reading the
+		// view each time costs less than building the table.
+		if _, err := rv.conn.ExecContext(rv.ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
+			return fmt.Errorf("match: registry persons: %w", err)
+		}
+		defer rv.conn.ExecContext(rv.ctx, `DROP TABLE IF EXISTS _regp`)
+		rv.registry = "_regp"
+	}
+	pending, err := rv.resolveRegistry(recs)
 	if err != nil {
 		return err
 	}
-	return scoreOutside(ctx, conn, outside, pending, samplePeople, th, update)
+	sources := unionSources(unlinkedColumns)
+	if pending = append(pending, again...); len(pending) > 0 {
+		outside, err := loadOutside(rv.ctx, rv.conn, sources, scope{})
+		if err != nil {
+			return err
+		}
+		if err := rv.scoreOutside(outside, pending); err != nil {
+			return err
+		}
+	}
+	if !sc.delta {
+		return nil
+	}
+	return rv.linkLeftovers(sources, sc, regVersion)
 }
 
 // linkLeftovers compares the records earlier runs left without a link
@@ -255,37 +231,78 @@ func linkOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope, 
 // records sharing a blocking key with one of those persons are read, from
 // the form match_resolved kept of them, so the run does not read every
 // department record again.
-func linkLeftovers(ctx context.Context, conn *sql.Conn, sources string, sc scope, regVersion string, samplePeople []Person, th Thresholds,
-	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
-	outside, err := loadOutside(ctx, conn, sources, sc)
+func (rv *resolver) linkLeftovers(sources string, sc scope, regVersion string) error {
+	if n, err := countKept(rv.ctx, rv.conn, regVersion); err != nil || n == 0 {
+		return err
+	}
+	outside, err := loadOutside(rv.ctx, rv.conn, sources, sc)
 	if err != nil || len(outside) == 0 {
 		return err
 	}
-	left, err := loadLeftovers(ctx, conn, outside, regVersion)
+	left, err := loadLeftovers(rv.ctx, rv.conn, outside, regVersion)
 	if err != nil {
 		return err
 	}
-	return scoreOutside(ctx, conn, outside, left, samplePeople, th, update)
+	return rv.scoreOutside(outside, left)
+}
+
+// samplePeople is a random sample of registry persons, for u: how often
+// strangers agree. It is read once, when something is first scored.
+func (rv *resolver) samplePeople() ([]Person, error) {
+	if rv.sample != nil {
+		return rv.sample, nil
+	}
+	sample, err := registrySample(rv.ctx, rv.conn, rv.registry)
+	if err != nil {
+		return nil, err
+	}
+	rv.sample = make([]Person, len(sample))
+	for i := range sample {
+		rv.sample[i] = sample[i].Person
+	}
+	return rv.sample, nil
+}
+
+// update notes an outcome for a record.
+func (rv *resolver) update(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) {
+	res := resolution{source: r.source, key: r.key, version: r.version, method: method, score: score, problem: problem}
+	if terms != nil {
+		b, _ := json.Marshal(terms)
+		res.weights = string(b)
+	}
+	if p != nil {
+		res.candidate = p.IDNumber
+		if method != "review" { // nothing is linked until a person decides
+			res.id, res.household = p.IDNumber, p.household
+		}
+	}
+	rv.results = append(rv.results, res)
+	if method != "probabilistic_outside" {
+		rv.outcome[r.source+"|"+r.key] = res
+	}
 }
 
 // scoreOutside scores records against persons outside the registry and
 // links those sure to be one of them.
-func scoreOutside(ctx context.Context, conn *sql.Conn, outside []Person, pending []unlinkedRecord, samplePeople []Person, th Thresholds,
-	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) error {
+func (rv *resolver) scoreOutside(outside []Person, pending []unlinkedRecord) error {
 	if len(outside) == 0 || len(pending) == 0 {
 		return nil
+	}
+	sample, err := rv.samplePeople()
+	if err != nil {
+		return err
 	}
 	rights := make([]Person, len(pending))
 	for k := range pending {
 		rights[k] = pending[k].scoredForm()
 	}
-	found, err := scoreStage(ctx, conn, "outside", outside, samplePeople, rights, nil)
+	found, err := scoreStage(rv.ctx, rv.conn, "outside", outside, sample, rights, nil)
 	if err != nil {
 		return err
 	}
 	for _, m := range found {
-		if m.prob >= th.Link && m.sure && !m.ambiguous {
-			update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
+		if m.prob >= rv.th.Link && m.sure && !m.ambiguous {
+			rv.update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
 		}
 	}
 	return nil
@@ -294,14 +311,14 @@ func scoreOutside(ctx context.Context, conn *sql.Conn, outside []Person, pending
 // resolveRegistry compares records with the registry: first repair (one
 // typo away from a registry ID, and the same name), then the model. It
 // returns the records it could not place.
-func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord, samplePeople []Person, th Thresholds,
-	update func(*unlinkedRecord, string, *registryPerson, float64, []Term, string)) ([]unlinkedRecord, error) {
+func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, error) {
 	if len(recs) == 0 {
 		return nil, nil
 	}
+	ctx, conn := rv.ctx, rv.conn
 	// Only the registry persons some record could be compared with come
 	// into memory (a province has millions).
-	reg, err := loadRegistry(ctx, conn, registry, recs)
+	reg, err := loadRegistry(ctx, conn, rv.registry, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +348,7 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs 
 			}
 		}
 		if n == 1 {
-			update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
+			rv.update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
 			continue
 		}
 		rest = append(rest, i)
@@ -347,14 +364,17 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs 
 	}
 	recPeople := make([]Person, len(rest))
 	for k, i := range rest {
-		recPeople[k] = recs[i].Person
-		recPeople[k].IDNumber = Clean(recPeople[k].IDNumber)
+		recPeople[k] = recs[i].scoredForm()
 	}
-	names, err := registryNamesakes(ctx, conn, registry, recPeople)
+	names, err := registryNamesakes(ctx, conn, rv.registry, recPeople)
 	if err != nil {
 		return nil, err
 	}
-	found, err := scoreStage(ctx, conn, "registry", regPeople, samplePeople, recPeople, names)
+	sample, err := rv.samplePeople()
+	if err != nil {
+		return nil, err
+	}
+	found, err := scoreStage(ctx, conn, "registry", regPeople, sample, recPeople, names)
 	if err != nil {
 		return nil, err
 	}
@@ -362,10 +382,10 @@ func resolveRegistry(ctx context.Context, conn *sql.Conn, registry string, recs 
 	for _, m := range found {
 		r := &recs[rest[m.record]]
 		switch {
-		case m.prob >= th.Link && m.sure && !m.ambiguous:
-			update(r, "probabilistic", &reg[m.person], m.prob, m.terms, "")
-		case m.prob >= th.Review:
-			update(r, "review", &reg[m.person], m.prob, m.terms, "")
+		case m.prob >= rv.th.Link && m.sure && !m.ambiguous:
+			rv.update(r, "probabilistic", &reg[m.person], m.prob, m.terms, "")
+		case m.prob >= rv.th.Review:
+			rv.update(r, "review", &reg[m.person], m.prob, m.terms, "")
 		default:
 			continue
 		}
