@@ -39,6 +39,9 @@ type Manifest struct {
 	Docs      map[string]string `json:"docs"`
 	// Marks are noted for the views whose months settle (View.Mark).
 	Marks map[string]ViewMark `json:"marks,omitempty"`
+	// Seconds each view took to write, and "prepare" the views of other
+	// packages they read: where a snapshot's time goes.
+	Seconds map[string]float64 `json:"seconds,omitempty"`
 }
 
 // ErrNoKey is why nothing is published when the pseudonym key is unset.
@@ -67,7 +70,8 @@ func Publish(ctx context.Context, db *store.DB, opt Options) (*Manifest, error) 
 	if err := os.MkdirAll(tmp, 0o750); err != nil {
 		return nil, fmt.Errorf("analytics: %w", err)
 	}
-	man := &Manifest{Name: name, CreatedAt: opt.Now, Months: opt.Months, Views: map[string]int64{}, Docs: map[string]string{}, Marks: map[string]ViewMark{}}
+	man := &Manifest{Name: name, CreatedAt: opt.Now, Months: opt.Months, Views: map[string]int64{}, Docs: map[string]string{}, Marks: map[string]ViewMark{},
+		Seconds: map[string]float64{}}
 	if err := writeViews(ctx, db, tmp, opt, previousSnapshot(opt.Dir), man); err != nil {
 		os.RemoveAll(tmp)
 		return nil, err
@@ -100,15 +104,19 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, prev
 	}
 	defer conn.Close()
 	if opt.Prepare != nil {
+		t := time.Now()
 		if err := opt.Prepare(ctx, conn); err != nil {
 			return fmt.Errorf("analytics: %w", err)
 		}
+		man.Seconds["prepare"] = time.Since(t).Seconds()
 	}
 	return store.InTx(ctx, conn, func(conn *sql.Conn) error {
 		for _, v := range opt.Views {
+			t := time.Now()
 			if err := writeView(ctx, conn, dir, v, opt, prev, man); err != nil {
 				return err
 			}
+			man.Seconds[v.Name] = time.Since(t).Seconds()
 		}
 		return nil
 	})

@@ -120,17 +120,23 @@ WHERE a.first_seen >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{mo
     WHERE person_id IS NOT NULL AND event_type = 'death' AND event_date <= {{now}}::DATE
     UNION ALL
     SELECT person_id, household_id, 'out_of_pocket', settle_date, CAST(out_of_pocket AS DOUBLE) FROM linked_medins
-    WHERE person_id IS NOT NULL AND out_of_pocket > 0 AND settle_date <= {{now}}::DATE)
-SELECT strftime(s.event_date, '%Y-%m') AS month,
-       left(coalesce(h.region_code, s.person_id), 6) AS region,
-       coalesce(h.region_code, left(s.person_id, 6) || '000000') AS village,
-       CASE WHEN s.household_id IS NOT NULL THEN 'h' || left(sha256({{key}} || '|household|' || s.household_id), 16) END AS household,
-       'p' || left(sha256({{key}} || '|person|' || s.person_id), 16) AS person,
-       s.household_id IS NULL AS outside_registry,
-       s.signal, s.amount, s.event_date AS "on",
-       CASE WHEN TRY_CAST(substr(s.person_id, 17, 1) AS INTEGER) % 2 = 1 THEN 'male' ELSE 'female' END AS sex,
-       TRY_CAST(substr(s.person_id, 7, 4) AS INTEGER) AS birth_year
-FROM s LEFT JOIN households h ON h.household_id = s.household_id
-WHERE s.event_date >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} + 11) MONTH`,
+    WHERE person_id IS NOT NULL AND out_of_pocket > 0 AND settle_date <= {{now}}::DATE),
+w AS (SELECT * FROM s WHERE s.event_date >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} + 11) MONTH),
+-- The pseudonyms are hashed once per person and household, not once per signal.
+pk AS (SELECT person_id, 'p' || left(sha256({{key}} || '|person|' || person_id), 16) AS person FROM (SELECT DISTINCT person_id FROM w)),
+hk AS (SELECT household_id, 'h' || left(sha256({{key}} || '|household|' || household_id), 16) AS household
+       FROM (SELECT DISTINCT household_id FROM w WHERE household_id IS NOT NULL))
+SELECT strftime(w.event_date, '%Y-%m') AS month,
+       left(coalesce(h.region_code, w.person_id), 6) AS region,
+       coalesce(h.region_code, left(w.person_id, 6) || '000000') AS village,
+       hk.household,
+       pk.person,
+       w.household_id IS NULL AS outside_registry,
+       w.signal, w.amount, w.event_date AS "on",
+       CASE WHEN TRY_CAST(substr(w.person_id, 17, 1) AS INTEGER) % 2 = 1 THEN 'male' ELSE 'female' END AS sex,
+       TRY_CAST(substr(w.person_id, 7, 4) AS INTEGER) AS birth_year
+FROM w JOIN pk ON pk.person_id = w.person_id
+LEFT JOIN hk ON hk.household_id = w.household_id
+LEFT JOIN households h ON h.household_id = w.household_id`,
 	},
 }

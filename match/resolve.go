@@ -108,8 +108,8 @@ const registryPeople = `SELECT p.id_number, p.household_id, coalesce(n.folded, p
 	FROM registry_persons p LEFT JOIN match_names n ON n.name = p.name
 	WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
 
-// registryColumns are what scanRegistry reads of registryPeople (held in
-// the temporary table _regp while resolve runs with many records).
+// registryColumns are what scanRegistry reads of registryPeople (kept in
+// match_registry_people, registry_people.go).
 const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address, pinyin, surname_py`
 
 // resolve links the records the IDs could not: an ID one typo away from a
@@ -194,18 +194,10 @@ func (rv *resolver) reuse(all []unlinkedRecord, cached map[string]resolution) (r
 // compares the records left over from earlier runs only with the people
 // new records name.
 func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion string) error {
-	rv.registry = "(" + registryPeople + ")"
-	if len(recs) > materialiseFrom {
-		// Many records to compare: the registry's persons are read once
-		// into a table, with the keys SQL blocks on, for the sample, the
-		// candidates and the namesake counts; for a few, reading the
-		// view each time costs less than building the table.
-		if _, err := rv.conn.ExecContext(rv.ctx, `CREATE OR REPLACE TEMP TABLE _regp AS `+registryPeople); err != nil {
-			return fmt.Errorf("match: registry persons: %w", err)
-		}
-		defer rv.conn.ExecContext(rv.ctx, `DROP TABLE IF EXISTS _regp`)
-		rv.registry = "_regp"
+	if err := keepRegistryPeople(rv.ctx, rv.conn, regVersion); err != nil {
+		return err
 	}
+	rv.registry = registryTable
 	pending, err := rv.resolveRegistry(recs)
 	if err != nil {
 		return err
@@ -635,10 +627,6 @@ func applyResolutions(ctx context.Context, conn *sql.Conn, rs []resolution, at t
 	_, err = conn.ExecContext(ctx, `DROP TABLE _resolved`)
 	return err
 }
-
-// materialiseFrom: past this many records to compare, the registry is
-// read once into a temporary table.
-const materialiseFrom = 1000
 
 // ambiguousBits: a best candidate less than 8 times likelier than the
 // runner-up is not linked without a person.
