@@ -2,7 +2,9 @@ package match
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 )
 
 // An incremental run takes for granted that every record of the batches
@@ -42,5 +44,43 @@ func TestLinksThatDoNotAddUpRelinkEverything(t *testing.T) {
 	}
 	if st, _ = Link(ctx, db); !st.Incremental {
 		t.Error("the run after the whole one was not incremental")
+	}
+}
+
+// The people outside the registry kept between runs follow their
+// records: a record corrected to another ID takes its person out when no
+// other record names them, and what an incremental run keeps is what a
+// whole one rebuilds.
+func TestOutsidePeopleFollowTheirRecords(t *testing.T) {
+	ctx := context.Background()
+	site := newTestSite(t, "H1,低保,110105001001,在保\n", "H1,王芳,11010519491231002X,\n")
+	db := site.db
+	x, y := string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7)), string(NewID("330110", time.Date(1971, 6, 6, 0, 0, 0, 0, time.UTC), 9))
+	site.ingest("medins", "s1.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nB1,"+x+",张三,,2024-01-01,1\n")
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	site.ingest("medins", "s2.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nB1,"+y+",张三,,2024-01-01,1\n")
+	st, err := Link(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Incremental {
+		t.Fatal("the correction's run was not incremental")
+	}
+	kept := func() string {
+		var s string
+		db.QueryRow(`SELECT string_agg(id_number || ':' || name || ':' || birth || ':' || array_to_string(block_keys, ','), ' ' ORDER BY id_number) FROM match_outside_people`).Scan(&s)
+		return s
+	}
+	incremental := kept()
+	if strings.Contains(incremental, x) || !strings.Contains(incremental, y) {
+		t.Errorf("after the correction the people outside the registry are %q: want %s and not %s", incremental, y, x)
+	}
+	if _, err := Relink(ctx, db, DefaultThresholds); err != nil {
+		t.Fatal(err)
+	}
+	if whole := kept(); whole != incremental {
+		t.Errorf("kept incrementally %q, rebuilt whole %q", incremental, whole)
 	}
 }

@@ -129,6 +129,11 @@ func prepareDelta(ctx context.Context, conn *sql.Conn, sc scope, st *Stats) erro
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _todo AS SELECT source, record_key FROM (%s)`, sc.sources("record_key"))); err != nil {
 		return fmt.Errorf("match: records to link: %w", err)
 	}
+	// The IDs outside the registry the dropped links named: their persons' form may change (outside.go).
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _gone AS SELECT DISTINCT l.id_number FROM match_links l
+		SEMI JOIN _todo t ON t.source = l.source AND t.record_key = l.record_key WHERE l.method = 'id_outside_registry'`); err != nil {
+		return fmt.Errorf("match: records to link: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, `DELETE FROM match_links USING _todo t WHERE match_links.source = t.source AND match_links.record_key = t.record_key`); err != nil {
 		return fmt.Errorf("match: drop the links of replaced versions: %w", err)
 	}

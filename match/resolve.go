@@ -147,6 +147,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	if err := rv.compare(recs, again, sc, regVersion); err != nil {
 		return err
 	}
+	st.Steps = append(st.Steps, rv.steps...)
 	if err := applyResolutions(ctx, conn, rv.results, at); err != nil {
 		return err
 	}
@@ -165,6 +166,7 @@ type resolver struct {
 	// sample a random sample of them for u, read once when first needed.
 	registry string
 	sample   []Person
+	steps    []Step // the parts of the comparison
 }
 
 // reuse splits the records into those to compare with the registry and
@@ -198,24 +200,38 @@ func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion s
 		return err
 	}
 	rv.registry = registryTable
+	t := time.Now()
 	pending, err := rv.resolveRegistry(recs)
 	if err != nil {
 		return err
 	}
-	sources := unionSources(unlinkedColumns)
+	t = rv.took("with the registry", t)
+	var outside []Person
 	if pending = append(pending, again...); len(pending) > 0 {
-		outside, err := loadOutside(rv.ctx, rv.conn, sources, scope{})
-		if err != nil {
-			return err
-		}
-		if err := rv.scoreOutside(outside, pending); err != nil {
+		if outside, err = outsideSharingKeys(rv.ctx, rv.conn, pending); err != nil {
 			return err
 		}
 	}
-	if !sc.delta {
-		return nil
+	t = rv.took("read the people outside it", t)
+	if err := rv.scoreOutside(outside, pending); err != nil {
+		return err
 	}
-	return rv.linkLeftovers(sources, sc, regVersion)
+	t = rv.took("with the people outside it", t)
+	if sc.delta {
+		if err := rv.linkLeftovers(regVersion); err != nil {
+			return err
+		}
+	}
+	rv.took("records left over, with people new records name", t)
+	return nil
+}
+
+// took notes a part of the comparison, for the run's steps, and says when
+// the next part starts.
+func (rv *resolver) took(part string, since time.Time) time.Time {
+	now := time.Now()
+	rv.steps = append(rv.steps, Step{Name: "repair and score: " + part, Took: now.Sub(since)})
+	return now
 }
 
 // linkLeftovers compares the records earlier runs left without a link
@@ -223,11 +239,11 @@ func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion s
 // records sharing a blocking key with one of those persons are read, from
 // the form match_resolved kept of them, so the run does not read every
 // department record again.
-func (rv *resolver) linkLeftovers(sources string, sc scope, regVersion string) error {
+func (rv *resolver) linkLeftovers(regVersion string) error {
 	if n, err := countKept(rv.ctx, rv.conn, regVersion); err != nil || n == 0 {
 		return err
 	}
-	outside, err := loadOutside(rv.ctx, rv.conn, sources, sc)
+	outside, err := outsideNamed(rv.ctx, rv.conn)
 	if err != nil || len(outside) == 0 {
 		return err
 	}
@@ -542,39 +558,6 @@ func scoreStage(ctx context.Context, conn *sql.Conn, stage string, persons, samp
 		}
 	}
 	return out, nil
-}
-
-// outsidePeople are the persons outside the registry known by a usable ID,
-// with the name and birth date their records give.
-const outsidePeople = `SELECT l.id_number, min(s.name), coalesce(min(s.sex), min(i.sex)), coalesce(strftime(coalesce(min(s.birth_date), min(i.birth_date)), '%%Y%%m%%d'), '')
-	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
-	LEFT JOIN match_ids i ON i.id_raw = s.id_number
-	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL %s GROUP BY l.id_number`
-
-// namedByScope keeps the persons some record of the scope names.
-const namedByScope = `AND l.id_number IN (SELECT n.id_number FROM match_links n %s WHERE n.method = 'id_outside_registry')`
-
-func loadOutside(ctx context.Context, conn *sql.Conn, sources string, sc scope) ([]Person, error) {
-	named := ""
-	if sc.delta {
-		named = fmt.Sprintf(namedByScope, sc.only("n"))
-	}
-	rows, err := conn.QueryContext(ctx, fmt.Sprintf(outsidePeople, sources, named))
-	if err != nil {
-		return nil, fmt.Errorf("match: persons outside the registry: %w", err)
-	}
-	defer rows.Close()
-	var out []Person
-	for rows.Next() {
-		var p Person
-		var sex sql.NullString
-		if err := rows.Scan(&p.IDNumber, &p.Name, &sex, &p.Birth); err != nil {
-			return nil, err
-		}
-		p.Sex, p.Key = sex.String, p.IDNumber
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 func comparisonIndex(m *Model, name string) int {
