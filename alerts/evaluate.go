@@ -55,12 +55,14 @@ type RuleResult struct {
 	RuleID string
 	Cases  int
 	Err    error
+	Took   time.Duration
 }
 
 // Report is what one evaluation did.
 type Report struct {
 	Rules                   []RuleResult
-	Raised, Refreshed, Kept int // Kept: cases quiet because already closed or dismissed
+	Raised, Refreshed, Kept int           // Kept: cases quiet because already closed or dismissed
+	Recording               time.Duration // the lifecycle: raising, refreshing and closing alerts
 }
 
 // Failed lists the rules that failed.
@@ -236,11 +238,12 @@ func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (ma
 		if !r.Enabled {
 			continue
 		}
+		t := time.Now()
 		cs, err := e.cases(ctx, conn, r, asOf)
 		if err != nil {
 			err = fmt.Errorf("rule %s: %w", r.ID, err)
 		}
-		rep.Rules = append(rep.Rules, RuleResult{RuleID: r.ID, Cases: len(cs), Err: err})
+		rep.Rules = append(rep.Rules, RuleResult{RuleID: r.ID, Cases: len(cs), Err: err, Took: time.Since(t)})
 		found[r.ID] = cs
 	}
 	return found, rep
@@ -276,9 +279,11 @@ func (e *Evaluator) Run(ctx context.Context, asOf, at time.Time) (*Report, error
 			all = append(all, c)
 		}
 	}
+	t := time.Now()
 	err = store.InTx(ctx, conn, func(conn *sql.Conn) error {
 		return record(ctx, conn, all, asOf, at, rep)
 	})
+	rep.Recording = time.Since(t)
 	changed()
 	if err != nil {
 		return nil, err

@@ -44,6 +44,7 @@ type Month struct {
 	Baseline time.Duration      // DuckDB reading the month's CSV and JSON Lines files alone
 	Linking  []match.Step       // linking's own steps
 	Snapshot map[string]float64 // seconds per analyst view (the manifest's)
+	Rules    map[string]float64 // seconds per rule, and the lifecycle's ("recording")
 }
 
 // RunHistory answers whether a run costs what its new data costs or grows
@@ -162,6 +163,10 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	month := Month{Tag: tag, Rows: n, Elapsed: time.Since(t), Stages: rep.Stages, PeakRSS: peakRSS(), Baseline: base}
 	if rep.Alerts != nil {
 		month.Raised = rep.Alerts.Raised
+		month.Rules = map[string]float64{"recording": rep.Alerts.Recording.Seconds()}
+		for _, r := range rep.Alerts.Rules {
+			month.Rules[r.RuleID] = r.Took.Seconds()
+		}
 	}
 	if rep.Match != nil {
 		month.Linking = rep.Match.Steps
@@ -239,13 +244,20 @@ func printGrowth(w io.Writer, months []Month) {
 		}
 		fmt.Fprintln(w)
 	}
-	if len(z.Snapshot) > 0 {
-		fmt.Fprintf(w, "the snapshot's views, month 1 → month %d:", len(months))
-		for _, name := range slices.Sorted(maps.Keys(z.Snapshot)) {
-			fmt.Fprintf(w, " %s %.2f → %.2f s;", name, a.Snapshot[name], z.Snapshot[name])
-		}
-		fmt.Fprintln(w)
+	printParts(w, "the snapshot's views", len(months), a.Snapshot, z.Snapshot)
+	printParts(w, "the rules", len(months), a.Rules, z.Rules)
+}
+
+// printParts prints what each part of a stage took in the first month and the last.
+func printParts(w io.Writer, what string, months int, first, last map[string]float64) {
+	if len(last) == 0 {
+		return
 	}
+	fmt.Fprintf(w, "%s, month 1 → month %d:", what, months)
+	for _, name := range slices.Sorted(maps.Keys(last)) {
+		fmt.Fprintf(w, " %s %.2f → %.2f s;", name, first[name], last[name])
+	}
+	fmt.Fprintln(w)
 }
 
 func ratio(z, a Month, stage string) float64 {
