@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // A registry member whose own ID Excel stored as a number has no usable
@@ -26,13 +27,16 @@ FROM match_links l
 JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 JOIN match_names rn ON rn.name = s.name
 JOIN excel e ON e.id_prefix = left(l.id_number, 14) AND e.folded = rn.folded
-WHERE l.method = 'id_outside_registry' AND l.source <> 'members'
+WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND l.linked_at = ?
 GROUP BY l.source, l.record_key
 HAVING count(*) = 1`
 
+// Only the links this run made are read (linked_at: every link in a whole
+// run, the new records' in an incremental one): the links are written in
+// run order, so DuckDB skips the row groups of earlier runs.
 // completeExcelIDs links the records that complete a registry ID Excel broke.
-func completeExcelIDs(ctx context.Context, conn *sql.Conn, sc scope) error {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(completedIDs, sc.sources("record_key, name"))); err != nil {
+func completeExcelIDs(ctx context.Context, conn *sql.Conn, sc scope, at time.Time) error {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(completedIDs, sc.sources("record_key, name")), at); err != nil {
 		return fmt.Errorf("match: IDs Excel broke in the registry: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE match_links SET method = 'id_completed', household_id = c.household_id,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 )
 
 // An ID is not enough when everything else in the record disagrees: an
@@ -23,15 +24,18 @@ JOIN match_ids i ON i.id_raw = s.id_number
 JOIN registry_persons p ON p.id_number = l.id_number AND p.household_id = l.household_id
 LEFT JOIN match_names rn ON rn.name = s.name
 LEFT JOIN match_names pn ON pn.name = p.name
-WHERE l.method = 'id_exact' AND l.source <> 'members'
+WHERE l.method = 'id_exact' AND l.source <> 'members' AND l.linked_at = ?
 GROUP BY l.source, l.record_key, l.id_number
 HAVING bool_and(
     (rn.folded IS NOT NULL AND pn.folded IS NOT NULL AND rn.folded <> pn.folded AND rn.pinyin <> pn.pinyin)
     OR (s.sex IS NOT NULL AND i.sex IS NOT NULL AND s.sex <> i.sex))`
 
+// Only the links this run made are read (linked_at: every link in a whole
+// run, the new records' in an incremental one): the links are written in
+// run order, so DuckDB skips the row groups of earlier runs.
 // holdContradictedIDs moves the exact-ID links the record contradicts to review.
-func holdContradictedIDs(ctx context.Context, conn *sql.Conn, sc scope) error {
-	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.sources("record_key, id_number, name, sex"))); err != nil {
+func holdContradictedIDs(ctx context.Context, conn *sql.Conn, sc scope, at time.Time) error {
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.sources("record_key, id_number, name, sex")), at); err != nil {
 		return fmt.Errorf("match: IDs the record contradicts: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, `UPDATE match_links SET method = 'review', candidate = c.id_number, id_number = NULL, household_id = NULL,

@@ -84,3 +84,35 @@ func TestOutsidePeopleFollowTheirRecords(t *testing.T) {
 		t.Errorf("kept incrementally %q, rebuilt whole %q", incremental, whole)
 	}
 }
+
+// A record left without a link that a later record's person outside the
+// registry claims is linked to them, and later runs leave it be: it no
+// longer counts among the records left over.
+func TestLeftoverLinkedOutsideIsLeftBe(t *testing.T) {
+	ctx := context.Background()
+	site := newTestSite(t, "H1,低保,110105001001,在保\n", "H1,王芳,11010519491231002X,\n")
+	db := site.db
+	x := string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7))
+	site.ingest("medins", "s1.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nW1,,欧阳娜娜,1970-05-05,2024-01-01,1\n")
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	site.ingest("medins", "s2.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nW2,"+x+",欧阳娜娜,,2024-02-01,1\n")
+	if _, err := Link(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	var method string
+	var outside bool
+	db.QueryRow(`SELECT l.method, r.linked_outside FROM match_links l JOIN match_resolved r USING (source, record_key) WHERE record_key = 'W1'`).Scan(&method, &outside)
+	if method != "probabilistic_outside" || !outside {
+		t.Fatalf("W1 is linked by %q (noted as linked outside: %t), want probabilistic_outside, noted", method, outside)
+	}
+	site.ingest("medins", "s3.csv", "结算编号,身份证号,姓名,出生日期,结算日期,个人自付\nW3,"+x+",欧阳娜娜,,2024-03-01,1\n")
+	st, err := Link(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Incremental || st.Reused != 0 {
+		t.Errorf("next run: incremental %t, records left over %d; want true and 0", st.Incremental, st.Reused)
+	}
+}

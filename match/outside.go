@@ -65,26 +65,14 @@ func keepOutsidePeople(ctx context.Context, conn *sql.Conn, sc scope) error {
 // blocking key with one of the records: the only ones scoring could pair
 // them with.
 func outsideSharingKeys(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) ([]Person, error) {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk2 (block_key VARCHAR)`); err != nil {
+	people := make([]Person, len(recs))
+	for i := range recs {
+		people[i] = recs[i].scoredForm()
+	}
+	if err := keyTable(ctx, conn, "_rk2", people); err != nil {
 		return nil, err
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk2`)
-	app, err := store.NewAppender(conn, "_rk2")
-	if err != nil {
-		return nil, err
-	}
-	for i := range recs {
-		p := recs[i].scoredForm()
-		for _, k := range blockKeys(&p) {
-			if err := app.AppendRow(k); err != nil {
-				app.Close()
-				return nil, err
-			}
-		}
-	}
-	if err := app.Close(); err != nil {
-		return nil, err
-	}
 	return queryOutside(ctx, conn, `SELECT o.id_number, o.name, o.sex, o.birth FROM match_outside_people o
 		SEMI JOIN (SELECT DISTINCT id_number FROM (SELECT id_number, unnest(block_keys) AS block_key FROM match_outside_people) k
 		           SEMI JOIN _rk2 r ON r.block_key = k.block_key) h ON h.id_number = o.id_number

@@ -140,7 +140,7 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	}
 	st.Scored, st.Reused = len(recs), len(all)-len(recs)
 	if sc.delta {
-		if st.Reused, err = countLeftovers(ctx, conn); err != nil {
+		if st.Reused, err = countLeftovers(ctx, conn, regVersion); err != nil {
 			return err
 		}
 	}
@@ -151,7 +151,10 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 	if err := applyResolutions(ctx, conn, rv.results, at); err != nil {
 		return err
 	}
-	return saveResolved(ctx, conn, all, rv.outcome, regVersion, sc)
+	if err := saveResolved(ctx, conn, all, rv.outcome, regVersion, sc); err != nil {
+		return err
+	}
+	return markLinkedOutside(ctx, conn, rv.results)
 }
 
 // resolver holds what one resolution decides: the outcomes to link, and
@@ -240,7 +243,7 @@ func (rv *resolver) took(part string, since time.Time) time.Time {
 // the form match_resolved kept of them, so the run does not read every
 // department record again.
 func (rv *resolver) linkLeftovers(regVersion string) error {
-	if n, err := countKept(rv.ctx, rv.conn, regVersion); err != nil || n == 0 {
+	if n, err := countLeftovers(rv.ctx, rv.conn, regVersion); err != nil || n == 0 {
 		return err
 	}
 	outside, err := outsideNamed(rv.ctx, rv.conn)
