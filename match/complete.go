@@ -31,10 +31,11 @@ WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND l.linked_at
 GROUP BY l.source, l.record_key
 HAVING count(*) = 1`
 
+// completeExcelIDs links the records that complete a registry ID Excel broke.
+//
 // Only the links this run made are read (linked_at: every link in a whole
 // run, the new records' in an incremental one): the links are written in
 // run order, so DuckDB skips the row groups of earlier runs.
-// completeExcelIDs links the records that complete a registry ID Excel broke.
 func completeExcelIDs(ctx context.Context, conn *sql.Conn, sc scope, at time.Time) error {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(completedIDs, sc.sources("record_key, name")), at); err != nil {
 		return fmt.Errorf("match: IDs Excel broke in the registry: %w", err)

@@ -30,10 +30,11 @@ HAVING bool_and(
     (rn.folded IS NOT NULL AND pn.folded IS NOT NULL AND rn.folded <> pn.folded AND rn.pinyin <> pn.pinyin)
     OR (s.sex IS NOT NULL AND i.sex IS NOT NULL AND s.sex <> i.sex))`
 
+// holdContradictedIDs moves the exact-ID links the record contradicts to review.
+//
 // Only the links this run made are read (linked_at: every link in a whole
 // run, the new records' in an incremental one): the links are written in
 // run order, so DuckDB skips the row groups of earlier runs.
-// holdContradictedIDs moves the exact-ID links the record contradicts to review.
 func holdContradictedIDs(ctx context.Context, conn *sql.Conn, sc scope, at time.Time) error {
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf(contradictedIDs, sc.sources("record_key, id_number, name, sex")), at); err != nil {
 		return fmt.Errorf("match: IDs the record contradicts: %w", err)

@@ -29,15 +29,6 @@ func (s scope) sources(columns string) string {
 	return unionSourcesWhere(columns, fmt.Sprintf("batch_id > %d", s.after))
 }
 
-// only restricts the links aliased a to the records to link (_todo),
-// when the run is incremental.
-func (s scope) only(a string) string {
-	if !s.delta {
-		return ""
-	}
-	return fmt.Sprintf("SEMI JOIN _todo _t ON _t.source = %[1]s.source AND _t.record_key = %[1]s.record_key", a)
-}
-
 // linkState is what the links were made against, and the last batch
 // they cover.
 type linkState struct {

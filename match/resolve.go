@@ -139,12 +139,14 @@ func resolve(ctx context.Context, conn *sql.Conn, th Thresholds, at time.Time, s
 		recs, again = rv.reuse(all, cached)
 	}
 	st.Scored, st.Reused = len(recs), len(all)-len(recs)
+	leftovers := 0 // records earlier incremental runs left without a link
 	if sc.delta {
-		if st.Reused, err = countLeftovers(ctx, conn, regVersion); err != nil {
+		if leftovers, err = countLeftovers(ctx, conn, regVersion); err != nil {
 			return err
 		}
+		st.Reused = leftovers
 	}
-	if err := rv.compare(recs, again, sc, regVersion); err != nil {
+	if err := rv.compare(recs, again, leftovers, regVersion); err != nil {
 		return err
 	}
 	st.Steps = append(st.Steps, rv.steps...)
@@ -165,11 +167,8 @@ type resolver struct {
 	th      Thresholds
 	results []resolution
 	outcome map[string]resolution // by source|key, what the registry stage decided
-	// registry is the relation of registry persons scoring reads, and
-	// sample a random sample of them for u, read once when first needed.
-	registry string
-	sample   []Person
-	steps    []Step // the parts of the comparison
+	sample  []Person              // registry persons for u, read once when first needed
+	steps   []Step                // the parts of the comparison
 }
 
 // reuse splits the records into those to compare with the registry and
@@ -195,14 +194,12 @@ func (rv *resolver) reuse(all []unlinkedRecord, cached map[string]resolution) (r
 // compare runs the stages: the registry (repair, then the model), then
 // the persons outside the registry other records name with a usable ID
 // (the same person at the hospital and at the disability federation),
-// so discovery counts their signals together. An incremental run
-// compares the records left over from earlier runs only with the people
-// new records name.
-func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion string) error {
+// so discovery counts their signals together. The leftovers of earlier
+// incremental runs are compared only with the people new records name.
+func (rv *resolver) compare(recs, again []unlinkedRecord, leftovers int, regVersion string) error {
 	if err := keepRegistryPeople(rv.ctx, rv.conn, regVersion); err != nil {
 		return err
 	}
-	rv.registry = registryTable
 	t := time.Now()
 	pending, err := rv.resolveRegistry(recs)
 	if err != nil {
@@ -220,7 +217,7 @@ func (rv *resolver) compare(recs, again []unlinkedRecord, sc scope, regVersion s
 		return err
 	}
 	t = rv.took("with the people outside it", t)
-	if sc.delta {
+	if leftovers > 0 {
 		if err := rv.linkLeftovers(regVersion); err != nil {
 			return err
 		}
@@ -243,9 +240,6 @@ func (rv *resolver) took(part string, since time.Time) time.Time {
 // the form match_resolved kept of them, so the run does not read every
 // department record again.
 func (rv *resolver) linkLeftovers(regVersion string) error {
-	if n, err := countLeftovers(rv.ctx, rv.conn, regVersion); err != nil || n == 0 {
-		return err
-	}
 	outside, err := outsideNamed(rv.ctx, rv.conn)
 	if err != nil || len(outside) == 0 {
 		return err
@@ -263,7 +257,7 @@ func (rv *resolver) samplePeople() ([]Person, error) {
 	if rv.sample != nil {
 		return rv.sample, nil
 	}
-	sample, err := registrySample(rv.ctx, rv.conn, rv.registry)
+	sample, err := registrySample(rv.ctx, rv.conn, registryTable)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +323,7 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	ctx, conn := rv.ctx, rv.conn
 	// Only the registry persons some record could be compared with come
 	// into memory (a province has millions).
-	reg, err := loadRegistry(ctx, conn, rv.registry, recs)
+	reg, err := loadRegistry(ctx, conn, registryTable, recs)
 	if err != nil {
 		return nil, err
 	}
@@ -377,7 +371,7 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	for k, i := range rest {
 		recPeople[k] = recs[i].scoredForm()
 	}
-	names, err := registryNamesakes(ctx, conn, rv.registry, recPeople)
+	names, err := registryNamesakes(ctx, conn, registryTable, recPeople)
 	if err != nil {
 		return nil, err
 	}
