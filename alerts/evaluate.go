@@ -2,10 +2,14 @@ package alerts
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -79,6 +83,21 @@ func (r *Report) Failed() []RuleResult {
 // Prepare creates the helpers every rule may use on conn: standard_of(region),
 // is_serious(code) and the pack's views (hardship_signals), all temporary.
 // The analytic snapshot calls it too, so its signals are the rules' own.
+// Prepared names what Prepare defines, the time aside: the rule pack's
+// shared views and the lists they read. The analytic snapshot computes
+// whole again the months it would otherwise keep when this changes.
+func (e *Evaluator) Prepared() string {
+	h := sha256.New()
+	for _, n := range slices.Sorted(maps.Keys(e.Pack.Views)) {
+		fmt.Fprintf(h, "view %s\x00%s\x00", n, e.Pack.Views[n])
+	}
+	fmt.Fprintf(h, "serious %q\x00standard %v\x00", e.SeriousIllness, e.Standards.DefaultMonthly)
+	for _, p := range slices.Sorted(maps.Keys(e.Standards.ByRegion)) {
+		fmt.Fprintf(h, "%s %v\x00", p, e.Standards.ByRegion[p])
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
+}
+
 func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time) error {
 	var std []string
 	std = append(std, fmt.Sprintf("('', %v)", e.Standards.DefaultMonthly))

@@ -204,6 +204,7 @@ func withSignals(db *store.DB, opt analytics.Options) analytics.Options {
 	pack, _ := alerts.LoadPack(nil)
 	ev := &alerts.Evaluator{DB: db, Pack: pack, SeriousIllness: []string{"C00-C97", "I21", "N18.5"}}
 	opt.Prepare = func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, opt.Now) }
+	opt.Prepared = ev.Prepared()
 	return opt
 }
 

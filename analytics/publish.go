@@ -28,6 +28,10 @@ type Options struct {
 	// other packages the analyst views read (the rule pack's
 	// hardship_signals); nil when the views need none.
 	Prepare func(ctx context.Context, conn *sql.Conn) error
+	// Prepared names what Prepare defines (the rule pack's views and
+	// lists, not the time): when it changes, no month is taken from the
+	// previous snapshot.
+	Prepared string
 }
 
 // Manifest describes a published snapshot; it is written beside its views.
@@ -124,18 +128,28 @@ func writeViews(ctx context.Context, db *store.DB, dir string, opt Options, prev
 
 func writeView(ctx context.Context, db *sql.Conn, dir string, v View, opt Options, prev *previous, man *Manifest) error {
 	var parts []string // taken from the previous snapshot
-	var from time.Time // the first month computed; zero: all of them
-	if v.Mark != "" {
+	var span Span      // the months computed; zero: all of them
+	switch {
+	case v.Mark != "":
 		mark, err := v.mark(ctx, db, opt.Now)
 		if err != nil {
 			return err
 		}
-		if parts, from, err = v.settled(ctx, db, opt, prev); err != nil {
+		if parts, span.From, err = v.settled(ctx, db, opt, prev); err != nil {
 			return err
 		}
-		man.Marks[v.Name] = ViewMark{Fingerprint: v.fingerprint(opt.Key, opt.Months), Mark: mark, Taken: len(parts)}
+		man.Marks[v.Name] = ViewMark{Fingerprint: v.fingerprint(opt), Mark: mark, Taken: len(parts)}
+	case v.Changed != "":
+		now, err := watermark(ctx, db)
+		if err != nil {
+			return err
+		}
+		if parts, span, err = v.unchanged(ctx, db, opt, prev, now); err != nil {
+			return err
+		}
+		man.Marks[v.Name] = ViewMark{Fingerprint: v.fingerprint(opt), Since: &now, Taken: len(parts)}
 	}
-	q := v.Render(opt.Key, opt.Months, opt.Now, from)
+	q := v.Render(opt.Key, opt.Months, opt.Now, span)
 	out := filepath.Join(dir, v.Name)
 	if err := copyPartitioned(ctx, db, q, out); err != nil {
 		return fmt.Errorf("analytics: publish %s: %w", v.Name, err)

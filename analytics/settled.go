@@ -19,8 +19,11 @@ type ViewMark struct {
 	// Fingerprint names what the view's files hang on besides the store:
 	// the pseudonym key, the window and the queries.
 	Fingerprint string `json:"fingerprint"`
-	Mark        string `json:"mark"`  // the view's Mark as of the snapshot's time
-	Taken       int    `json:"taken"` // month partitions taken from the snapshot before
+	Mark        string `json:"mark,omitempty"` // the view's Mark as of the snapshot's time
+	// Since is what the store held at the snapshot's time, for a view
+	// with Changed.
+	Since *Watermark `json:"since,omitempty"`
+	Taken int        `json:"taken"` // month partitions taken from the snapshot before
 }
 
 // previous is the snapshot a publish may take settled months from.
@@ -39,8 +42,8 @@ func previousSnapshot(dir string) *previous {
 	return &previous{dir: snap, man: man}
 }
 
-func (v View) fingerprint(key string, months int) string {
-	h := sha256.Sum256([]byte(strings.Join([]string{key, strconv.Itoa(months), v.SQL, v.Mark}, "\x00")))
+func (v View) fingerprint(opt Options) string {
+	h := sha256.Sum256([]byte(strings.Join([]string{opt.Key, strconv.Itoa(opt.Months), v.SQL, v.Mark, v.Changed, opt.Prepared}, "\x00")))
 	return hex.EncodeToString(h[:16])
 }
 
@@ -66,7 +69,7 @@ func (v View) settled(ctx context.Context, conn *sql.Conn, opt Options, prev *pr
 		return nil, time.Time{}, nil
 	}
 	noted, ok := prev.man.Marks[v.Name]
-	if !ok || noted.Fingerprint != v.fingerprint(opt.Key, opt.Months) {
+	if !ok || noted.Fingerprint != v.fingerprint(opt) {
 		return nil, time.Time{}, nil
 	}
 	then, err := v.mark(ctx, conn, prev.man.CreatedAt)

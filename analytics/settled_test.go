@@ -102,15 +102,17 @@ func TestSettledMonthsTaken(t *testing.T) {
 
 // viewFiles is the current snapshot's registry_months files, as a list
 // read_parquet takes.
-func viewFiles(t *testing.T, dir string) string {
+func viewFiles(t *testing.T, dir string) string { return viewFilesOf(t, dir, "registry_months") }
+
+func viewFilesOf(t *testing.T, dir, view string) string {
 	t.Helper()
 	snap, _, err := analytics.Current(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join(snap, "registry_months", "region=*", "month=*", "*.parquet"))
+	files, err := filepath.Glob(filepath.Join(snap, view, "region=*", "month=*", "*.parquet"))
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no registry_months files in %s: %v", snap, err)
+		t.Fatalf("no %s files in %s: %v", view, snap, err)
 	}
 	list := "["
 	for i, f := range files {

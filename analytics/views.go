@@ -22,14 +22,38 @@ type View struct {
 	// while their mark holds, and computes only the months from
 	// {{from}} on (settled.go).
 	Mark string
+	// Changed, for a view each of whose rows is dated by one department
+	// record and changes only with that record, its link or a revocation
+	// of the same person (signals), is a query of the months (YYYY-MM)
+	// whose rows may differ from the previous snapshot's. It reads what
+	// that snapshot noted of the store (Watermark: {{batch}}, {{linked}})
+	// and its time ({{then}}). Such a view takes its other months before
+	// the previous snapshot's from it (changed.go).
+	Changed string
+	// Lookback is how many months before the window the view also holds
+	// (signals: the 11 a 12-month look back from the window's first
+	// month needs); {{lookback}} in its query.
+	Lookback int
+}
+
+// Span is which months of its window a publish computes: every month
+// from From on, and the months listed in Also. The zero Span is all of
+// them.
+type Span struct {
+	From time.Time
+	Also []string // YYYY-MM
 }
 
 // Render is the view's query with its placeholders filled in: the key
-// (checked by Publish to be a safe literal), the months and the time,
-// and from, the first month to compute (the zero time: the whole window).
-func (v View) Render(key string, months int, now, from time.Time) string {
-	return strings.NewReplacer("{{key}}", "'"+key+"'", "{{months}}", strconv.Itoa(months),
-		"{{now}}", sqlTime(now), "{{from}}", sqlTime(from)).Replace(v.SQL)
+// (checked by Publish to be a safe literal), the months, the time, and
+// the span of months to compute.
+func (v View) Render(key string, months int, now time.Time, span Span) string {
+	also := make([]string, len(span.Also))
+	for i, m := range span.Also {
+		also[i] = "'" + m + "'" // YYYY-MM, from DuckDB's strftime
+	}
+	return strings.NewReplacer("{{key}}", "'"+key+"'", "{{months}}", strconv.Itoa(months), "{{lookback}}", strconv.Itoa(v.Lookback),
+		"{{now}}", sqlTime(now), "{{from}}", sqlTime(span.From), "{{also}}", "["+strings.Join(also, ", ")+"]::VARCHAR[]").Replace(v.SQL)
 }
 
 // sqlTime is t as a literal that casts to TIMESTAMPTZ.
@@ -121,7 +145,8 @@ WHERE a.first_seen >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{mo
     UNION ALL
     SELECT person_id, household_id, 'out_of_pocket', settle_date, CAST(out_of_pocket AS DOUBLE) FROM linked_medins
     WHERE person_id IS NOT NULL AND out_of_pocket > 0 AND settle_date <= {{now}}::DATE),
-w AS (SELECT * FROM s WHERE s.event_date >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} + 11) MONTH),
+w AS (SELECT * FROM s WHERE s.event_date >= date_trunc('month', {{now}}::TIMESTAMPTZ) - INTERVAL ({{months}} - 1 + {{lookback}}) MONTH
+      AND (s.event_date >= date_trunc('month', {{from}}::TIMESTAMPTZ) OR list_contains({{also}}, strftime(s.event_date, '%Y-%m')))),
 -- The pseudonyms are hashed once per person and household, not once per signal.
 pk AS (SELECT person_id, 'p' || left(sha256({{key}} || '|person|' || person_id), 16) AS person FROM (SELECT DISTINCT person_id FROM w)),
 hk AS (SELECT household_id, 'h' || left(sha256({{key}} || '|household|' || household_id), 16) AS household
@@ -138,5 +163,31 @@ SELECT strftime(w.event_date, '%Y-%m') AS month,
 FROM w JOIN pk ON pk.person_id = w.person_id
 LEFT JOIN hk ON hk.household_id = w.household_id
 LEFT JOIN households h ON h.household_id = w.household_id`,
+		Lookback: 11,
+		Changed:  signalsChanged,
 	},
 }
+
+// signalsChanged are the months of the signals view that may differ from
+// the previous snapshot's: the dates, old and new, of every version of a
+// record delivered since; the dates of records linked or relinked since;
+// and every certificate of a person with a revocation since, which takes
+// back those issued before it. A household's place is read as it is now,
+// so a change in the registry computes the view whole (changed.go).
+const signalsChanged = `WITH delivered AS (
+    SELECT v.dated FROM record_versions v SEMI JOIN (SELECT source, record_key FROM record_versions WHERE batch_id > {{batch}}) n
+        ON n.source = v.source AND n.record_key = v.record_key),
+linked AS (
+    SELECT event_date AS dated FROM linked_health WHERE linked_at > {{linked}}::TIMESTAMPTZ
+    UNION ALL SELECT settle_date FROM linked_medins WHERE linked_at > {{linked}}::TIMESTAMPTZ
+    UNION ALL SELECT event_date FROM linked_education WHERE linked_at > {{linked}}::TIMESTAMPTZ
+    UNION ALL SELECT issued_on FROM linked_disability WHERE linked_at > {{linked}}::TIMESTAMPTZ),
+revoked AS (
+    SELECT DISTINCT person_id FROM linked_disability
+    WHERE "change" = 'revoked' AND person_id IS NOT NULL
+      AND (linked_at > {{linked}}::TIMESTAMPTZ OR batch_id > {{batch}} OR issued_on > {{then}}::DATE)),
+certified AS (SELECT issued_on AS dated FROM linked_disability d SEMI JOIN revoked r ON r.person_id = d.person_id)
+SELECT DISTINCT strftime(dated, '%Y-%m') AS month
+FROM (SELECT dated FROM delivered UNION ALL SELECT dated FROM linked UNION ALL SELECT dated FROM certified)
+WHERE dated IS NOT NULL
+ORDER BY month`

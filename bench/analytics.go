@@ -170,7 +170,7 @@ func copyViews(ctx context.Context, db *store.DB, out, key string, months int, n
 	}
 	total := 0
 	for _, v := range analytics.Views {
-		q := v.Render(key, months, now, time.Time{})
+		q := v.Render(key, months, now, analytics.Span{})
 		var n int
 		file := filepath.Join(out, v.Name+".parquet")
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf("COPY (%s) TO '%s' (FORMAT parquet)", q, file)); err != nil {

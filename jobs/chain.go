@@ -246,7 +246,7 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 	}
 	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
 	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at,
-		Prepare: func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, at) }})
+		Prepare: func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, at) }, Prepared: ev.Prepared()})
 	if err != nil {
 		c.Log.Error("analytic snapshot not published", "err", err)
 		return err
