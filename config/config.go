@@ -44,8 +44,55 @@ type Config struct {
 	Web            Web                 `yaml:"web"`
 	Alertmanager   Alertmanager        `yaml:"alertmanager"`
 	Analytics      Analytics           `yaml:"analytics"`
+	// Instance names this installation to its peers: the records it
+	// forwards carry it before their own IDs, so that two counties'
+	// hospital numbers never meet as one record.
+	Instance string `yaml:"instance"`
+	// Peers are the other instances this one pulls forwarded records
+	// from: what their departments sent about people registered here.
+	Peers map[string]Peer `yaml:"peers"`
 
 	Location *time.Location `yaml:"-"`
+}
+
+// Peer is another safetynet instance that forwards this one the records
+// of people it is responsible for (docs/scale.md): its forwarding
+// endpoint, the token it issued to this instance (`safetynet users token`
+// there, for a user of role peer), and which sources to pull.
+type Peer struct {
+	URL      string   `yaml:"url"`       // e.g. https://county-a.example/api/forward
+	TokenEnv string   `yaml:"token_env"` // the environment variable holding the token
+	Sources  []string `yaml:"sources"`   // unset: the four departments
+	// RateLimit is requests per second to the peer (2 when unset).
+	RateLimit float64 `yaml:"rate_limit"`
+}
+
+// ForwardProtocol is how an instance's forwarding endpoint pages: the
+// HTTP connector's cursor pagination over the records linked after the
+// peer's last complete pull. The endpoint and its peers' pulls both read
+// it, so they cannot disagree.
+var ForwardProtocol = HTTP{Records: "records", Pagination: "cursor", CursorParam: "cursor", NextCursor: "next_cursor",
+	SizeParam: "page_size", PageSize: 1000, SinceParam: "since", WatermarkField: "linked_at"}
+
+// HTTP is the pull of a source's records from the peer.
+func (p Peer) HTTP(source string) HTTP {
+	h := ForwardProtocol
+	h.URL = strings.TrimSuffix(p.URL, "/") + "/" + source
+	h.TokenEnv = p.TokenEnv
+	h.RateLimit = p.RateLimit
+	if h.RateLimit == 0 {
+		h.RateLimit = 2
+	}
+	return h.WithDefaults()
+}
+
+// PeerSources are the sources pulled from a peer: the ones it names, or
+// every department.
+func (p Peer) PeerSources() []string {
+	if len(p.Sources) > 0 {
+		return p.Sources
+	}
+	return []string{"education", "health", "medins", "disability"}
 }
 
 // Analytics configures the analytic snapshot published after every run.
@@ -236,6 +283,7 @@ func Default() Config {
 		Match:          Match{LinkThreshold: 0.95, ReviewThreshold: 0.5},
 		Alertmanager:   Alertmanager{ExternalURL: "http://localhost:8080", Resend: time.Minute},
 		Analytics:      Analytics{Dir: "analytics", PseudonymKeyEnv: "SAFETYNET_PSEUDONYM_KEY", Months: 24, SmallCell: 5},
+		Instance:       "safetynet",
 	}
 	for _, s := range Sources {
 		c.Sources[s] = Source{Schedule: "0 */30 * * * *", StaleAfter: 26 * time.Hour}
@@ -452,8 +500,38 @@ func (c *Config) validate(root *yaml.Node) error {
 	if c.Web.Addr == "" {
 		return fail("must be a listen address such as :8080", "web", "addr")
 	}
+	if !instanceName.MatchString(c.Instance) {
+		return fail(fmt.Sprintf("%q is not an instance name: 1 to 40 letters, digits, - or _ (e.g. county-330102)", c.Instance), "instance")
+	}
+	peers := make([]string, 0, len(c.Peers))
+	for name := range c.Peers {
+		peers = append(peers, name)
+	}
+	sort.Strings(peers)
+	for _, name := range peers {
+		p := c.Peers[name]
+		if !instanceName.MatchString(name) {
+			return fail("a peer's name is 1 to 40 letters, digits, - or _ (its instance name)", "peers", name)
+		}
+		if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fail(fmt.Sprintf("%q is not an http(s) URL: the peer's forwarding endpoint, e.g. https://county-a.example/api/forward", p.URL), "peers", name, "url")
+		}
+		if !envName.MatchString(p.TokenEnv) {
+			return fail("name the environment variable that holds the token the peer issued (safetynet users token, there), e.g. SAFETYNET_PEER_TOKEN", "peers", name, "token_env")
+		}
+		for _, s := range p.Sources {
+			if !known(s) || s == "registry" {
+				return fail(fmt.Sprintf("%q is not a department source (education, health, medins, disability)", s), "peers", name, "sources")
+			}
+		}
+		if p.RateLimit < 0 {
+			return fail("requests per second must not be negative", "peers", name, "rate_limit")
+		}
+	}
 	return nil
 }
+
+var instanceName = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
 var memorySize = regexp.MustCompile(`^[0-9]+(\.[0-9]+)? ?([KMGT]i?B)$`)
 

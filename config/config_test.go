@@ -62,6 +62,10 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"alertmanager:\n  url: http://127.0.0.1:9093\n  resend: 1s\n", "x.yaml:3: alertmanager.resend: must be at least 10s"},
 		{"web:\n  tls_cert: /etc/ssl/x.pem\n", "x.yaml:1: web: tls_cert and tls_key go together"},
 		{"web:\n  trusted_proxies: [127.0.0.1, 10.0.0.0/33]\n", "x.yaml:2: web.trusted_proxies: entry 2, \"10.0.0.0/33\""},
+		{"instance: county a\n", "x.yaml:1: instance: \"county a\" is not an instance name"},
+		{"peers:\n  county-a:\n    url: county-a.example/api/forward\n    token_env: T\n", "x.yaml:3: peers.county-a.url: \"county-a.example/api/forward\" is not an http(s) URL"},
+		{"peers:\n  county-a:\n    url: https://a.example/api/forward\n", "peers.county-a.token_env: name the environment variable"},
+		{"peers:\n  county-a:\n    url: https://a.example/api/forward\n    token_env: T\n    sources: [registry]\n", "x.yaml:5: peers.county-a.sources: \"registry\" is not a department source"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")

@@ -402,6 +402,7 @@ var en = map[string]string{
 	"role.gridworker":                     "grid worker",
 	"role.operator":                       "operator",
 	"role.record_analyst":                 "analyst (records)",
+	"role.peer":                           "peer instance (forwarded records)",
 	"rows_stored":                         "rows stored",
 	"rows_waiting":                        "rows waiting",
 	"rule":                                "Rule",

@@ -402,6 +402,7 @@ var zh = map[string]string{
 	"role.gridworker":                     "网格员",
 	"role.operator":                       "经办人员",
 	"role.record_analyst":                 "数据分析（明细）",
+	"role.peer":                           "对端实例（转送记录）",
 	"rows_stored":                         "入库行数",
 	"rows_waiting":                        "待修正行数",
 	"rule":                                "规则",

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -17,6 +18,7 @@ import (
 type delivery struct {
 	name      string // file path, URL or query, for lineage and errors
 	connector string // file, http, postgres
+	feed      string // source@peer for a peer's records; "": the source
 	sha256    string // content hash, when the same content can be recognised again
 	bytes     int64
 	encoding  string
@@ -44,7 +46,7 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 			return err
 		}
 		res.BatchID = batch
-		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started,
+		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started, feed: cmp.Or(d.feed, source),
 			keepLatest: d.connector != "file"}
 		var headerErrs []*FileError
 		for _, sh := range d.sheets {

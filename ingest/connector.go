@@ -47,3 +47,10 @@ func NewConnector(cfg *config.Config, name string, opt Options, progress func(so
 	}
 	return Drop{Source: name, Inbox: cfg.InboxDir(name), Processed: cfg.Processed, Rejected: cfg.Rejected, Options: opt, Progress: progress}
 }
+
+// NewPeerConnector is the pull of what a peer instance forwards of one
+// source (config.Peer): the HTTP connector, its position kept apart from
+// the source's own feed.
+func NewPeerConnector(cfg *config.Config, peer, source string, opt Options, progress func(source, file string, rows int)) Connector {
+	return HTTPPull{Source: source, Feed: source + "@" + peer, HTTP: cfg.Peers[peer].HTTP(source), Options: opt, Progress: progress}
+}

@@ -66,7 +66,7 @@ func (l *loader) recordHeaders() error {
 	for t, cells := range l.headers {
 		var prevBatch int64
 		err := l.conn.QueryRowContext(l.ctx, `SELECT coalesce(max(batch_id), 0) FROM ingest_headers WHERE source = ? AND table_name = ?`,
-			l.source, t.Name).Scan(&prevBatch)
+			l.feed, t.Name).Scan(&prevBatch)
 		if err != nil {
 			return fmt.Errorf("ingest %s: previous headers: %w", l.file, err)
 		}
@@ -89,7 +89,7 @@ func (l *loader) recordHeaders() error {
 		}
 		for _, c := range cells {
 			if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_headers VALUES (?, ?, ?, ?, ?, ?)`,
-				l.batch, l.source, t.Name, c.position, c.header, nullable(c.col)); err != nil {
+				l.batch, l.feed, t.Name, c.position, c.header, nullable(c.col)); err != nil {
 				return err
 			}
 		}
@@ -99,7 +99,7 @@ func (l *loader) recordHeaders() error {
 		for _, d := range drift(t.Name, prev, cells) {
 			l.res.Drift = append(l.res.Drift, d)
 			if _, err := l.conn.ExecContext(l.ctx, `INSERT INTO ingest_drift VALUES (?, ?, ?, ?, ?, ?, ?)`,
-				l.batch, l.source, t.Name, d.Kind, nullable(d.Col), nullable(d.Was), nullable(d.Now)); err != nil {
+				l.batch, l.feed, t.Name, d.Kind, nullable(d.Col), nullable(d.Was), nullable(d.Now)); err != nil {
 				return err
 			}
 		}

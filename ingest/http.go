@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"cmp"
 	"bytes"
 	"context"
 	"database/sql"
@@ -30,6 +31,10 @@ import (
 // where a failed pull stopped, without duplicates or gaps.
 type HTTPPull struct {
 	Source string
+	// Feed keys the pull's position and the headers its batches are
+	// compared with, when one source has several pulls (a peer's
+	// forwarded records: source@peer); "" is the source.
+	Feed string
 	config.HTTP
 	Options
 	Client *http.Client // nil: a client with HTTP.Timeout per request
@@ -65,7 +70,7 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 	if h.TokenEnv != "" {
 		token = os.Getenv(h.TokenEnv)
 		if token == "" {
-			return nil, &PullError{Source: p.Source, Err: fmt.Errorf("the API token is read from $%s, which is not set: set it in the service's environment", h.TokenEnv)}
+			return nil, &PullError{Source: p.feed(), Err: fmt.Errorf("the API token is read from $%s, which is not set: set it in the service's environment", h.TokenEnv)}
 		}
 	}
 	client := p.Client
@@ -78,7 +83,7 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 	}
 	f := &fetcher{client: client, token: token, limiter: rate.NewLimiter(rate.Limit(h.RateLimit), 1), retries: h.Retries, backoff: backoff, log: log, source: p.Source}
 
-	st, err := loadPull(ctx, db, p.Source)
+	st, err := loadPull(ctx, db, p.feed())
 	if err != nil {
 		return nil, err
 	}
@@ -92,11 +97,11 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 			// was stored already comes back unchanged and adds nothing.
 			cursor = sql.NullString{String: "1", Valid: true}
 		}
-		log.Info("resuming pull", "source", p.Source, "since", since.String, "from", cursor.String, "records_so_far", st.rows)
+		log.Info("resuming pull", "source", p.feed(), "since", since.String, "from", cursor.String, "records_so_far", st.rows)
 	} else {
 		cursor = sql.NullString{}
 		runMax = st.watermark
-		if err := savePull(ctx, db, p.Source, "http", st.watermark, since, sql.NullString{String: firstPage(h), Valid: true}, runMax, 0, false); err != nil {
+		if err := savePull(ctx, db, p.feed(), "http", st.watermark, since, sql.NullString{String: firstPage(h), Valid: true}, runMax, 0, false); err != nil {
 			return nil, err
 		}
 		cursor = sql.NullString{String: firstPage(h), Valid: true}
@@ -118,7 +123,7 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 			if done {
 				newMark = runMax // settled only now that every record was decoded
 			}
-			return savePullConn(ctx, conn, p.Source, "http", newMark, since, next, runMax, rows, done)
+			return savePullConn(ctx, conn, p.feed(), "http", newMark, since, next, runMax, rows, done)
 		}
 		if len(pages) == 0 {
 			return db.Tx(ctx, func(conn *sql.Conn) error { return save(ctx, conn, 0) })
@@ -134,12 +139,12 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 			label += " to " + pages[len(pages)-1].label
 		}
 		sheets := []sheet{{name: label, src: src}}
-		res, err := storeDelivery(ctx, db, p.Source, delivery{name: redact(h.URL), connector: "http", bytes: pagesBytes(pages), encoding: "utf-8", sheets: sheets, inTx: save}, p.Options)
+		res, err := storeDelivery(ctx, db, p.Source, delivery{name: redact(h.URL), connector: "http", feed: p.Feed, bytes: pagesBytes(pages), encoding: "utf-8", sheets: sheets, inTx: save}, p.Options)
 		if err != nil {
 			return err
 		}
 		out = append(out, res)
-		log.Info("records pulled", "source", p.Source, "batch", res.BatchID, "pages", len(pages), "read", res.Read, "new", res.New,
+		log.Info("records pulled", "source", p.feed(), "batch", res.BatchID, "pages", len(pages), "read", res.Read, "new", res.New,
 			"changed", res.Changed, "unchanged", res.Unchanged, "quarantined", res.Quarantined)
 		pages, buffered = nil, 0
 		return nil
@@ -156,12 +161,12 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 		body, err := f.get(ctx, u)
 		if err != nil {
 			p.recordError(ctx, db, err)
-			return out, &PullError{Source: p.Source, Err: fmt.Errorf("%w (the pull goes on from this page next time)", err)}
+			return out, &PullError{Source: p.feed(), Err: fmt.Errorf("%w (the pull goes on from this page next time)", err)}
 		}
 		pg, next, err := parsePage(h, body, cursor.String)
 		if err != nil {
 			p.recordError(ctx, db, err)
-			return out, &PullError{Source: p.Source, Err: fmt.Errorf("%s: %w", redact(u), err)}
+			return out, &PullError{Source: p.feed(), Err: fmt.Errorf("%s: %w", redact(u), err)}
 		}
 		if len(pg.raws) > 0 {
 			pages = append(pages, pg)
@@ -186,8 +191,11 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 }
 
 func (p HTTPPull) recordError(ctx context.Context, db *store.DB, err error) {
-	db.ExecContext(context.WithoutCancel(ctx), `UPDATE ingest_pulls SET last_error = ? WHERE source = ?`, err.Error(), p.Source)
+	db.ExecContext(context.WithoutCancel(ctx), `UPDATE ingest_pulls SET last_error = ? WHERE source = ?`, err.Error(), p.feed())
 }
+
+// feed is the key of the pull's position: Feed, or the source.
+func (p HTTPPull) feed() string { return cmp.Or(p.Feed, p.Source) }
 
 func firstPage(h config.HTTP) string {
 	if h.Pagination == "cursor" {

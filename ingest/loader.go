@@ -24,9 +24,12 @@ type loader struct {
 	conn   *sql.Conn
 	batch  int64
 	source string
-	file   string
-	opt    Options
-	res    *Result
+	// feed is whose headers this batch's are compared with (drift): the
+	// source, or source@peer for what a peer forwards.
+	feed string
+	file string
+	opt  Options
+	res  *Result
 
 	stages     map[*Table]*stage
 	quarantine *duckdb.Appender

@@ -10,7 +10,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,10 +68,39 @@ type Report struct {
 }
 
 // ingest runs one source's connector.
-func (c *Chain) ingest(ctx context.Context, name string, src config.Source) ([]*ingest.Result, int, error) {
+func (c *Chain) connector(name string, src config.Source) ingest.Connector {
 	// A batch's versions begin when its run ran, on the chain's clock.
 	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter, Now: c.now}
-	return ingest.NewConnector(c.Cfg, name, opt, c.Progress).Pull(ctx, c.DB, c.Log)
+	return ingest.NewConnector(c.Cfg, name, opt, c.Progress)
+}
+
+// storeFrom brings in what a connector has (feed names it: a source, or
+// source@peer) and adds it to the run's report. A source that cannot be
+// reached makes the run partial, not failed.
+func (c *Chain) storeFrom(ctx context.Context, rep *Report, feed string, conn ingest.Connector) error {
+	c.stage(ctx, rep, "ingest:"+feed)
+	res, rejected, err := conn.Pull(ctx, c.DB, c.Log)
+	rep.Files += len(res) + rejected
+	rep.Rejected += rejected
+	for _, r := range res {
+		rep.Stored += r.New + r.Changed
+		rep.Quarantined += r.Quarantined
+		for _, d := range r.Drift {
+			rep.Drift = append(rep.Drift, feed+": "+d.String())
+			c.Log.Warn("schema drift", "source", feed, "batch", r.BatchID, "drift", d.String())
+		}
+	}
+	var pe *ingest.PullError
+	switch {
+	case errors.As(err, &pe):
+		// A department's API or database being down is its problem, not
+		// the run's: the others go on, and the run says partial.
+		rep.SourceErrors = append(rep.SourceErrors, err.Error())
+		c.Log.Error("source failed", "source", feed, "err", err)
+	case err != nil:
+		return fmt.Errorf("ingest %s: %w", feed, err)
+	}
+	return nil
 }
 
 // Run ingests what waits in the inboxes of the given sources (all when
@@ -160,27 +191,19 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		if !src.On() {
 			continue
 		}
-		c.stage(ctx, rep, "ingest:"+s)
-		res, rejected, err := c.ingest(ctx, s, src)
-		rep.Files += len(res) + rejected
-		rep.Rejected += rejected
-		for _, r := range res {
-			rep.Stored += r.New + r.Changed
-			rep.Quarantined += r.Quarantined
-			for _, d := range r.Drift {
-				rep.Drift = append(rep.Drift, s+": "+d.String())
-				c.Log.Warn("schema drift", "source", s, "batch", r.BatchID, "drift", d.String())
-			}
+		if err := c.storeFrom(ctx, rep, s, c.connector(s, src)); err != nil {
+			return err
 		}
-		var pe *ingest.PullError
-		switch {
-		case errors.As(err, &pe):
-			// A department's API or database being down is its problem, not
-			// the run's: the others go on, and the run says partial.
-			rep.SourceErrors = append(rep.SourceErrors, err.Error())
-			c.Log.Error("source failed", "source", s, "err", err)
-		case err != nil:
-			return fmt.Errorf("ingest %s: %w", s, err)
+	}
+	for _, peer := range slices.Sorted(maps.Keys(c.Cfg.Peers)) {
+		for _, s := range c.Cfg.Peers[peer].PeerSources() {
+			if !slices.Contains(sources, s) {
+				continue
+			}
+			opt := ingest.Options{Now: c.now}
+			if err := c.storeFrom(ctx, rep, s+"@"+peer, ingest.NewPeerConnector(c.Cfg, peer, s, opt, c.Progress)); err != nil {
+				return err
+			}
 		}
 	}
 	rep.Stages["ingest"] = time.Since(t)

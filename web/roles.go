@@ -19,10 +19,14 @@ const (
 	// RecordAnalyst also runs record-level SQL over the analyst views,
 	// exports rows and connects over Flight SQL: people as pseudonyms.
 	RecordAnalyst Role = "record_analyst"
+	// Peer is another safetynet instance: with a token, it pulls the
+	// records forwarded to the people of its region (forward), and nothing
+	// else; it cannot log in.
+	Peer Role = "peer"
 )
 
 // Roles are every role a user can have.
-var Roles = []Role{Admin, Operator, GridWorker, Analyst, RecordAnalyst}
+var Roles = []Role{Admin, Operator, GridWorker, Analyst, RecordAnalyst, Peer}
 
 // ParseRole checks a role's name.
 func ParseRole(s string) (Role, error) {

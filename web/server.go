@@ -55,6 +55,9 @@ type Server struct {
 	PhotoDir string
 	// Proxies are the reverse proxies whose forwarding headers count.
 	Proxies Proxies
+	// Instance is this installation's name, put before the IDs of the
+	// records it forwards to peers (config instance).
+	Instance string
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex
@@ -123,6 +126,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /alerts/{id}", s.timed("alert", s.authed(s.alertPage)))
 	mux.Handle("GET /alerts.xlsx", s.timed("export", s.authed(s.exportAlerts)))
 	mux.Handle("GET /api/alerts", s.timed("api_alerts", s.authed(s.apiAlerts)))
+	mux.Handle("GET /api/forward/{source}", s.timed("forward", http.HandlerFunc(s.apiForward)))
 	mux.Handle("GET /audit", s.timed("audit", s.authed(s.auditPage)))
 	mux.Handle("GET /audit.xlsx", s.timed("audit_export", s.authed(s.exportAudit)))
 	mux.Handle("POST /alerts/act", s.timed("act", s.posted(s.act)))

@@ -25,8 +25,8 @@ func NewToken(ctx context.Context, db *store.DB, name string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !role.RecordLevel() || disabled {
-		return "", fmt.Errorf("%q is %s: Flight SQL tokens are for enabled record-level analysts (record_analyst) and administrators", name, role)
+	if !(role.RecordLevel() || role == Peer) || disabled {
+		return "", fmt.Errorf("%q is %s: tokens are for enabled record-level analysts (record_analyst) and administrators (Flight SQL), and peer instances (forwarded records)", name, role)
 	}
 	token := "sn_" + randomHex(24)
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
@@ -44,13 +44,24 @@ func NewToken(ctx context.Context, db *store.DB, name string) (string, error) {
 
 // UserByToken is the enabled record-level user a token belongs to.
 func UserByToken(ctx context.Context, db *store.DB, token string) (*User, error) {
+	return tokenUser(ctx, db, token, Role.RecordLevel)
+}
+
+// PeerByToken is the enabled peer instance a token belongs to.
+func PeerByToken(ctx context.Context, db *store.DB, token string) (*User, error) {
+	return tokenUser(ctx, db, token, func(r Role) bool { return r == Peer })
+}
+
+// tokenUser is the enabled user a token belongs to, when their role may
+// use it.
+func tokenUser(ctx context.Context, db *store.DB, token string, may func(Role) bool) (*User, error) {
 	if token == "" {
 		return nil, ErrBadToken
 	}
 	var u User
 	err := db.QueryRowContext(ctx, `SELECT u.username, u.role, u.region_prefix, coalesce(u.grid, '') FROM api_tokens t JOIN users u USING (username)
 		WHERE t.token_hash = ? AND NOT u.disabled`, hashToken(token)).Scan(&u.Name, &u.Role, &u.RegionPrefix, &u.Grid)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && !u.Role.RecordLevel()) {
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && !may(u.Role)) {
 		return nil, ErrBadToken
 	}
 	if err != nil {

@@ -74,6 +74,10 @@ func (n *NewUser) check() error {
 		if !digits.MatchString(n.Region) {
 			return fmt.Errorf("an operator needs --region, the region-code prefix they work on (2 to 12 digits, e.g. 330110)")
 		}
+	case Peer:
+		if !digits.MatchString(n.Region) {
+			return fmt.Errorf("a peer instance needs --region, the ID prefix of the people it answers for (2 to 12 digits, e.g. 330102)")
+		}
 	case GridWorker:
 		if !gridCode.MatchString(n.Grid) {
 			return fmt.Errorf("a grid worker needs --grid, the code of their grid (网格编号)")

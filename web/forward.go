@@ -1,0 +1,75 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"safetynet/config"
+	"safetynet/forward"
+)
+
+// apiForward serves a peer instance the records forwarded to the people
+// of its region (package forward), a page at a time, in the paging the
+// HTTP connector speaks (config.ForwardProtocol). Each page served is in
+// the audit log under the peer's name.
+func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	peer, err := PeerByToken(ctx, s.DB, token)
+	if err != nil {
+		if !errors.Is(err, ErrBadToken) {
+			s.Log.Error("forward: token", "err", err)
+		}
+		writeAPIError(w, http.StatusUnauthorized, ErrBadToken)
+		return
+	}
+	if peer.RegionPrefix == "" {
+		writeAPIError(w, http.StatusForbidden, errors.New("this peer has no region: set the ID prefix of the people it answers for (safetynet users add --role peer --region CODE)"))
+		return
+	}
+	p := config.ForwardProtocol
+	q := r.URL.Query()
+	size := p.PageSize
+	if v := q.Get(p.SizeParam); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > forward.MaxPage {
+			writeAPIError(w, http.StatusBadRequest, fmt.Errorf("%s must be 1 to %d", p.SizeParam, forward.MaxPage))
+			return
+		}
+		size = n
+	}
+	source := r.PathValue("source")
+	page, err := forward.Read(ctx, s.DB, forward.Request{Source: source, Region: peer.RegionPrefix, Instance: s.Instance,
+		Since: q.Get(p.SinceParam), Cursor: q.Get(p.CursorParam), Size: size})
+	switch {
+	case errors.Is(err, forward.ErrSource):
+		writeAPIError(w, http.StatusNotFound, err)
+		return
+	case errors.Is(err, forward.ErrRequest):
+		writeAPIError(w, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		s.Log.Error("forward", "source", source, "peer", peer.Name, "err", err)
+		writeAPIError(w, http.StatusInternalServerError, errors.New("the records could not be read; the pull can be tried again"))
+		return
+	}
+	s.audit(ctx, peer.Name, "forward", source, fmt.Sprintf("region=%s since=%s records=%d more=%t",
+		peer.RegionPrefix, q.Get(p.SinceParam), len(page.Records), page.Next != ""))
+	records := page.Records
+	if records == nil {
+		records = []map[string]string{}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(map[string]any{p.Records: records, p.NextCursor: page.Next})
+}
+
+// writeAPIError answers a machine's request with its error as JSON.
+func writeAPIError(w http.ResponseWriter, status int, err error) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": err.Error()})
+}
