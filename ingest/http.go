@@ -1,8 +1,8 @@
 package ingest
 
 import (
-	"cmp"
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
