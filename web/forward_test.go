@@ -191,4 +191,15 @@ func TestRecordCrossesToTheResponsibleInstance(t *testing.T) {
 	if len(entries) != 3 || served != 3 {
 		t.Errorf("A's audit log has %d forward entries, %d with the one record; want one a pull, each with it: %+v", len(entries), served, entries)
 	}
+
+	// A token A no longer honours: B's run goes on, partial, and says which
+	// peer's pull failed (safetynet_ingest_pull_failing{source="medins@county-a"}).
+	t.Setenv("SN_TEST_PEER_TOKEN", "sn_revoked")
+	rep := b.run(t, asOf.Add(4*time.Hour))
+	if len(rep.SourceErrors) != 1 || !strings.Contains(rep.SourceErrors[0], "medins@county-a") || !strings.Contains(rep.SourceErrors[0], "401") {
+		t.Errorf("a refused pull: source errors %q, want one naming medins@county-a and the 401", rep.SourceErrors)
+	}
+	if n := b.count(t, `SELECT count(*) FROM ingest_pulls WHERE source = 'medins@county-a' AND last_error IS NOT NULL`); n != 1 {
+		t.Errorf("the refused pull is not noted against medins@county-a")
+	}
 }
