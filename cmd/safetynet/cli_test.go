@@ -208,6 +208,13 @@ func TestCommandLine(t *testing.T) {
 	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "op2", "--role", "operator"); !strings.Contains(out, "--region") {
 		t.Errorf("an operator without a region: %s", out)
 	}
+	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "county-b", "--role", "peer"); !strings.Contains(out, "a peer instance needs --region") {
+		t.Errorf("a peer without a region: %s", out)
+	}
+	runIn(true, "", "users", "add", "--config", cfg, "--name", "county-b", "--role", "peer", "--region", "330102")
+	if out := runIn(true, "", "users", "token", "--config", cfg, "--name", "county-b"); !regexp.MustCompile(`\nsn_[0-9a-f]{48}\n`).MatchString(out) {
+		t.Errorf("a peer's token: %s", out)
+	}
 	if out := runIn(false, "", "users", "add", "--config", cfg, "--name", "op1", "--role", "analyst"); !strings.Contains(out, "exists already") {
 		t.Errorf("adding op1 twice: %s", out)
 	}

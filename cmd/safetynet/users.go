@@ -105,7 +105,7 @@ func cmdUsers(c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.out, "Flight SQL token of %s (shown once; their earlier token no longer works):\n%s\n", *name, token)
+		fmt.Fprintf(c.out, "Token of %s, for Flight SQL (an analyst) or the forwarded records (a peer instance); shown once, their earlier token no longer works:\n%s\n", *name, token)
 	default:
 		return fmt.Errorf("unknown verb %q\n%s", verb, usersUsage)
 	}
