@@ -192,6 +192,18 @@ func TestRecordCrossesToTheResponsibleInstance(t *testing.T) {
 		t.Errorf("A's audit log has %d forward entries, %d with the one record; want one a pull, each with it: %+v", len(entries), served, entries)
 	}
 
+	// A later bill in A reaches B on the next pull; the alert is the same one.
+	a.drop(t, "medins", "later.csv", "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"+
+		fmt.Sprintf("JS-4,%s,李卫东,男,1960-03-01,门诊,%s,2000.00,1500.00,500.00,C34.1\n", theirID, asOf.AddDate(0, 0, -2).Format("2006-01-02")))
+	a.run(t, asOf.Add(3*time.Hour))
+	b.run(t, asOf.Add(3*time.Hour))
+	if n := b.count(t, `SELECT count(*) FROM linked_medins WHERE household_id = 'H330102001'`); n != 2 {
+		t.Errorf("after A's later bill B holds %d of the family's records, want 2", n)
+	}
+	if n := b.count(t, `SELECT count(*) FROM alerts WHERE rule_id = 'serious_illness' AND household_id = 'H330102001'`); n != 1 {
+		t.Errorf("%d serious-illness alerts for the household after the later bill, want still 1", n)
+	}
+
 	// A token A no longer honours: B's run goes on, partial, and says which
 	// peer's pull failed (safetynet_ingest_pull_failing{source="medins@county-a"}).
 	t.Setenv("SN_TEST_PEER_TOKEN", "sn_revoked")
