@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -75,29 +74,14 @@ func (v View) unchanged(ctx context.Context, conn *sql.Conn, opt Options, prev *
 		opt.Now.UTC().Format(time.RFC3339Nano), opt.Months-1+v.Lookback, prev.man.CreatedAt.UTC().Format(time.RFC3339Nano)).Scan(&first, &until); err != nil {
 		return nil, Span{}, fmt.Errorf("analytics: months of %s: %w", v.Name, err)
 	}
-	dirs, err := filepath.Glob(filepath.Join(prev.dir, v.Name, "region=*", "month=*"))
-	if err != nil {
-		return nil, Span{}, err
-	}
 	span := Span{From: prev.man.CreatedAt}
 	for _, m := range changed {
 		if m >= first && m < until {
 			span.Also = append(span.Also, m)
 		}
 	}
-	var parts []string
-	for _, d := range dirs {
-		m := strings.TrimPrefix(filepath.Base(d), "month=")
-		if m < first || m >= until || slices.Contains(changed, m) {
-			continue
-		}
-		rel, err := filepath.Rel(filepath.Join(prev.dir, v.Name), d)
-		if err != nil {
-			return nil, Span{}, err
-		}
-		parts = append(parts, rel)
-	}
-	return parts, span, nil
+	parts, err := prev.partitions(v.Name, func(m string) bool { return m >= first && m < until && !slices.Contains(changed, m) })
+	return parts, span, err
 }
 
 // changedMonths runs the view's Changed query against what the previous

@@ -84,23 +84,33 @@ func (v View) settled(ctx context.Context, conn *sql.Conn, opt Options, prev *pr
 		prev.man.CreatedAt.UTC().Format(time.RFC3339Nano)).Scan(&first, &until); err != nil {
 		return nil, time.Time{}, fmt.Errorf("analytics: settled months of %s: %w", v.Name, err)
 	}
-	dirs, err := filepath.Glob(filepath.Join(prev.dir, v.Name, "region=*", "month=*"))
-	if err != nil {
-		return nil, time.Time{}, err
-	}
 	if whole, err := wholeView(ctx, conn, prev, v.Name); err != nil || !whole {
 		return nil, time.Time{}, err // files gone from the previous snapshot: computed whole, not taken short
 	}
-	for _, d := range dirs {
-		if m := strings.TrimPrefix(filepath.Base(d), "month="); m >= first && m < until {
-			rel, err := filepath.Rel(filepath.Join(prev.dir, v.Name), d)
-			if err != nil {
-				return nil, time.Time{}, err
-			}
-			parts = append(parts, rel)
-		}
+	parts, err = prev.partitions(v.Name, func(m string) bool { return m >= first && m < until })
+	return parts, prev.man.CreatedAt, err
+}
+
+// partitions are the previous snapshot's month partitions of a view
+// (region=…/month=…, relative to the view's directory) whose month take
+// accepts.
+func (prev *previous) partitions(view string, take func(month string) bool) ([]string, error) {
+	dirs, err := filepath.Glob(filepath.Join(prev.dir, view, "region=*", "month=*"))
+	if err != nil {
+		return nil, err
 	}
-	return parts, prev.man.CreatedAt, nil
+	var parts []string
+	for _, d := range dirs {
+		if !take(strings.TrimPrefix(filepath.Base(d), "month=")) {
+			continue
+		}
+		rel, err := filepath.Rel(filepath.Join(prev.dir, view), d)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, rel)
+	}
+	return parts, nil
 }
 
 // wholeView says whether the previous snapshot's files of a view still

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -87,12 +88,12 @@ func (p Peer) HTTP(source string) HTTP {
 }
 
 // PeerSources are the sources pulled from a peer: the ones it names, or
-// every department.
+// every department (each source but the registry).
 func (p Peer) PeerSources() []string {
 	if len(p.Sources) > 0 {
 		return p.Sources
 	}
-	return []string{"education", "health", "medins", "disability"}
+	return slices.DeleteFunc(slices.Clone(Sources), func(s string) bool { return s == "registry" })
 }
 
 // Analytics configures the analytic snapshot published after every run.

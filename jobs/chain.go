@@ -67,7 +67,7 @@ type Report struct {
 	SourceErrors []string
 }
 
-// ingest runs one source's connector.
+// connector is one source's own connector, as its config says.
 func (c *Chain) connector(name string, src config.Source) ingest.Connector {
 	// A batch's versions begin when its run ran, on the chain's clock.
 	opt := ingest.Options{Aliases: src.Aliases, Encoding: src.Encoding, Delimiter: src.Delimiter, Now: c.now}
