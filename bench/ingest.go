@@ -65,9 +65,9 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		}
 		return err
 	}
-	file := func(source, path string) func(db *store.DB) (int, error) {
+	file := func(source, path string, opt ingest.Options) func(db *store.DB) (int, error) {
 		return func(db *store.DB) (int, error) {
-			res, err := ingest.IngestFile(ctx, db, source, path, ingest.Options{})
+			res, err := ingest.IngestFile(ctx, db, source, path, opt)
 			if err != nil {
 				return 0, err
 			}
@@ -101,10 +101,11 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		name string
 		fn   func(db *store.DB) (int, error)
 	}{
-		{"CSV UTF-8 (medins)", file("medins", medins)},
-		{"CSV GB18030 (the same rows)", file("medins", gbFile)},
-		{"XLSX (education)", file("education", filepath.Join(inbox, synth.EducationFile))},
-		{"JSON Lines (health)", file("health", filepath.Join(inbox, synth.HealthFile))},
+		{"CSV UTF-8 (medins)", file("medins", medins, ingest.Options{})},
+		{"CSV UTF-8, Go reader only (no fast path)", file("medins", medins, ingest.Options{NoFastPath: true})},
+		{"CSV GB18030 (the same rows)", file("medins", gbFile, ingest.Options{})},
+		{"XLSX (education)", file("education", filepath.Join(inbox, synth.EducationFile), ingest.Options{})},
+		{"JSON Lines (health)", file("health", filepath.Join(inbox, synth.HealthFile), ingest.Options{})},
 		{fmt.Sprintf("HTTP API on loopback (%d records, pages of 1,000)", opt.HTTPRows), func(db *store.DB) (int, error) {
 			return pullLoopback(ctx, db, medins, opt.HTTPRows)
 		}},
@@ -120,7 +121,7 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := measure(fmt.Sprintf("CSV UTF-8, %.1f GiB file", float64(size)/(1<<30)), file("medins", big)); err != nil {
+		if err := measure(fmt.Sprintf("CSV UTF-8, %.1f GiB file", float64(size)/(1<<30)), file("medins", big, ingest.Options{})); err != nil {
 			return nil, err
 		}
 		os.Remove(big)
@@ -148,7 +149,7 @@ func printIngest(w io.Writer, stages []Stage) {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t%d\t\n", s.Name, s.Rows, s.Elapsed.Seconds(), s.rate(), base/s.rate(), s.PeakRSS>>20)
 	}
 	tw.Flush()
-	fmt.Fprintln(w, "targets: CSV ≥ 500,000 rows/s and ≤ 2× the baseline; GB18030 ≤ 3×; XLSX ≥ 100,000 rows/s; HTTP ≥ 50,000 rows/s; < 1 GiB for a 2 GB file")
+	fmt.Fprintln(w, "targets: CSV ≥ 500,000 rows/s and ≤ 1.5× the baseline; GB18030 ≤ 2×; XLSX ≥ 150,000 rows/s; HTTP ≥ 50,000 rows/s; < 1 GiB for a 2 GB file")
 }
 
 // transcode writes src again in GB18030.

@@ -156,7 +156,10 @@ func nonEmpty(row []string) int {
 	return n
 }
 
-var totalsNoise = strings.NewReplacer(" ", "", "\u3000", "", ":", "", "：", "")
+var (
+	totalsNoise = strings.NewReplacer(" ", "", "\u3000", "", ":", "", "：", "")
+	totals      = setOf(totalsWords)
+)
 
 // isTotalsRow recognises the 合计 row at the bottom of Excel exports: its
 // first non-empty cell says 合计 (or 总计, 小计, total).
@@ -166,11 +169,7 @@ func isTotalsRow(cells []string) bool {
 		if c == "" {
 			continue
 		}
-		switch strings.ToLower(c) {
-		case "合计", "总计", "小计", "total":
-			return true
-		}
-		return false
+		return totals[strings.ToLower(c)]
 	}
 	return false
 }

@@ -41,6 +41,9 @@ type loader struct {
 	// version (an API sends a record again when it changed during the
 	// pull); in a file a person must say which of two is right.
 	keepLatest bool
+	// byLine: rows were stored out of file order (the fast path stores
+	// what SQL reads before what Go reads), so line numbers give the order.
+	byLine bool
 }
 
 // progressEvery is how often Options.Progress hears of a file's progress.
@@ -54,6 +57,7 @@ type stage struct {
 	app     *duckdb.Appender
 	rows    int
 	repeats *repeats
+	sqlKeys bool // some rows were stored by SQL, so their keys are not in repeats
 }
 
 func (l *loader) loadSheet(tables []*Table, sh sheet) error {
@@ -136,19 +140,44 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			width = c + 1
 		}
 	}
-	var sheetName driverValue
-	if sh.name != "" {
-		sheetName = sh.name
+	src := sh.src
+	if cs, ok := src.(*csvSource); ok && !l.opt.NoFastPath {
+		fast, err := l.readFast(fastSheet{t: t, m: m, width: width, csv: cs, headerLine: l.headerLine, stage: st})
+		if err != nil {
+			return err
+		}
+		if fast != nil {
+			return l.appendSlow(where, t, m, width, fast)
+		}
 	}
-	_, isCSV := sh.src.(*csvSource)
-	rows, wait := parseAhead(sh.src, t, m, width, isCSV)
+	if err := l.appendRows(where, sh.name, src, t, m, width, st); err != nil {
+		return err
+	}
+	if o, ok := src.(*objectSource); ok {
+		if late := o.Late(); len(late) > 0 {
+			sort.Strings(late)
+			l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: keys first seen after the first %d records were not read: %s", where, lookahead, strings.Join(late, ", ")))
+		}
+	}
+	return nil
+}
+
+// appendRows parses the rows of src on every core and appends them to the
+// stage in file order; a row that cannot be read goes to quarantine.
+func (l *loader) appendRows(where, sheetName string, src rowSource, t *Table, m mapping, width int, st *stage) error {
+	var sheet driverValue
+	if sheetName != "" {
+		sheet = sheetName
+	}
+	_, isCSV := src.(*csvSource)
+	_, isSlow := src.(*linesSource)
+	rows, wait := parseAhead(src, t, m, width, isCSV || isSlow)
 	defer wait()
 	for r := range rows {
 		if r.fatal != nil {
 			return fileErr(l.file, i18n.Msg("fe.fatal", where, message(r.fatal)))
 		}
-		switch {
-		case r.blank:
+		if r.blank {
 			continue
 		}
 		l.res.Read++
@@ -160,19 +189,19 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			l.opt.Progress(l.res.Read)
 		}
 		if r.err != nil {
-			if err := l.quarantineRow(sh.name, r.line, r.col, r.val, r.raw, r.err); err != nil {
+			if err := l.quarantineRow(sheetName, r.line, r.col, r.val, r.raw, r.err); err != nil {
 				return err
 			}
 			continue
 		}
 		row := r.row
 		for _, n := range row.notes {
-			if err := l.noteValue(sh.name, r.line, n); err != nil {
+			if err := l.noteValue(sheetName, r.line, n); err != nil {
 				return err
 			}
 		}
 		st.repeats.add(row.key)
-		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheetName)...); err != nil {
+		if err := st.app.AppendRow(append(row.values, l.batch, l.now, sheet)...); err != nil {
 			return fmt.Errorf("ingest %s line %d: stage row: %w", l.file, r.line, err)
 		}
 		st.rows++
@@ -182,12 +211,6 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			if err := st.app.Flush(); err != nil {
 				return fmt.Errorf("ingest %s line %d: store rows: %w", l.file, r.line, err)
 			}
-		}
-	}
-	if o, ok := sh.src.(*objectSource); ok {
-		if late := o.Late(); len(late) > 0 {
-			sort.Strings(late)
-			l.res.Notes = append(l.res.Notes, fmt.Sprintf("%s: keys first seen after the first %d records were not read: %s", where, lookahead, strings.Join(late, ", ")))
 		}
 	}
 	return nil
@@ -392,15 +415,25 @@ func (l *loader) closeSuperseded(t *Table) error {
 // is skipped; a repeat with other values goes to quarantine, as a person
 // must say which one is right.
 func (l *loader) settleDuplicates(t *Table, st *stage) error {
-	if !st.repeats.maybe {
+	canon := t.CanonTable()
+	if !st.repeats.maybe && !st.sqlKeys {
 		return nil
 	}
-	canon := t.CanonTable()
+	if !st.repeats.maybe {
+		var repeated bool
+		if err := l.conn.QueryRowContext(l.ctx, fmt.Sprintf(`SELECT EXISTS (SELECT record_key FROM %s WHERE batch_id = %d GROUP BY record_key HAVING count(*) > 1)`, canon, l.batch)).
+			Scan(&repeated); err != nil || !repeated {
+			return err
+		}
+	}
 	var cols []string
 	for _, c := range t.Columns {
 		cols = append(cols, fmt.Sprintf("coalesce(CAST(%s AS VARCHAR), '')", c.Name))
 	}
 	order := "rowid" // the first occurrence stays
+	if l.byLine {
+		order = "line"
+	}
 	if l.keepLatest {
 		order = "rowid DESC" // the latest stays
 	}

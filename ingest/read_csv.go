@@ -120,6 +120,7 @@ type csvSource struct {
 	r    *csv.Reader
 	enc  string
 	line int
+	path string // the file, when there is one: the fast path reads it again
 }
 
 // newCSVSource reads delimited text. encoding and delimiter force what is
@@ -155,13 +156,7 @@ func newCSVSource(r io.Reader, encoding, delimiter string) (*csvSource, error) {
 	if delimiter != "" {
 		comma = Delimiter(delimiter)
 	}
-	cr := csv.NewReader(decode(br, enc))
-	cr.Comma = comma
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	cr.TrimLeadingSpace = cr.Comma != '\t' // a tab would count as leading space and eat empty fields
-	cr.ReuseRecord = false                 // rows are handed to parsing goroutines
-	return &csvSource{r: cr, enc: enc}, nil
+	return &csvSource{r: csvReader(decode(br, enc), comma), enc: enc}, nil
 }
 
 // utf16Zeros reports whether the sample looks like UTF-16 without a BOM:

@@ -1,7 +1,9 @@
 package ingest
 
 import (
+	"crypto/md5"
 	"database/sql/driver"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -46,8 +48,7 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 	vals := row.values[3:]
 	var problems i18n.Problems
 	badCol, badRaw := "", ""
-	h := fnv.New64a()
-	var buf []byte
+	var content []byte // the canonical values, each ended by 0x1f: what the row's hashes are of
 	for i := range t.Columns {
 		c := &t.Columns[i]
 		raw := ""
@@ -79,13 +80,11 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 			continue
 		}
 		if v == nil {
-			buf = append(buf[:0], 0x1f)
-			h.Write(buf)
+			content = append(content, 0x1f)
 			continue
 		}
-		buf = appendValue(buf[:0], v)
-		buf = append(buf, 0x1f)
-		h.Write(buf)
+		content = appendValue(content, v)
+		content = append(content, 0x1f)
 		if f, ok := v.(float64); ok { // money goes into DECIMAL(14,2) columns as exact cents
 			v = duckdb.Decimal{Width: 14, Scale: 2, Value: big.NewInt(int64(math.Round(f * 100)))}
 		}
@@ -97,8 +96,8 @@ func parseRow(t *Table, m mapping, cells []string, line int) (parsedRow, string,
 		}
 		return row, badCol, badRaw, problems
 	}
-	row.hash = h.Sum64()
-	row.key = recordKey(t, vals, row.hash)
+	row.hash = rowHash(content)
+	row.key = recordKey(t, vals, content)
 	row.values[0], row.values[1], row.values[2] = row.key, row.hash, int64(line)
 	return row, "", "", nil
 }
@@ -162,9 +161,17 @@ func valueText(v any) string {
 	return fmt.Sprint(v)
 }
 
+// rowHash is what says whether a record changed: the low half of the MD5
+// of its canonical values, as DuckDB's md5_number_lower computes it, so
+// that rows the fast path stores in SQL hash alike (see rowHashSQL).
+func rowHash(content []byte) uint64 {
+	sum := md5.Sum(content)
+	return binary.LittleEndian.Uint64(sum[8:])
+}
+
 // recordKey is the record_id (or the table's key columns); a row with none
-// is keyed by its content.
-func recordKey(t *Table, vals []driverValue, hash uint64) string {
+// is keyed by its content, by FNV-1a as keys always were.
+func recordKey(t *Table, vals []driverValue, content []byte) string {
 	keys := t.Key
 	if len(keys) == 0 {
 		keys = []string{"record_id"}
@@ -183,7 +190,9 @@ func recordKey(t *Table, vals []driverValue, hash uint64) string {
 		}
 	}
 	if empty {
-		return "content:" + strconv.FormatUint(hash, 16)
+		h := fnv.New64a()
+		h.Write(content)
+		return "content:" + strconv.FormatUint(h.Sum64(), 16)
 	}
 	return strings.Join(parts, "|")
 }

@@ -51,6 +51,16 @@ type Supersede struct {
 // CanonTable is the table holding every version of the records.
 func (t *Table) CanonTable() string { return "canon_" + t.Name }
 
+// columnIndex is the place of the named column in Columns, or -1.
+func (t *Table) columnIndex(name string) int {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
 // Column returns the named column, or nil.
 func (t *Table) Column(name string) *Column {
 	for i := range t.Columns {

@@ -14,11 +14,26 @@ import (
 
 var (
 	cjkDate    = strings.NewReplacer("年", "-", "月", "-", "日", "")
-	moneyNoise = strings.NewReplacer(",", "", "¥", "", "￥", "", "元", "", "RMB", "", "人民币", "", " ", "")
+	moneyNoise = dropAll(append(append([]string(nil), moneyCurrency...), moneyGrouping...))
+	emptyMarks = setOf(emptyMarkList)
 )
 
-// emptyMarks are what offices write in a cell that has nothing to say.
-var emptyMarks = map[string]bool{"-": true, "--": true, "—": true, "——": true, "/": true, "无": true, "空": true, "null": true, "NULL": true, "N/A": true, "n/a": true}
+// dropAll is a replacer that deletes each of words.
+func dropAll(words []string) *strings.Replacer {
+	var pairs []string
+	for _, w := range words {
+		pairs = append(pairs, w, "")
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+func setOf(words []string) map[string]bool {
+	m := make(map[string]bool, len(words))
+	for _, w := range words {
+		m[w] = true
+	}
+	return m
+}
 
 // invisible are characters Excel, WPS and web forms leave in cells that
 // no reader can see: zero-width spaces and joiners, the byte-order mark,
@@ -151,7 +166,7 @@ func parseDate(s string) (time.Time, error) {
 	if t.Year() != y || int(t.Month()) != m || t.Day() != d {
 		return time.Time{}, i18n.Msg("q.not_real_date", s)
 	}
-	if y < 1880 || y > 2200 {
+	if y < minYear || y > maxYear {
 		return time.Time{}, i18n.Msg("q.impossible_year", s)
 	}
 	return t, nil
@@ -212,8 +227,11 @@ func parseMoney(s string) (float64, error) {
 	scale := 1.0
 	if !plainNumber(t) {
 		t = moneyNoise.Replace(t)
-		if w, ok := strings.CutSuffix(t, "万"); ok {
-			t, scale = w, 10_000
+		for _, u := range moneyUnits {
+			if w, ok := strings.CutSuffix(t, u.suffix); ok {
+				t, scale = w, u.scale
+				break
+			}
 		}
 	}
 	v, err := strconv.ParseFloat(t, 64)
@@ -221,6 +239,7 @@ func parseMoney(s string) (float64, error) {
 		return 0, i18n.Msg("q.not_amount", s)
 	}
 	v *= scale
+	v += 0 // -0 reads as 0
 	if v < 0 {
 		return 0, i18n.Msg("q.negative_amount", s)
 	}
@@ -235,14 +254,14 @@ func parseInt(s string) (int32, error) {
 	if t == "" {
 		return 0, errBlank
 	}
-	t = strings.TrimSuffix(strings.TrimSuffix(t, "人"), "口")
+	for _, suffix := range countSuffixes {
+		t = strings.TrimSuffix(t, suffix)
+	}
 	if f, err := strconv.ParseFloat(t, 64); err == nil && f == math.Trunc(f) && f >= 0 && f < 1e6 {
 		return int32(f), nil
 	}
 	return 0, i18n.Msg("q.not_whole_number", s)
 }
-
-var chineseLevels = map[string]int32{"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
 
 // parseLevel reads a disability level: 1–4, 一级…四级, 1级.
 func parseLevel(s string) (int32, error) {
@@ -250,8 +269,8 @@ func parseLevel(s string) (int32, error) {
 	if t == "" {
 		return 0, errBlank
 	}
-	t = strings.TrimSuffix(strings.TrimPrefix(t, "残疾"), "级")
-	if v, ok := chineseLevels[t]; ok {
+	t = strings.TrimSuffix(strings.TrimPrefix(t, levelPrefix), levelSuffix)
+	if v, ok := levelForms[t]; ok {
 		return v, nil
 	}
 	return 0, i18n.Msg("q.not_level", s)
@@ -259,17 +278,15 @@ func parseLevel(s string) (int32, error) {
 
 // parseSex reads 男/女, M/F, 1/2 (GB/T 2261.1); 0 and 9 mean unknown.
 func parseSex(s string) (string, error) {
-	switch strings.ToLower(tidy(s)) {
-	case "":
+	t := strings.ToLower(tidy(s))
+	v, ok := sexForms[t]
+	switch {
+	case t == "" || ok && v == "":
 		return "", errBlank
-	case "男", "m", "1", "male", "男性":
-		return "male", nil
-	case "女", "f", "2", "female", "女性":
-		return "female", nil
-	case "0", "9", "未知", "未说明":
-		return "", errBlank
+	case !ok:
+		return "", i18n.Msg("q.not_sex", s)
 	}
-	return "", i18n.Msg("q.not_sex", s)
+	return v, nil
 }
 
 func parseEnum(c *Column, s string) (string, error) {
@@ -357,12 +374,12 @@ func parsePhone(s string) (string, error) {
 		switch {
 		case r >= '0' && r <= '9':
 			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '+' || r == '(' || r == ')':
+		case strings.ContainsRune(phoneNoise, r):
 		default:
 			return "", i18n.Msg("q.not_phone", s)
 		}
 	}
-	p := strings.TrimPrefix(b.String(), "86")
+	p := strings.TrimPrefix(b.String(), phoneCountry)
 	if len(p) < 7 || len(p) > 12 {
 		return "", i18n.Msg("q.not_phone", s)
 	}
