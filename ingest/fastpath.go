@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -39,41 +40,39 @@ type fastSheet struct {
 }
 
 // fastRun is a CSV sheet that SQL has read: the lines it left for Go wait
-// in the temporary table _slow.
+// in the temporary table _read.
 type fastRun struct {
 	sheet fastSheet
-	slow  int
-	text  string // the UTF-8 file SQL read, removed when done if a copy
-	copy  bool
+	copy  string // the numbered copy SQL read, removed when done
 }
 
 // readFast stores every row SQL reads of a CSV sheet and leaves the others
-// in _slow. It returns nil when the file must be read in Go throughout: a
-// quoted cell that runs over lines, a bare carriage return, bytes that are
-// not text, a line longer than maxFastLine.
+// in _read. It returns nil when the file is better read in Go throughout:
+// a quoted cell that runs over lines, a bare carriage return, bytes that
+// are not text, a line longer than maxFastLine, or a file of which more
+// than a quarter of the lines are not plain.
 func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
-	text, copied, err := utf8Text(fs.csv)
+	lines, err := numberLines(fs.csv, fs.headerLine, fs.width)
 	if err != nil {
-		return nil, fmt.Errorf("ingest %s: transcode for the fast path: %w", l.file, err)
+		return nil, fmt.Errorf("ingest %s: number the lines for the fast path: %w", l.file, err)
 	}
-	run := &fastRun{sheet: fs, text: text, copy: copied}
-	ok, err := linesAreRecords(text, fs.csv.r.Comma)
-	if err != nil || !ok {
+	run := &fastRun{sheet: fs, copy: lines.copy}
+	if !lines.records || lines.special*4 > lines.below {
 		run.close()
-		return nil, err
+		return nil, nil
 	}
-	q := fastQuery{t: fs.t, m: fs.m, path: text, skip: fs.headerLine, comma: fs.csv.r.Comma, width: fs.width,
+	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.csv.r.Comma,
 		batch: l.batch, sqlNow: "TIMESTAMPTZ " + sqlString(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
-	res, err := l.conn.ExecContext(l.ctx, q.insert())
-	if err != nil {
+	if _, err := l.conn.ExecContext(l.ctx, q.read()); err != nil {
 		run.close()
 		return nil, fmt.Errorf("ingest %s: read with SQL: %w", l.file, err)
 	}
-	stored, _ := res.RowsAffected()
-	if err := l.conn.QueryRowContext(l.ctx, "CREATE OR REPLACE TEMP TABLE _slow AS "+q.slow()).Scan(&run.slow); err != nil {
+	res, err := l.conn.ExecContext(l.ctx, q.insert())
+	if err != nil {
 		run.close()
-		return nil, fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
+		return nil, fmt.Errorf("ingest %s: store what SQL read: %w", l.file, err)
 	}
+	stored, _ := res.RowsAffected()
 	fs.stage.rows += int(stored)
 	fs.stage.sqlKeys = stored > 0
 	l.byLine = true
@@ -89,8 +88,8 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 // them as the Go path does.
 func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *fastRun) error {
 	defer run.close()
-	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow`)
-	after := int64(-1)
+	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _read`)
+	after := int64(0)
 	for {
 		page, err := l.slowLines(after)
 		if err != nil {
@@ -108,7 +107,7 @@ func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *f
 }
 
 func (l *loader) slowLines(after int64) ([]textLine, error) {
-	rows, err := l.conn.QueryContext(l.ctx, `SELECT line, l FROM _slow WHERE line > ? ORDER BY line LIMIT ?`, after, slowPage)
+	rows, err := l.conn.QueryContext(l.ctx, `SELECT n, l FROM _read WHERE NOT fast AND n > ? ORDER BY n LIMIT ?`, after, slowPage)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
 	}
@@ -124,75 +123,124 @@ func (l *loader) slowLines(after int64) ([]textLine, error) {
 	return page, rows.Err()
 }
 
-func (r *fastRun) close() {
-	if r.copy {
-		os.Remove(r.text)
-	}
+func (r *fastRun) close() { os.Remove(r.copy) }
+
+// fileLines is what numberLines found.
+type fileLines struct {
+	records bool   // each line is one record
+	below   int    // lines below the header, blank ones aside
+	special int    // of which not plain
+	copy    string // the numbered copy
 }
 
-// utf8Text is a path to the sheet's file as UTF-8: the file itself, or a
-// temporary copy transcoded from GB18030 or UTF-16.
-func utf8Text(cs *csvSource) (string, bool, error) {
-	switch cs.enc {
-	case "utf-8", "utf-8-bom":
-		return cs.path, false, nil
-	}
+// numberLines reads the sheet's file once, as UTF-8 (GB18030 and UTF-16
+// transcoded as they stream), and writes each line below the header to a
+// temporary copy as its number, whether it is plain (plainLine), and its
+// text, separated by 0x01: DuckDB then reads the lines in parallel with
+// their numbers, which it has no way to count itself. Each line must be
+// one record, so that a line's number is its record's: no quoted cell
+// runs over a line end, no carriage return stands without a line feed,
+// every byte is UTF-8 text and no line is longer than maxFastLine.
+func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
+	var fl fileLines
 	in, err := os.Open(cs.path)
 	if err != nil {
-		return "", false, err
+		return fl, err
 	}
 	defer in.Close()
-	out, err := os.CreateTemp("", "safetynet-utf8-*.csv")
+	out, err := os.CreateTemp("", "safetynet-lines-*.txt")
 	if err != nil {
-		return "", false, err
+		return fl, err
 	}
+	fl.copy = out.Name()
+	defer out.Close()
 	w := bufio.NewWriterSize(out, 1<<20)
-	_, err = io.Copy(w, decode(in, cs.enc))
-	if err == nil {
-		err = w.Flush()
-	}
-	if cerr := out.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(out.Name())
-		return "", false, err
-	}
-	return out.Name(), true, nil
-}
-
-// linesAreRecords says whether each line of the file is one record, so
-// that a line's number is its record's: no quoted cell runs over a line
-// end, no carriage return stands without a line feed, every byte is
-// UTF-8 text and no line is longer than maxFastLine. A line with a quote
-// in it is left to Go (fastsql.go), so only the quote's reach matters.
-func linesAreRecords(path string, comma rune) (bool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, maxFastLine+2)
-	for {
+	r := bufio.NewReaderSize(decode(in, cs.enc), maxFastLine+2)
+	comma := string(cs.r.Comma)
+	var num []byte
+	for n := 1; ; n++ {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
-			return false, nil
+			return fl, nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
-			return false, err
+			return fl, err
 		}
 		last := errors.Is(err, io.EOF)
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, []byte{'\n'}), []byte{'\r'})
 		if bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, 1) >= 0 || !utf8.Valid(line) {
-			return false, nil
+			return fl, nil
 		}
-		if bytes.IndexByte(line, '"') >= 0 && quoteRunsOn(line, comma) && !last {
-			return false, nil
+		if bytes.IndexByte(line, '"') >= 0 && quoteRunsOn(line, cs.r.Comma) && !last {
+			return fl, nil
+		}
+		if n > headerLine && len(line) > 0 {
+			fl.below++
+			plain := plainLine(line, comma, width)
+			if !plain {
+				fl.special++
+			}
+			num = strconv.AppendInt(num[:0], int64(n), 10)
+			num = append(num, 1)
+			num = strconv.AppendBool(num, plain)
+			num = append(num, 1)
+			w.Write(num)
+			w.Write(line)
+			w.WriteByte('\n')
 		}
 		if last {
-			return true, nil
+			fl.records = true
+			return fl, w.Flush()
 		}
 	}
+}
+
+// plainLine says whether SQL may read a line: no character tidy would
+// change (quotes and Excel's escapes, whitespace other than the space,
+// invisible and full-width characters, controls), no cell with a space
+// at either end or an empty mark, cells enough for the header, something
+// in it, and not a totals row.
+func plainLine(line []byte, comma string, width int) bool {
+	for i := 0; i < len(line); {
+		b := line[i]
+		if b < utf8.RuneSelf {
+			if (b < 0x20 && !(b == '\t' && comma == "\t")) || b == 0x7f || b == '"' || b == '\'' || b == '=' {
+				return false
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(line[i:])
+		if !plainRune(r) {
+			return false
+		}
+		i += size
+	}
+	cells, first := 0, ""
+	for cell := range strings.SplitSeq(string(line), comma) {
+		cells++
+		if cell == "" {
+			continue
+		}
+		if cell[0] == ' ' || cell[len(cell)-1] == ' ' || emptyMarks[cell] {
+			return false
+		}
+		if first == "" {
+			first = cell
+		}
+	}
+	return cells >= width && first != "" && !isTotalsRow([]string{first})
+}
+
+// plainRune is false for the characters tidy drops, folds or takes as space.
+func plainRune(r rune) bool {
+	switch {
+	case r == 0x85, r == 0xa0, r == 0xad, r == 0x1680, r == 0x3000, r == 0xfeff, r == utf8.RuneError,
+		r >= 0x2000 && r <= 0x200f, r >= 0x2028 && r <= 0x202f, r >= 0x205f && r <= 0x2060,
+		r >= 0xff01 && r <= 0xff5e, r >= 0xffe0 && r <= 0xffee:
+		return false
+	}
+	return true
 }
 
 // quoteRunsOn says whether encoding/csv (LazyQuotes, leading space

@@ -15,12 +15,6 @@ import (
 // always did. So SQL need not know every form, only read the ones it
 // knows exactly as Go does, which the differential tests check.
 
-// lineSpecial are the characters that send a whole line to the Go reader:
-// quotes and Excel's escapes, whitespace other than the space, invisible
-// and full-width characters (tidy folds them), controls, and the
-// replacement character (bytes that were not text).
-const lineSpecial = `"'=\x{00}-\x{08}\x{0a}-\x{1f}\x{7f}\x{85}\x{a0}\x{ad}\x{1680}\x{2000}-\x{200f}\x{2028}-\x{202f}\x{205f}-\x{2060}\x{3000}\x{feff}\x{ff01}-\x{ff5e}\x{ffe0}-\x{ffee}\x{fffd}`
-
 // sqlString quotes s as a SQL string literal.
 func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
@@ -50,11 +44,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// tidySQL is tidy for a cell of a line without lineSpecial characters:
-// only spaces to trim and the empty marks to read as nothing.
-func tidySQL(cell string) string {
-	return fmt.Sprintf("nullif(CASE WHEN trim(%[1]s) IN (%[2]s) THEN '' ELSE trim(%[1]s) END, '')", cell, sqlList(emptyMarkList))
-}
+// tidySQL is tidy for a cell of a plain line (plainLine): nothing to
+// trim, fold or unescape, and no empty mark, so only an empty cell to
+// read as nothing.
+func tidySQL(cell string) string { return fmt.Sprintf("nullif(%s, '')", cell) }
 
 // valueSQL is how SQL reads one column's tidied text t: the value, or
 // NULL where SQL does not read the form (knownSQL then says so, and the
@@ -183,23 +176,17 @@ func rowHashSQL(t *Table, col func(c *Column) string) string {
 type fastQuery struct {
 	t      *Table
 	m      mapping
-	path   string // UTF-8 text
-	skip   int    // lines up to and including the header
+	path   string // the numbered copy of the lines below the header (numberLines)
 	comma  rune
-	width  int // cells a row needs to hold every mapped column
 	batch  int64
 	sqlNow string // valid_from, as a SQL literal
 }
 
-// rows is the SELECT of every line below the header as n (from 1), l (its
-// text), fast (SQL read all of it), the record's key, hash and the
-// canonical columns c0, c1, ….
+// rows is the SELECT of every line below the header, from the numbered
+// copy numberLines wrote, as n (its number), l (its text), fast (SQL read
+// all of it: never a line that is not plain), the record's key, hash and
+// the canonical columns c0, c1, ….
 func (q fastQuery) rows() string {
-	delim := sqlString(string(q.comma))
-	special := lineSpecial
-	if q.comma != '\t' {
-		special += `\t`
-	}
 	var tidied, texts, values, known, cols []string
 	for i := range q.t.Columns {
 		c := &q.t.Columns[i]
@@ -224,49 +211,45 @@ func (q fastQuery) rows() string {
 	}
 	var keyParts, keyPresent []string
 	for _, k := range keys {
-		for i := range q.t.Columns {
-			if q.t.Columns[i].Name == k {
-				keyParts = append(keyParts, fmt.Sprintf("coalesce(CAST(c%d AS VARCHAR), '')", i))
-				keyPresent = append(keyPresent, fmt.Sprintf("c%d IS NOT NULL", i))
-			}
-		}
+		i := q.t.columnIndex(k)
+		keyParts = append(keyParts, fmt.Sprintf("coalesce(CAST(c%d AS VARCHAR), '')", i))
+		keyPresent = append(keyPresent, fmt.Sprintf("c%d IS NOT NULL", i))
 	}
 	colRef := func(c *Column) string { return "c" + fmt.Sprint(q.t.columnIndex(c.Name)) }
-	return fmt.Sprintf(`SELECT n, l, coalesce(simple AND %[1]s AND (%[2]s), false) AS fast,
+	return fmt.Sprintf(`SELECT n, l, coalesce(plain AND %[1]s AND (%[2]s), false) AS fast,
 	%[3]s AS record_key, %[4]s AS row_hash, %[5]s
-FROM (SELECT n, l, simple, %[6]s, %[7]s
-  FROM (SELECT n, l, simple, %[8]s
-    FROM (SELECT n, l, c,
-        len(c) >= %[9]d AND NOT regexp_matches(l, %[10]s) AND NOT regexp_matches(l, %[11]s) AND trim(replace(l, %[12]s, '')) <> '' AS simple
-      FROM (SELECT n, l, string_split(l, %[12]s) AS c
-        FROM (SELECT row_number() OVER () AS n, l FROM read_csv(%[13]s, header = false, skip = %[14]d, columns = {'l': 'VARCHAR'},
-          delim = chr(1), quote = '', escape = '', comment = '', new_line = '\r\n', strict_mode = false, auto_detect = false, max_line_size = %[15]d))
-        WHERE l IS NOT NULL))))`,
+FROM (SELECT n, l, plain, %[6]s, %[7]s
+  FROM (SELECT n, l, plain, %[8]s
+    FROM (SELECT n, l, plain, string_split(l, %[9]s) AS c
+      FROM read_csv(%[10]s, header = false, columns = {'n': 'BIGINT', 'plain': 'BOOLEAN', 'l': 'VARCHAR'},
+        delim = chr(1), quote = '', escape = '', comment = '', new_line = '\n', auto_detect = false, max_line_size = %[11]d))))`,
 		strings.Join(known, " AND "), strings.Join(keyPresent, " OR "),
 		strings.Join(keyParts, " || '|' || "), rowHashSQL(q.t, colRef), strings.Join(cols, ", "),
 		strings.Join(texts, ", "), strings.Join(values, ", "), strings.Join(tidied, ", "),
-		q.width, sqlString("["+special+"]"), sqlString(totalsSQLForm()), delim,
-		store.Quote(q.path), q.skip, maxFastLine)
+		sqlString(string(q.comma)), store.Quote(q.path), maxFastLine+32)
 }
 
-// totalsSQLForm finds a line that may be a totals row; Go decides.
-func totalsSQLForm() string { return "(?i)" + reAlt(totalsWords) }
+// read keeps what SQL read in _read, the text only of the lines it did
+// not, so the values are computed once for both the insert and Go.
+func (q fastQuery) read() string {
+	cols := make([]string, len(q.t.Columns))
+	for i := range cols {
+		cols[i] = fmt.Sprintf("c%d", i)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE _read AS SELECT n, fast, CASE WHEN NOT fast THEN l END AS l, record_key, row_hash, %s FROM (%s)",
+		strings.Join(cols, ", "), q.rows())
+}
 
 // insert stores the rows SQL reads in the table's canonical table.
 func (q fastQuery) insert() string {
 	cols := []string{"record_key", "row_hash", "line"}
-	sel := []string{"record_key", "row_hash", fmt.Sprintf("n + %d", q.skip)}
+	sel := []string{"record_key", "row_hash", "n"}
 	for i, c := range q.t.Columns {
 		cols = append(cols, c.Name)
 		sel = append(sel, fmt.Sprintf("c%d", i))
 	}
 	cols = append(cols, "batch_id", "valid_from", "sheet")
 	sel = append(sel, fmt.Sprint(q.batch), q.sqlNow, "NULL")
-	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) WHERE fast",
-		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "), q.rows())
-}
-
-// slow lists the lines SQL does not read, in file order, for the Go reader.
-func (q fastQuery) slow() string {
-	return fmt.Sprintf("SELECT n + %d AS line, l FROM (%s) WHERE NOT fast ORDER BY n", q.skip, q.rows())
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM _read WHERE fast",
+		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "))
 }
