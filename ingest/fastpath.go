@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -53,10 +54,14 @@ type fastRun struct {
 // than a quarter of the lines are not plain.
 func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	lines, err := numberLines(fs.csv, fs.headerLine, fs.width)
-	if err != nil {
-		return nil, fmt.Errorf("ingest %s: number the lines for the fast path: %w", l.file, err)
-	}
 	run := &fastRun{sheet: fs, copy: lines.copy}
+	if err != nil {
+		// The copy is only a means to speed (a full temporary folder, say):
+		// the Go path reads the file as well, and says so if it cannot.
+		slog.Warn("ingest: the fast path cannot number the lines; reading in Go", "file", l.file, "err", err)
+		run.close()
+		return nil, nil
+	}
 	if !lines.records || lines.special*4 > lines.below {
 		run.close()
 		return nil, nil
