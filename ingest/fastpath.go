@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -41,18 +42,19 @@ type fastSheet struct {
 }
 
 // fastRun is a CSV sheet that SQL has read: the lines it left for Go wait
-// in the temporary table _read.
+// in the temporary table _slow.
 type fastRun struct {
 	sheet fastSheet
 	copy  string // the numbered copy SQL read, removed when done
 }
 
 // readFast stores every row SQL reads of a CSV sheet and leaves the others
-// in _read. It returns nil when the file is better read in Go throughout:
+// in _slow. It returns nil when the file is better read in Go throughout:
 // a quoted cell that runs over lines, a bare carriage return, bytes that
 // are not text, a line longer than maxFastLine, or a file of which more
 // than a quarter of the lines are not plain.
 func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
+	start := time.Now()
 	lines, err := numberLines(fs.csv, fs.headerLine, fs.width)
 	run := &fastRun{sheet: fs, copy: lines.copy}
 	if err != nil {
@@ -68,16 +70,20 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	}
 	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.csv.r.Comma,
 		batch: l.batch, sqlNow: "TIMESTAMPTZ " + sqlString(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
-	if _, err := l.conn.ExecContext(l.ctx, q.read()); err != nil {
-		run.close()
-		return nil, fmt.Errorf("ingest %s: read with SQL: %w", l.file, err)
-	}
+	numbered := time.Now()
 	res, err := l.conn.ExecContext(l.ctx, q.insert())
 	if err != nil {
 		run.close()
-		return nil, fmt.Errorf("ingest %s: store what SQL read: %w", l.file, err)
+		return nil, fmt.Errorf("ingest %s: read and store with SQL: %w", l.file, err)
 	}
 	stored, _ := res.RowsAffected()
+	inserted := time.Now()
+	if _, err := l.conn.ExecContext(l.ctx, q.slow()); err != nil {
+		run.close()
+		return nil, fmt.Errorf("ingest %s: lines left to Go: %w", l.file, err)
+	}
+	slog.Debug("ingest: fast path", "file", l.file, "lines", lines.below, "not_plain", lines.special, "stored", stored,
+		"number_s", numbered.Sub(start).Seconds(), "store_s", inserted.Sub(numbered).Seconds(), "left_s", time.Since(inserted).Seconds())
 	fs.stage.rows += int(stored)
 	fs.stage.sqlKeys = stored > 0
 	l.byLine = true
@@ -93,7 +99,7 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 // them as the Go path does.
 func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *fastRun) error {
 	defer run.close()
-	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _read`)
+	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow`)
 	after := int64(0)
 	for {
 		page, err := l.slowLines(after)
@@ -112,7 +118,7 @@ func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *f
 }
 
 func (l *loader) slowLines(after int64) ([]textLine, error) {
-	rows, err := l.conn.QueryContext(l.ctx, `SELECT n, l FROM _read WHERE NOT fast AND n > ? ORDER BY n LIMIT ?`, after, slowPage)
+	rows, err := l.conn.QueryContext(l.ctx, `SELECT n, l FROM _slow WHERE n > ? ORDER BY n LIMIT ?`, after, slowPage)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
 	}
@@ -221,20 +227,21 @@ func plainLine(line []byte, comma string, width int) bool {
 		}
 		i += size
 	}
-	cells, first := 0, ""
-	for cell := range strings.SplitSeq(string(line), comma) {
+	cells := 0
+	var first []byte
+	for cell := range bytes.SplitSeq(line, []byte(comma)) {
 		cells++
-		if cell == "" {
+		if len(cell) == 0 {
 			continue
 		}
-		if cell[0] == ' ' || cell[len(cell)-1] == ' ' || emptyMarks[cell] {
+		if cell[0] == ' ' || cell[len(cell)-1] == ' ' || emptyMarks[string(cell)] {
 			return false
 		}
-		if first == "" {
+		if first == nil {
 			first = cell
 		}
 	}
-	return cells >= width && first != "" && !isTotalsRow([]string{first})
+	return cells >= width && first != nil && !isTotalsRow([]string{string(first)})
 }
 
 // plainRune is false for the characters tidy drops, folds or takes as space.

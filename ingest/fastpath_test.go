@@ -158,15 +158,11 @@ func sqlReads(t *testing.T, db *store.DB, c *Column, raws []string) (ok []bool, 
 	if err := app.Close(); err != nil {
 		t.Fatal(err)
 	}
-	text := tidySQL("raw")
-	if c.Kind == Date {
-		text = cutSQL(text)
-	}
 	loose := *c
 	loose.Required = false
 	q := fmt.Sprintf(`SELECT i, %s, coalesce(CAST(v AS VARCHAR), '')
-		FROM (SELECT i, raw, t, %s AS v FROM (SELECT i, raw, %s AS t FROM fv)) ORDER BY i`,
-		knownSQL(&loose, "t", "v"), valueSQL(c, "t"), text)
+		FROM (SELECT i, raw, t, %s AS v FROM (SELECT i, raw, %s FROM fv)) ORDER BY i`,
+		knownSQL(&loose, "t", "v"), valueSQL(c, "t", "m"), strings.Join(textsSQL(c, "raw", "t", "m"), ", "))
 	rows, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, q)
@@ -263,19 +259,15 @@ func FuzzFastValue(f *testing.F) {
 	}
 	var tidied, values, read []string
 	for i, c := range cols {
-		text := tidySQL("raw")
-		if c.Kind == Date {
-			text = cutSQL(text)
-		}
 		loose := *c
 		loose.Required = false
-		t, v := fmt.Sprintf("t%d", i), fmt.Sprintf("v%d", i)
-		tidied = append(tidied, text+" AS "+t)
-		values = append(values, valueSQL(c, t)+" AS "+v)
+		t, v, parts := fmt.Sprintf("t%d", i), fmt.Sprintf("v%d", i), fmt.Sprintf("m%d", i)
+		tidied = append(tidied, textsSQL(c, "raw", t, parts)...)
+		values = append(values, valueSQL(c, t, parts)+" AS "+v)
 		read = append(read, fmt.Sprintf("%s, coalesce(CAST(%s AS VARCHAR), '')", knownSQL(&loose, t, v), v))
 	}
 	stmt, err := db.Prepare(fmt.Sprintf(`SELECT %s FROM (SELECT %s, %s FROM (SELECT %s FROM (SELECT ?::VARCHAR AS raw)))`,
-		strings.Join(read, ", "), strings.Join(tidied2names(len(cols)), ", "), strings.Join(values, ", "), strings.Join(tidied, ", ")))
+		strings.Join(read, ", "), strings.Join(textNames(len(cols)), ", "), strings.Join(values, ", "), strings.Join(tidied, ", ")))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -306,7 +298,7 @@ func FuzzFastValue(f *testing.F) {
 	})
 }
 
-func tidied2names(n int) []string {
+func textNames(n int) []string {
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fmt.Sprintf("t%d", i)

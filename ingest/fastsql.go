@@ -49,10 +49,10 @@ func sortedKeys[V any](m map[string]V) []string {
 // read as nothing.
 func tidySQL(cell string) string { return fmt.Sprintf("nullif(%s, '')", cell) }
 
-// valueSQL is how SQL reads one column's tidied text t: the value, or
+// valueSQL is how SQL reads one column's texts (textsSQL): the value, or
 // NULL where SQL does not read the form (knownSQL then says so, and the
 // row goes to Go).
-func valueSQL(c *Column, t string) string {
+func valueSQL(c *Column, t, parts string) string {
 	matched := func(form string) string { return fmt.Sprintf("regexp_full_match(%s, %s)", t, sqlString(form)) }
 	switch c.Kind {
 	case ID:
@@ -60,7 +60,7 @@ func valueSQL(c *Column, t string) string {
 	case Date:
 		return dateSQL(t)
 	case Money:
-		return moneySQL(t)
+		return moneySQL(parts)
 	case Int:
 		var suffix strings.Builder // the suffixes, outermost last: 3口人
 		for i := len(countSuffixes) - 1; i >= 0; i-- {
@@ -126,10 +126,10 @@ func dateSQL(day string) string {
 	return b.String()
 }
 
-// moneySQL reads an amount with a currency sign or word before or after
-// it, thousands separators and a unit (6万元), as parseMoney does: cents
-// rounded from the same double.
-func moneySQL(t string) string {
+// moneyForm is the amount SQL reads, as parseMoney does: a currency
+// sign or word before or after it, thousands separators and a unit
+// (6万元). Its groups are the number and the unit.
+func moneyForm() string {
 	units := make([]string, len(moneyUnits))
 	for i, u := range moneyUnits {
 		units[i] = u.suffix
@@ -138,19 +138,43 @@ func moneySQL(t string) string {
 	for _, g := range moneyGrouping {
 		group += regexp.QuoteMeta(g)
 	}
-	form := fmt.Sprintf(`%[1]s?[0-9][0-9%[2]s]*(?:\.[0-9]+)?%[3]s?%[1]s?`, reAlt(moneyCurrency), group, reAlt(units))
-	number := t
-	for _, w := range append(append([]string(nil), moneyCurrency...), moneyGrouping...) {
-		number = fmt.Sprintf("replace(%s, %s, '')", number, sqlString(w))
+	return fmt.Sprintf(`^%[1]s?([0-9][0-9%[2]s]*(?:\.[0-9]+)?)(%[3]s?)%[1]s?$`, reAlt(moneyCurrency), group, reAlt(units))
+}
+
+// moneyPartsSQL splits an amount's text into the number and the unit
+// once (regexp_extract of moneyForm), for moneySQL.
+func moneyPartsSQL(t string) string {
+	return fmt.Sprintf("regexp_extract(%s, %s, ['num', 'unit'])", t, sqlString(moneyForm()))
+}
+
+// moneySQL is the amount of the parts moneyPartsSQL found: cents rounded
+// from the same double parseMoney rounds them from.
+func moneySQL(parts string) string {
+	number := parts + ".num"
+	for _, g := range moneyGrouping {
+		number = fmt.Sprintf("replace(%s, %s, '')", number, sqlString(g))
 	}
-	amount := fmt.Sprintf("CAST(%s AS DOUBLE)", number)
+	scale := "CASE " + parts + ".unit"
 	for _, u := range moneyUnits {
-		amount = fmt.Sprintf("CASE WHEN ends_with(%[1]s, %[2]s) THEN CAST(regexp_replace(%[1]s, %[3]s, '') AS DOUBLE) * %[4]g ELSE %[5]s END",
-			number, sqlString(u.suffix), sqlString(regexp.QuoteMeta(u.suffix)+"$"), u.scale, amount)
+		scale += fmt.Sprintf(" WHEN %s THEN %g", sqlString(u.suffix), u.scale)
 	}
+	scale += " ELSE 1 END"
 	// An amount DECIMAL(14,2) cannot hold is left to parseMoney to refuse.
-	return fmt.Sprintf("CASE WHEN regexp_full_match(%s, %s) THEN TRY_CAST(round(%s * 100) / 100 AS DECIMAL(14,2)) END",
-		t, sqlString(form), amount)
+	return fmt.Sprintf("CASE WHEN %s.num <> '' THEN TRY_CAST(round(CAST(%s AS DOUBLE) * %s * 100) / 100 AS DECIMAL(14,2)) END", parts, number, scale)
+}
+
+// textsSQL are a column's texts, for the layer below valueSQL: its tidied
+// text as t (a date cut from its time of day) and, for an amount, its
+// parts as parts.
+func textsSQL(c *Column, cell, t, parts string) []string {
+	text := tidySQL(cell)
+	switch c.Kind {
+	case Date:
+		return []string{cutSQL(text) + " AS " + t}
+	case Money:
+		return []string{text + " AS " + t, moneyPartsSQL(text) + " AS " + parts}
+	}
+	return []string{text + " AS " + t}
 }
 
 // enumSQL reads the column's values as written, then in lower case, as parseEnum does.
@@ -194,14 +218,10 @@ func (q fastQuery) rows() string {
 		if ci := q.m.cols[i]; ci >= 0 {
 			cell = fmt.Sprintf("c[%d]", ci+1)
 		}
-		text := tidySQL(cell)
-		if c.Kind == Date {
-			text = cutSQL(text)
-		}
-		t, v := fmt.Sprintf("t%d", i), fmt.Sprintf("c%d", i)
-		tidied = append(tidied, text+" AS "+t)
+		t, v, parts := fmt.Sprintf("t%d", i), fmt.Sprintf("c%d", i), fmt.Sprintf("m%d", i)
+		tidied = append(tidied, textsSQL(c, cell, t, parts)...)
 		texts = append(texts, t)
-		values = append(values, valueSQL(c, t)+" AS "+v)
+		values = append(values, valueSQL(c, t, parts)+" AS "+v)
 		known = append(known, knownSQL(c, t, v))
 		cols = append(cols, v)
 	}
@@ -221,23 +241,11 @@ func (q fastQuery) rows() string {
 FROM (SELECT n, l, plain, %[6]s, %[7]s
   FROM (SELECT n, l, plain, %[8]s
     FROM (SELECT n, l, plain, string_split(l, %[9]s) AS c
-      FROM read_csv(%[10]s, header = false, columns = {'n': 'BIGINT', 'plain': 'BOOLEAN', 'l': 'VARCHAR'},
-        delim = chr(1), quote = '', escape = '', comment = '', new_line = '\n', auto_detect = false, max_line_size = %[11]d))))`,
+      FROM %[10]s)))`,
 		strings.Join(known, " AND "), strings.Join(keyPresent, " OR "),
 		strings.Join(keyParts, " || '|' || "), rowHashSQL(q.t, colRef), strings.Join(cols, ", "),
 		strings.Join(texts, ", "), strings.Join(values, ", "), strings.Join(tidied, ", "),
-		sqlString(string(q.comma)), store.Quote(q.path), maxFastLine+32)
-}
-
-// read keeps what SQL read in _read, the text only of the lines it did
-// not, so the values are computed once for both the insert and Go.
-func (q fastQuery) read() string {
-	cols := make([]string, len(q.t.Columns))
-	for i := range cols {
-		cols[i] = fmt.Sprintf("c%d", i)
-	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP TABLE _read AS SELECT n, fast, CASE WHEN NOT fast THEN l END AS l, record_key, row_hash, %s FROM (%s)",
-		strings.Join(cols, ", "), q.rows())
+		sqlString(string(q.comma)), q.lines())
 }
 
 // insert stores the rows SQL reads in the table's canonical table.
@@ -250,6 +258,19 @@ func (q fastQuery) insert() string {
 	}
 	cols = append(cols, "batch_id", "valid_from", "sheet")
 	sel = append(sel, fmt.Sprint(q.batch), q.sqlNow, "NULL")
-	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM _read WHERE fast",
-		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "))
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) WHERE fast",
+		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "), q.rows())
+}
+
+// slow keeps the lines SQL did not store in _slow, for Go: reading the
+// copy again is cheaper than computing every value a second time.
+func (q fastQuery) slow() string {
+	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _slow AS SELECT n, l FROM %s
+		WHERE n NOT IN (SELECT line FROM %s WHERE batch_id = %d)`, q.lines(), q.t.CanonTable(), q.batch)
+}
+
+// lines reads the numbered copy.
+func (q fastQuery) lines() string {
+	return fmt.Sprintf(`read_csv(%s, header = false, columns = {'n': 'BIGINT', 'plain': 'BOOLEAN', 'l': 'VARCHAR'},
+        delim = chr(1), quote = '', escape = '', comment = '', new_line = '\n', auto_detect = false, max_line_size = %d)`, store.Quote(q.path), maxFastLine+32)
 }
