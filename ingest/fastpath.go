@@ -3,6 +3,7 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -71,7 +72,7 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.csv.r.Comma,
 		batch: l.batch, sqlNow: "TIMESTAMPTZ " + sqlString(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
 	numbered := time.Now()
-	res, err := l.conn.ExecContext(l.ctx, q.insert())
+	res, err := l.insertUnordered(q.insert())
 	if err != nil {
 		run.close()
 		return nil, fmt.Errorf("ingest %s: read and store with SQL: %w", l.file, err)
@@ -93,6 +94,20 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 		l.opt.Progress(l.res.Read)
 	}
 	return run, nil
+}
+
+// insertUnordered runs an INSERT without keeping the rows in file order,
+// which lets DuckDB write them with less memory: rows carry their line
+// numbers, and the loader orders by those (loader.byLine).
+func (l *loader) insertUnordered(query string) (sql.Result, error) {
+	if _, err := l.conn.ExecContext(l.ctx, `SET preserve_insertion_order = false`); err != nil {
+		return nil, err
+	}
+	res, err := l.conn.ExecContext(l.ctx, query)
+	if _, rerr := l.conn.ExecContext(l.ctx, `RESET preserve_insertion_order`); err == nil {
+		err = rerr
+	}
+	return res, err
 }
 
 // appendSlow parses the lines SQL left, a page at a time, and appends

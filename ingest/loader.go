@@ -477,14 +477,14 @@ func (l *loader) settleDuplicates(t *Table, st *stage) error {
 }
 
 const insertBatch = `INSERT INTO ingest_batches (batch_id, source, table_name, file_name, file_sha256, file_bytes, encoding, sheet,
-	header_line, started_at, finished_at, rows_read, rows_new, rows_changed, rows_unchanged, rows_quarantined, rows_skipped, notes, connector)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	header_line, started_at, finished_at, rows_read, rows_new, rows_changed, rows_unchanged, rows_quarantined, rows_skipped, notes, connector, rows_sql)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 
 func (l *loader) recordBatch(d delivery, started time.Time) error {
 	r := l.res
 	_, err := l.conn.ExecContext(l.ctx, insertBatch, l.batch, l.source, strings.Join(r.Tables, ","), l.file, d.sha256, d.bytes,
 		r.Encoding, strings.Join(l.sheetNames, ","), l.headerLine, started, l.opt.Now(),
-		r.Read, r.New, r.Changed, r.Unchanged, r.Quarantined, r.Skipped, strings.Join(r.Notes, "\n"), d.connector)
+		r.Read, r.New, r.Changed, r.Unchanged, r.Quarantined, r.Skipped, strings.Join(r.Notes, "\n"), d.connector, r.SQLRows)
 	return err
 }
 

@@ -14,6 +14,7 @@ var (
 	rowsDesc = prometheus.NewDesc("safetynet_ingest_rows_total",
 		"Department rows ingested, by source and outcome (stored, unchanged, quarantined, skipped).", []string{"source", "outcome"}, nil)
 	readDesc     = prometheus.NewDesc("safetynet_ingest_rows_read_total", "Department data rows read, by source.", []string{"source"}, nil)
+	sqlReadDesc  = prometheus.NewDesc("safetynet_ingest_rows_sql_total", "Department data rows the fast path read in SQL (the rest were read in Go), by source.", []string{"source"}, nil)
 	batchesDesc  = prometheus.NewDesc("safetynet_ingest_batches_total", "Deliveries stored as batches, by source.", []string{"source"}, nil)
 	bytesDesc    = prometheus.NewDesc("safetynet_ingest_bytes_total", "Bytes of the deliveries stored, by source.", []string{"source"}, nil)
 	durationDesc = prometheus.NewDesc("safetynet_ingest_batch_duration_seconds", "How long storing a batch took, by source.", []string{"source"}, nil)
@@ -47,12 +48,12 @@ func Collectors(db *store.DB, staleAfter map[string]time.Duration) []prometheus.
 }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, keptDesc, pullFailingDesc, staleDesc} {
+	for _, d := range []*prometheus.Desc{rowsDesc, readDesc, sqlReadDesc, batchesDesc, bytesDesc, durationDesc, rejectedDesc, lastBatchDesc, lastSuccessDesc, driftDesc, keptDesc, pullFailingDesc, staleDesc} {
 		ch <- d
 	}
 }
 
-const metricsBatches = `SELECT source, count(*), sum(rows_read), sum(rows_new + rows_changed), sum(rows_unchanged),
+const metricsBatches = `SELECT source, count(*), sum(rows_read), sum(rows_sql), sum(rows_new + rows_changed), sum(rows_unchanged),
 	sum(rows_quarantined), sum(rows_skipped), sum(file_bytes), sum(epoch(finished_at) - epoch(started_at)), max(finished_at)
 	FROM ingest_batches GROUP BY source`
 
@@ -65,13 +66,14 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	c.each(ctx, ch, rowsDesc, metricsBatches, func(rows *sql.Rows) error {
 		var src string
-		var batches, read, stored, unchanged, quarantined, skipped, bytes, seconds float64
+		var batches, read, readSQL, stored, unchanged, quarantined, skipped, bytes, seconds float64
 		var last time.Time
-		if err := rows.Scan(&src, &batches, &read, &stored, &unchanged, &quarantined, &skipped, &bytes, &seconds, &last); err != nil {
+		if err := rows.Scan(&src, &batches, &read, &readSQL, &stored, &unchanged, &quarantined, &skipped, &bytes, &seconds, &last); err != nil {
 			return err
 		}
 		ch <- prometheus.MustNewConstMetric(batchesDesc, prometheus.CounterValue, batches, src)
 		ch <- prometheus.MustNewConstMetric(readDesc, prometheus.CounterValue, read, src)
+		ch <- prometheus.MustNewConstMetric(sqlReadDesc, prometheus.CounterValue, readSQL, src)
 		for outcome, v := range map[string]float64{"stored": stored, "unchanged": unchanged, "quarantined": quarantined, "skipped": skipped} {
 			ch <- prometheus.MustNewConstMetric(rowsDesc, prometheus.CounterValue, v, src, outcome)
 		}

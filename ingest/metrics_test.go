@@ -37,6 +37,7 @@ func TestMetricsPerSource(t *testing.T) {
 	reg.MustRegister(Collectors(db, map[string]time.Duration{"medins": time.Hour, "health": time.Hour})...)
 	for metric, want := range map[string]float64{
 		`safetynet_ingest_rows_read_total`:                3,
+		`safetynet_ingest_rows_sql_total`:                 2, // S1 twice; S2's ID "x" is left to Go
 		`safetynet_ingest_batches_total`:                  2,
 		`safetynet_ingest_schema_drift_total`:             2, // renamed out_of_pocket, missing total_cost
 		`safetynet_ingest_pull_failing`:                   1,
@@ -52,7 +53,7 @@ func TestMetricsPerSource(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_batches_total" || metric == "safetynet_ingest_values_unknown_total" || metric == "safetynet_ingest_source_stale" {
+		if metric == "safetynet_ingest_rows_read_total" || metric == "safetynet_ingest_rows_sql_total" || metric == "safetynet_ingest_batches_total" || metric == "safetynet_ingest_values_unknown_total" || metric == "safetynet_ingest_source_stale" {
 			v := sumOf(t, reg, metric)
 			if v != want {
 				t.Errorf("%s = %v, want %v", metric, v, want)
