@@ -50,11 +50,24 @@ func TestRowHashMigration(t *testing.T) {
 	if err := db.QueryRow(`SELECT row_hash FROM canon_medins WHERE record_key = 'S9'`).Scan(&h); err != nil || h != 0xffffffffffffff01 {
 		t.Fatalf("migrated hash %x, %v", h, err)
 	}
-	if res, err := IngestFile(ctx, db, "medins", write(t, "m.csv", []byte(medinsCSV)), Options{}); err != nil || res.New != 3 {
+	// The rows the code before 009 stored: the values of today's, and a
+	// hash of FNV-1a, which SQL cannot compute.
+	refPath := filepath.Join(t.TempDir(), "ref.duckdb")
+	ref, err := store.Open(ctx, refPath, Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := IngestFile(ctx, ref, "medins", write(t, "m.csv", []byte(medinsCSV)), Options{}); err != nil || res.New != 3 {
 		t.Fatalf("%+v %v", res, err)
 	}
-	// What the code before 009 stored: FNV-1a, which SQL cannot compute.
-	if _, err := db.Exec(`UPDATE canon_medins SET row_hash = hash(record_key)`); err != nil {
+	ref.Close()
+	if _, err := db.Exec(`ATTACH '` + refPath + `' AS ref (READ_ONLY)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`INSERT INTO canon_medins BY NAME SELECT * REPLACE (hash(record_key) AS row_hash, 0 AS batch_id) FROM ref.canon_medins`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`DETACH ref`); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
