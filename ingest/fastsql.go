@@ -58,7 +58,7 @@ func valueSQL(c *Column, t, parts string) string {
 	case ID:
 		return fmt.Sprintf("CASE WHEN %s THEN %s END", matched(`[0-9]{14,18}|[0-9]{14,17}[Xx]`), t)
 	case Date:
-		return dateSQL(t)
+		return dateSQL(parts)
 	case Money:
 		return moneySQL(parts)
 	case Int:
@@ -107,23 +107,24 @@ func knownSQL(c *Column, t, v string) string {
 // cutSQL is the date of a date-time: the text before a space or a T.
 func cutSQL(t string) string { return fmt.Sprintf("split_part(split_part(%s, ' ', 1), 'T', 1)", t) }
 
-// dateSQL reads the commonest date forms of a date cut from its time of
-// day (cutSQL): 2024-09-15, 2024/9/15, 20240915 and 2024年9月15日, in the
-// years parseDate accepts. Every form starts with the year.
-func dateSQL(day string) string {
-	forms := []struct{ form, iso string }{
-		{`[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`, day},
-		{`[0-9]{4}/[0-9]{1,2}/[0-9]{1,2}`, fmt.Sprintf("replace(%s, '/', '-')", day)},
-		{`[0-9]{8}(?:[0-9]{4}|[0-9]{6})?`, fmt.Sprintf("%[1]s[1:4] || '-' || %[1]s[5:6] || '-' || %[1]s[7:8]", day)},
-		{`[0-9]{4}年[0-9]{1,2}月[0-9]{1,2}日?`, fmt.Sprintf("rtrim(translate(%s, '年月', '--'), '日')", day)},
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "CASE WHEN TRY_CAST(%s[1:4] AS INTEGER) BETWEEN %d AND %d THEN CASE", day, minYear, maxYear)
-	for _, f := range forms {
-		fmt.Fprintf(&b, " WHEN regexp_full_match(%s, %s) THEN TRY_CAST(%s AS DATE)", day, sqlString(f.form), f.iso)
-	}
-	b.WriteString(" END END")
-	return b.String()
+// dateForm is the dates SQL reads, cut from their time of day (cutSQL):
+// 2024-09-15, 2024/9/15, 20240915 (and a time of day in digits after it)
+// and 2024年9月15日, in one regular expression so a date is matched once.
+// Each form has its own month and day groups: RE2 cannot say "the same
+// separator again", and parseDate refuses 2024-9/15.
+const dateForm = `^([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|/([0-9]{1,2})/([0-9]{1,2})|([0-9]{2})([0-9]{2})(?:[0-9]{4}|[0-9]{6})?|年([0-9]{1,2})月([0-9]{1,2})日?)$`
+
+// datePartsSQL splits a date's text into the groups of dateForm.
+func datePartsSQL(day string) string {
+	return fmt.Sprintf("regexp_extract(%s, %s, ['y', 'm1', 'd1', 'm2', 'd2', 'm3', 'd3', 'm4', 'd4'])", day, sqlString(dateForm))
+}
+
+// dateSQL is the date of the parts datePartsSQL found, in the years
+// parseDate accepts; a day the calendar does not have is left to Go.
+func dateSQL(parts string) string {
+	return fmt.Sprintf(`CASE WHEN %[1]s.y <> '' AND CAST(%[1]s.y AS INTEGER) BETWEEN %[2]d AND %[3]d THEN TRY(make_date(CAST(%[1]s.y AS INTEGER),
+		CAST(%[1]s.m1 || %[1]s.m2 || %[1]s.m3 || %[1]s.m4 AS INTEGER), CAST(%[1]s.d1 || %[1]s.d2 || %[1]s.d3 || %[1]s.d4 AS INTEGER))) END`,
+		parts, minYear, maxYear)
 }
 
 // moneyForm is the amount SQL reads, as parseMoney does: a currency
@@ -164,13 +165,13 @@ func moneySQL(parts string) string {
 }
 
 // textsSQL are a column's texts, for the layer below valueSQL: its tidied
-// text as t (a date cut from its time of day) and, for an amount, its
-// parts as parts.
+// text as t (a date cut from its time of day) and, for a date or an
+// amount, its parts as parts.
 func textsSQL(c *Column, cell, t, parts string) []string {
 	text := tidySQL(cell)
 	switch c.Kind {
 	case Date:
-		return []string{cutSQL(text) + " AS " + t}
+		return []string{cutSQL(text) + " AS " + t, datePartsSQL(cutSQL(text)) + " AS " + parts}
 	case Money:
 		return []string{text + " AS " + t, moneyPartsSQL(text) + " AS " + parts}
 	}
