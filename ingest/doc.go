@@ -11,6 +11,11 @@
 // record again changes nothing, and a changed record closes its earlier
 // version (valid_to) instead of overwriting it.
 //
+// A CSV file takes the fast path where it can: DuckDB reads its lines in
+// parallel and the value rules run as SQL made from the same value forms
+// as the Go readers (forms.go); only the lines SQL does not read go
+// through the Go parser. The stored rows are the same either way.
+//
 // Its tables are canon_<table>, ingest_batches, ingest_quarantine and
 // ingest_rejections; the views households, members, education, health,
 // medins and disability show the current version of each record and are
