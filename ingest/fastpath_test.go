@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
+	"golang.org/x/text/encoding/unicode"
 
 	"safetynet/store"
 )
@@ -309,14 +310,14 @@ func textNames(n int) []string {
 // fileRows makes a department file of a table's columns, row by row
 // random, with the things files have: quoted cells, blank lines, a totals
 // row, short rows, repeated records, rows without a record number.
-func fileRows(r *rand.Rand, tbl *Table, n int) string {
+func fileRows(r *rand.Rand, tbl *Table, n int, sep string) string {
 	var b strings.Builder
 	b.WriteString("某县医保结算明细\n")
 	var names []string
 	for _, c := range tbl.Columns {
 		names = append(names, c.Aliases[0])
 	}
-	b.WriteString(strings.Join(names, ",") + "\n")
+	b.WriteString(strings.Join(names, sep) + "\n")
 	var earlier []string
 	for i := range n {
 		var cells []string
@@ -333,26 +334,26 @@ func fileRows(r *rand.Rand, tbl *Table, n int) string {
 				}
 			}
 			v = strings.ReplaceAll(strings.ReplaceAll(v, "\"", ""), "\n", "")
-			if strings.Contains(v, ",") || r.IntN(200) == 0 {
+			if strings.Contains(v, sep) || r.IntN(200) == 0 {
 				v = `"` + v + `"`
 			}
 			cells = append(cells, v)
 		}
-		line := strings.Join(cells, ",")
+		line := strings.Join(cells, sep)
 		switch k := r.IntN(60); {
 		case k == 0:
 			line = ""
 		case k == 1:
-			line = strings.Join(cells[:len(cells)/2], ",")
+			line = strings.Join(cells[:len(cells)/2], sep)
 		case k == 2 && len(earlier) > 0:
 			line = earlier[r.IntN(len(earlier))] // the same record again
 		case k == 3:
-			line = "  ,,"
+			line = "  " + sep + sep
 		}
 		earlier = append(earlier, line)
 		b.WriteString(line + []string{"\n", "\r\n"}[r.IntN(2)])
 	}
-	b.WriteString("合计,,,,,,,,\n")
+	b.WriteString("合计" + strings.Repeat(sep, 8) + "\n")
 	return b.String()
 }
 
@@ -387,19 +388,29 @@ func canonRows(t *testing.T, db *store.DB, tbl *Table) (rows, quarantine []strin
 // TestFastPathStoresWhatGoStores ingests the same random files through
 // the fast path and through Go alone, twice (the second delivery changes
 // some records), in UTF-8, UTF-8 with a BOM and GB18030: the stored rows,
-// the quarantine and the counts must be the same.
+// the quarantine and the counts must be the same. Also in UTF-16 and
+// with tabs and semicolons between the cells.
 func TestFastPathStoresWhatGoStores(t *testing.T) {
 	ctx := context.Background()
 	r := rand.New(rand.NewPCG(20, 26))
 	for _, name := range []string{"medins", "members", "disability", "households"} {
 		tbl := TableNamed(name)
-		for _, enc := range []string{"utf-8", "utf-8-bom", "gb18030"} {
+		for _, enc := range []string{"utf-8", "utf-8-bom", "gb18030", "utf-16le", "tab", "semicolon"} {
 			t.Run(name+"/"+enc, func(t *testing.T) {
 				fast, slow := openDB(t), openDB(t)
 				for delivery := range 2 {
-					text := fileRows(r, tbl, 1500)
+					sep := map[string]string{"tab": "\t", "semicolon": ";"}[enc]
+					if sep == "" {
+						sep = ","
+					}
+					text := fileRows(r, tbl, 600, sep)
 					data := []byte(text)
 					switch enc {
+					case "utf-16le":
+						var err error
+						if data, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(data); err != nil {
+							t.Fatal(err)
+						}
 					case "utf-8-bom":
 						data = append([]byte("\xef\xbb\xbf"), data...)
 					case "gb18030":
