@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"safetynet/store"
 )
 
 // The fast path: DuckDB reads a CSV file with its own parallel reader and
@@ -70,7 +72,7 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 		return nil, nil
 	}
 	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.csv.r.Comma,
-		batch: l.batch, sqlNow: "TIMESTAMPTZ " + sqlString(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
+		batch: l.batch, sqlNow: "TIMESTAMPTZ " + store.Quote(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
 	numbered := time.Now()
 	res, err := l.insertUnordered(q.insert())
 	if err != nil {
@@ -112,7 +114,8 @@ func (l *loader) insertUnordered(query string) (sql.Result, error) {
 
 // appendSlow parses the lines SQL left, a page at a time, and appends
 // them as the Go path does.
-func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *fastRun) error {
+func (l *loader) appendSlow(where string, run *fastRun) error {
+	fs := run.sheet
 	defer run.close()
 	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow`)
 	after := int64(0)
@@ -125,8 +128,8 @@ func (l *loader) appendSlow(where string, t *Table, m mapping, width int, run *f
 			return nil
 		}
 		after = int64(page[len(page)-1].line)
-		src := &linesSource{lines: page, comma: run.sheet.csv.r.Comma, enc: run.sheet.csv.enc}
-		if err := l.appendRows(where, "", src, t, m, width, run.sheet.stage); err != nil {
+		src := &linesSource{lines: page, comma: fs.csv.r.Comma, enc: fs.csv.enc}
+		if err := l.appendRows(where, "", src, fs.t, fs.m, fs.width, fs.stage); err != nil {
 			return err
 		}
 	}

@@ -15,13 +15,10 @@ import (
 // always did. So SQL need not know every form, only read the ones it
 // knows exactly as Go does, which the differential tests check.
 
-// sqlString quotes s as a SQL string literal.
-func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
 func sqlList(words []string) string {
 	q := make([]string, len(words))
 	for i, w := range words {
-		q[i] = sqlString(w)
+		q[i] = store.Quote(w)
 	}
 	return strings.Join(q, ", ")
 }
@@ -53,7 +50,7 @@ func tidySQL(cell string) string { return fmt.Sprintf("nullif(%s, '')", cell) }
 // NULL where SQL does not read the form (knownSQL then says so, and the
 // row goes to Go).
 func valueSQL(c *Column, t, parts string) string {
-	matched := func(form string) string { return fmt.Sprintf("regexp_full_match(%s, %s)", t, sqlString(form)) }
+	matched := func(form string) string { return fmt.Sprintf("regexp_full_match(%s, %s)", t, store.Quote(form)) }
 	switch c.Kind {
 	case ID:
 		return fmt.Sprintf("CASE WHEN %s THEN %s END", matched(`[0-9]{14,18}|[0-9]{14,17}[Xx]`), t)
@@ -71,22 +68,22 @@ func valueSQL(c *Column, t, parts string) string {
 		form := fmt.Sprintf(`^(?:%s)?(%s)(?:%s)?$`, regexp.QuoteMeta(levelPrefix), reAlt(sortedKeys(levelForms)), regexp.QuoteMeta(levelSuffix))
 		var cases strings.Builder
 		for _, k := range sortedKeys(levelForms) {
-			fmt.Fprintf(&cases, " WHEN %s THEN %d", sqlString(k), levelForms[k])
+			fmt.Fprintf(&cases, " WHEN %s THEN %d", store.Quote(k), levelForms[k])
 		}
-		return fmt.Sprintf("CASE regexp_extract(%s, %s, 1)%s END", t, sqlString(form), cases.String())
+		return fmt.Sprintf("CASE regexp_extract(%s, %s, 1)%s END", t, store.Quote(form), cases.String())
 	case Sex:
 		var cases strings.Builder
 		for _, k := range sortedKeys(sexForms) {
 			if v := sexForms[k]; v != "" {
-				fmt.Fprintf(&cases, " WHEN %s THEN %s", sqlString(k), sqlString(v))
+				fmt.Fprintf(&cases, " WHEN %s THEN %s", store.Quote(k), store.Quote(v))
 			}
 		}
 		return fmt.Sprintf("CASE lower(%s)%s END", t, cases.String())
 	case Enum:
 		return enumSQL(c, t)
 	case Phone:
-		digits := fmt.Sprintf("regexp_replace(%s, %s, '', 'g')", t, sqlString("["+regexp.QuoteMeta(phoneNoise)+"]"))
-		national := fmt.Sprintf("CASE WHEN starts_with(%[1]s, %[2]s) THEN %[1]s[%[3]d:] ELSE %[1]s END", digits, sqlString(phoneCountry), len(phoneCountry)+1)
+		digits := fmt.Sprintf("regexp_replace(%s, %s, '', 'g')", t, store.Quote("["+regexp.QuoteMeta(phoneNoise)+"]"))
+		national := fmt.Sprintf("CASE WHEN starts_with(%[1]s, %[2]s) THEN %[1]s[%[3]d:] ELSE %[1]s END", digits, store.Quote(phoneCountry), len(phoneCountry)+1)
 		return fmt.Sprintf("CASE WHEN regexp_full_match(%s, '[0-9]+') AND length(%s) BETWEEN 7 AND 12 THEN %s END", digits, national, national)
 	}
 	return t
@@ -116,7 +113,7 @@ const dateForm = `^([0-9]{4})(?:-([0-9]{1,2})-([0-9]{1,2})|/([0-9]{1,2})/([0-9]{
 
 // datePartsSQL splits a date's text into the groups of dateForm.
 func datePartsSQL(day string) string {
-	return fmt.Sprintf("regexp_extract(%s, %s, ['y', 'm1', 'd1', 'm2', 'd2', 'm3', 'd3', 'm4', 'd4'])", day, sqlString(dateForm))
+	return fmt.Sprintf("regexp_extract(%s, %s, ['y', 'm1', 'd1', 'm2', 'd2', 'm3', 'd3', 'm4', 'd4'])", day, store.Quote(dateForm))
 }
 
 // dateSQL is the date of the parts datePartsSQL found, in the years
@@ -145,7 +142,7 @@ func moneyForm() string {
 // moneyPartsSQL splits an amount's text into the number and the unit
 // once (regexp_extract of moneyForm), for moneySQL.
 func moneyPartsSQL(t string) string {
-	return fmt.Sprintf("regexp_extract(%s, %s, ['num', 'unit'])", t, sqlString(moneyForm()))
+	return fmt.Sprintf("regexp_extract(%s, %s, ['num', 'unit'])", t, store.Quote(moneyForm()))
 }
 
 // moneySQL is the amount of the parts moneyPartsSQL found: cents rounded
@@ -153,11 +150,11 @@ func moneyPartsSQL(t string) string {
 func moneySQL(parts string) string {
 	number := parts + ".num"
 	for _, g := range moneyGrouping {
-		number = fmt.Sprintf("replace(%s, %s, '')", number, sqlString(g))
+		number = fmt.Sprintf("replace(%s, %s, '')", number, store.Quote(g))
 	}
 	scale := "CASE " + parts + ".unit"
 	for _, u := range moneyUnits {
-		scale += fmt.Sprintf(" WHEN %s THEN %g", sqlString(u.suffix), u.scale)
+		scale += fmt.Sprintf(" WHEN %s THEN %g", store.Quote(u.suffix), u.scale)
 	}
 	scale += " ELSE 1 END"
 	// An amount DECIMAL(14,2) cannot hold is left to parseMoney to refuse.
@@ -180,12 +177,11 @@ func textsSQL(c *Column, cell, t, parts string) []string {
 
 // enumSQL reads the column's values as written, then in lower case, as parseEnum does.
 func enumSQL(c *Column, t string) string {
-	var exact, lower strings.Builder
+	var cases strings.Builder
 	for _, k := range sortedKeys(c.Values) {
-		fmt.Fprintf(&exact, " WHEN %s THEN %s", sqlString(k), sqlString(c.Values[k]))
-		fmt.Fprintf(&lower, " WHEN %s THEN %s", sqlString(k), sqlString(c.Values[k]))
+		fmt.Fprintf(&cases, " WHEN %s THEN %s", store.Quote(k), store.Quote(c.Values[k]))
 	}
-	return fmt.Sprintf("coalesce(CASE %s%s END, CASE lower(%s)%s END)", t, exact.String(), t, lower.String())
+	return fmt.Sprintf("coalesce(CASE %[1]s%[2]s END, CASE lower(%[1]s)%[2]s END)", t, cases.String())
 }
 
 // rowHashSQL is rowHash over the canonical columns, each named by col.
@@ -208,9 +204,9 @@ type fastQuery struct {
 }
 
 // rows is the SELECT of every line below the header, from the numbered
-// copy numberLines wrote, as n (its number), l (its text), fast (SQL read
-// all of it: never a line that is not plain), the record's key, hash and
-// the canonical columns c0, c1, ….
+// copy numberLines wrote, as n (its number), fast (SQL read all of it:
+// never a line that is not plain), the record's key, hash and the
+// canonical columns c0, c1, ….
 func (q fastQuery) rows() string {
 	var tidied, texts, values, known, cols []string
 	for i := range q.t.Columns {
@@ -237,16 +233,16 @@ func (q fastQuery) rows() string {
 		keyPresent = append(keyPresent, fmt.Sprintf("c%d IS NOT NULL", i))
 	}
 	colRef := func(c *Column) string { return "c" + fmt.Sprint(q.t.columnIndex(c.Name)) }
-	return fmt.Sprintf(`SELECT n, l, coalesce(plain AND %[1]s AND (%[2]s), false) AS fast,
+	return fmt.Sprintf(`SELECT n, coalesce(plain AND %[1]s AND (%[2]s), false) AS fast,
 	%[3]s AS record_key, %[4]s AS row_hash, %[5]s
-FROM (SELECT n, l, plain, %[6]s, %[7]s
-  FROM (SELECT n, l, plain, %[8]s
-    FROM (SELECT n, l, plain, string_split(l, %[9]s) AS c
+FROM (SELECT n, plain, %[6]s, %[7]s
+  FROM (SELECT n, plain, %[8]s
+    FROM (SELECT n, plain, string_split(l, %[9]s) AS c
       FROM %[10]s)))`,
 		strings.Join(known, " AND "), strings.Join(keyPresent, " OR "),
 		strings.Join(keyParts, " || '|' || "), rowHashSQL(q.t, colRef), strings.Join(cols, ", "),
 		strings.Join(texts, ", "), strings.Join(values, ", "), strings.Join(tidied, ", "),
-		sqlString(string(q.comma)), q.lines())
+		store.Quote(string(q.comma)), q.lines())
 }
 
 // insert stores the rows SQL reads in the table's canonical table.

@@ -147,7 +147,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 			return err
 		}
 		if fast != nil {
-			return l.appendSlow(where, t, m, width, fast)
+			return l.appendSlow(where, fast)
 		}
 	}
 	if err := l.appendRows(where, sh.name, src, t, m, width, st); err != nil {

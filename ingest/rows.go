@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"math/big"
 	"safetynet/i18n"
@@ -190,9 +189,7 @@ func recordKey(t *Table, vals []driverValue, content []byte) string {
 		}
 	}
 	if empty {
-		h := fnv.New64a()
-		h.Write(content)
-		return "content:" + strconv.FormatUint(h.Sum64(), 16)
+		return "content:" + strconv.FormatUint(fnv64(string(content)), 16)
 	}
 	return strings.Join(parts, "|")
 }
