@@ -41,7 +41,8 @@ type Month struct {
 	Stages   map[string]time.Duration
 	PeakRSS  int64
 	Raised   int
-	Baseline time.Duration      // DuckDB reading the month's CSV and JSON Lines files alone
+	Peaks    map[string]int64   // each stage's peak RSS, in bytes
+	Direct   Direct             // DuckDB doing the month's work directly
 	Linking  []match.Step       // linking's own steps
 	Snapshot map[string]float64 // seconds per analyst view (the manifest's)
 	Rules    map[string]float64 // seconds per rule, and the lifecycle's ("recording")
@@ -119,7 +120,7 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 
 	// Fixed widths, not a tabwriter: each month prints as it finishes.
 	const row = "%8s %9s %7s %9s %8s %9s %11s %7s %7s %13s %11s\n"
-	fmt.Fprintf(opt.Out, row, "month", "rows", "run s", "ingest s", "match s", "alerts s", "snapshot s", "ckpt s", "raised", "peak RSS MiB", "baseline s")
+	fmt.Fprintf(opt.Out, row, "month", "rows", "run s", "ingest s", "match s", "alerts s", "snapshot s", "ckpt s", "raised", "peak RSS MiB", "direct s")
 	var months []Month
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
 		from := m
@@ -134,7 +135,7 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 		sec := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
 		fmt.Fprintf(opt.Out, row, month.Tag, fmt.Sprint(month.Rows), sec(month.Elapsed), sec(month.Stages["ingest"]), sec(month.Stages["match"]),
 			sec(month.Stages["alerts"]), sec(month.Stages["analytics"]), sec(month.Stages["checkpoint"]), fmt.Sprint(month.Raised), fmt.Sprint(month.PeakRSS>>20),
-			fmt.Sprintf("%.2f", month.Baseline.Seconds()))
+			fmt.Sprintf("%.2f", month.Direct.Total().Seconds()))
 	}
 	printGrowth(opt.Out, months)
 	return months, nil
@@ -147,12 +148,15 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	if err != nil {
 		return Month{}, err
 	}
-	base, err := readMonthDirectly(ctx, chain.DB, chain.Cfg.Inbox, tag)
+	direct, err := directly(ctx, chain.DB, chain.Cfg.Inbox, tag)
 	if err != nil {
 		return Month{}, err
 	}
 	asOf := to.AddDate(0, 0, -1)
 	chain.Now = func() time.Time { return to.Add(2 * time.Hour) }
+	peaks := stagePeaks{}
+	chain.Stage = peaks.begin
+	defer func() { chain.Stage = nil }()
 	runtime.GC()
 	resetPeak()
 	t := time.Now()
@@ -160,7 +164,10 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	if err != nil {
 		return Month{}, fmt.Errorf("bench: month %s: %w", tag, err)
 	}
-	month := Month{Tag: tag, Rows: n, Elapsed: time.Since(t), Stages: rep.Stages, PeakRSS: peakRSS(), Baseline: base}
+	month := Month{Tag: tag, Rows: n, Elapsed: time.Since(t), Stages: rep.Stages, PeakRSS: peaks.max(), Peaks: peaks.of, Direct: direct}
+	if month.Direct.Rules, err = directRules(ctx, chain.DB); err != nil {
+		return Month{}, err
+	}
 	if rep.Alerts != nil {
 		month.Raised = rep.Alerts.Raised
 		month.Rules = map[string]float64{"recording": rep.Alerts.Recording.Seconds()}
@@ -180,36 +187,124 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	return month, nil
 }
 
-// readMonthDirectly is the baseline: DuckDB reading the month's CSV and
-// JSON Lines files into tables on its own. The education workbook is left
-// out: DuckDB reads XLSX only with an extension this machine cannot fetch.
-func readMonthDirectly(ctx context.Context, db *store.DB, inbox, tag string) (time.Duration, error) {
+// Total is the whole of the month's work done directly.
+func (d Direct) Total() time.Duration { return d.Read + d.Join + d.Rules + d.Write }
+
+// printStages prints the month's stages next to DuckDB doing each one's
+// work directly.
+func printStages(w io.Writer, m Month) {
+	fmt.Fprintf(w, "\nmonth %s by stage, %d department rows, next to DuckDB doing the same work directly:\n", m.Tag, m.Rows)
+	const row = "%-10s %8s %10s %9s   %-42s %8s %7s\n"
+	fmt.Fprintf(w, row, "stage", "s", "rows/s", "peak MiB", "DuckDB directly", "s", "×")
+	stages := []struct {
+		name, what string
+		direct     time.Duration
+	}{
+		{"ingest", "read the CSV and JSON Lines files", m.Direct.Read},
+		{"match", "join them to the registry on the ID", m.Direct.Join},
+		{"alerts", "read every department row with its link", m.Direct.Rules},
+		{"analytics", "write the joined rows to Parquet", m.Direct.Write},
+	}
+	for _, st := range stages {
+		took := m.Stages[st.name]
+		fmt.Fprintf(w, row, st.name, fmt.Sprintf("%.1f", took.Seconds()), fmt.Sprintf("%.0f", float64(m.Rows)/max(took.Seconds(), 0.001)),
+			fmt.Sprint(m.Peaks[st.name]>>20), st.what, fmt.Sprintf("%.2f", st.direct.Seconds()), fmt.Sprintf("%.1f", took.Seconds()/max(st.direct.Seconds(), 0.001)))
+	}
+	fmt.Fprintf(w, row, "month", fmt.Sprintf("%.1f", m.Elapsed.Seconds()), fmt.Sprintf("%.0f", float64(m.Rows)/max(m.Elapsed.Seconds(), 0.001)),
+		fmt.Sprint(m.PeakRSS>>20), "all of the above", fmt.Sprintf("%.2f", m.Direct.Total().Seconds()), fmt.Sprintf("%.1f", m.Elapsed.Seconds()/max(m.Direct.Total().Seconds(), 0.001)))
+}
+
+// stagePeaks notes each stage's peak RSS, on the chain's Stage hook.
+type stagePeaks struct {
+	of      map[string]int64
+	current string
+}
+
+func (p *stagePeaks) begin(stage string) {
+	if p.current != "" {
+		if p.of == nil {
+			p.of = map[string]int64{}
+		}
+		p.of[p.current] = peakRSS()
+	}
+	p.current = stage
+	resetPeak()
+}
+
+func (p *stagePeaks) max() int64 { return slices.Max(append(slices.Collect(maps.Values(p.of)), peakRSS())) }
+
+// Direct is DuckDB doing a month's work directly, stage by stage: the
+// baselines the month's stages are printed next to.
+type Direct struct {
+	Read  time.Duration // the month's CSV and JSON Lines files read into tables
+	Join  time.Duration // those tables joined to the registry on the resident ID
+	Rules time.Duration // every department row read with its link, as each rule must
+	Write time.Duration // the joined tables written to Parquet
+}
+
+// directly times DuckDB reading the month's CSV and JSON Lines files into
+// tables on its own, joining them to the registry's members on the ID
+// column as the departments send it (exact match only, no repair, no
+// names), and writing the result to Parquet. The education workbook is
+// left out: DuckDB reads XLSX only with an extension this machine cannot
+// fetch.
+func directly(ctx context.Context, db *store.DB, inbox, tag string) (Direct, error) {
 	var files []string
 	for _, pattern := range []string{"*/*-" + tag + ".csv", "*/*-" + tag + ".jsonl"} {
 		m, err := filepath.Glob(filepath.Join(inbox, pattern))
 		if err != nil {
-			return 0, err
+			return Direct{}, err
 		}
 		files = append(files, m...)
 	}
-	t := time.Now()
+	out, err := os.MkdirTemp("", "safetynet-direct-")
+	if err != nil {
+		return Direct{}, err
+	}
+	defer os.RemoveAll(out)
+	var d Direct
 	for i, f := range files {
 		reader := "read_csv"
 		if strings.HasSuffix(f, ".jsonl") {
 			reader = "read_json"
 		}
-		q := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _baseline_%d AS SELECT * FROM %s(%s)`, i, reader, store.Quote(f))
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return 0, fmt.Errorf("bench: baseline %s: %w", f, err)
+		steps := []struct {
+			took *time.Duration
+			sql  string
+		}{
+			{&d.Read, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _direct_%d AS SELECT * FROM %s(%s)`, i, reader, store.Quote(f))},
+			{&d.Join, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _joined_%d AS SELECT d.*, m.household_id
+				FROM _direct_%d d LEFT JOIN members m ON m.id_number = upper(trim(CAST(d.%s AS VARCHAR)))`, i, i, directID)},
+			{&d.Write, fmt.Sprintf(`COPY _joined_%d TO %s (FORMAT parquet)`, i, store.Quote(filepath.Join(out, fmt.Sprintf("%d.parquet", i))))},
+			{nil, fmt.Sprintf(`DROP TABLE _direct_%d`, i)},
+			{nil, fmt.Sprintf(`DROP TABLE _joined_%d`, i)},
+		}
+		for _, st := range steps {
+			t := time.Now()
+			if _, err := db.ExecContext(ctx, st.sql); err != nil {
+				return Direct{}, fmt.Errorf("bench: DuckDB directly on %s: %w", f, err)
+			}
+			if st.took != nil {
+				*st.took += time.Since(t)
+			}
 		}
 	}
-	took := time.Since(t)
-	for i := range files {
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`DROP TABLE _baseline_%d`, i)); err != nil {
-			return 0, err
-		}
+	return d, nil
+}
+
+// directID is the resident ID's column in every file the month's
+// baseline reads (the departments' own header).
+const directID = `"身份证号"`
+
+// directRules times DuckDB reading every department row with its link,
+// the least any rule pack over the store must do.
+func directRules(ctx context.Context, db *store.DB) (time.Duration, error) {
+	var rows, linked int
+	t := time.Now()
+	if err := db.QueryRowContext(ctx, rulesBaseline).Scan(&rows, &linked); err != nil {
+		return 0, fmt.Errorf("bench: the rules' baseline: %w", err)
 	}
-	return took, nil
+	return time.Since(t), nil
 }
 
 // printGrowth compares the last month with the first, per row delivered
@@ -243,7 +338,7 @@ func printGrowth(w io.Writer, months []Month) {
 			len(months), z.Elapsed.Seconds()/y.Elapsed.Seconds(), float64(z.PeakRSS)/float64(max(y.PeakRSS, 1)),
 			ratio(z, y, "ingest"), ratio(z, y, "match"), ratio(z, y, "alerts"), ratio(z, y, "analytics"))
 	}
-	fmt.Fprintf(w, "month %d against DuckDB reading its files alone: %.1f×\n", len(months), z.Elapsed.Seconds()/z.Baseline.Seconds())
+	printStages(w, z)
 	if len(a.Linking) == len(z.Linking) {
 		fmt.Fprintf(w, "linking's steps, month 1 → month %d:", len(months))
 		for i, s := range z.Linking {

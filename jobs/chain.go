@@ -45,6 +45,10 @@ type Chain struct {
 	// Published, when set, hears of each new analytic snapshot (serve
 	// counts the saved cohorts on it ahead of the analysts' first page).
 	Published func(snapshot string)
+	// Stage, when set, hears each stage of a run begin ("ingest", "match",
+	// "alerts", "analytics") and then "" as the run's stages end; the
+	// benchmarks measure each stage's peak memory on it.
+	Stage func(stage string)
 
 	mu sync.Mutex // one run at a time
 }
@@ -185,6 +189,8 @@ func (c *Chain) runLocked(ctx context.Context, trigger string, asOf time.Time, s
 }
 
 func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at time.Time) error {
+	defer c.begin("")
+	c.begin("ingest")
 	t := time.Now()
 	for _, s := range sources {
 		src := c.Cfg.Sources[s]
@@ -208,6 +214,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	}
 	rep.Stages["ingest"] = time.Since(t)
 
+	c.begin("match")
 	t = time.Now()
 	c.stage(ctx, rep, "match")
 	st, err := match.LinkWith(ctx, c.DB, match.Thresholds{Link: c.Cfg.Match.LinkThreshold, Review: c.Cfg.Match.ReviewThreshold})
@@ -220,6 +227,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		"probabilistic", st.Linked["probabilistic"], "review", st.Linked["review"],
 		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond))
 
+	c.begin("alerts")
 	t = time.Now()
 	c.stage(ctx, rep, "alerts")
 	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
@@ -238,6 +246,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	if rep.Escalated, err = c.sla(ctx); err != nil {
 		return err
 	}
+	c.begin("analytics")
 	t = time.Now()
 	c.stage(ctx, rep, "analytics")
 	if err := c.Publish(ctx, at); err != nil {
@@ -245,6 +254,13 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	}
 	rep.Stages["analytics"] = time.Since(t)
 	return nil
+}
+
+// begin tells the Stage hook, if any, that a stage begins.
+func (c *Chain) begin(stage string) {
+	if c.Stage != nil {
+		c.Stage(stage)
+	}
 }
 
 // stage notes where the run is, for the page that shows runs in progress;
