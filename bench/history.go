@@ -231,7 +231,9 @@ func (p *stagePeaks) begin(stage string) {
 	resetPeak()
 }
 
-func (p *stagePeaks) max() int64 { return slices.Max(append(slices.Collect(maps.Values(p.of)), peakRSS())) }
+func (p *stagePeaks) max() int64 {
+	return slices.Max(append(slices.Collect(maps.Values(p.of)), peakRSS()))
+}
 
 // Direct is DuckDB doing a month's work directly, stage by stage: the
 // baselines the month's stages are printed next to.
