@@ -6,14 +6,15 @@
 // connector (config.ForwardProtocol), stores it as a batch of its own,
 // links it to the family and raises its alert there.
 //
-// The peer is responsible for the IDs that begin with its region (the
-// county where the ID was issued): a record is forwarded when it links to
-// nobody in this instance's registry (id_outside_registry) and its ID
-// begins with the region of the peer asking.
+// A record is forwarded when it links to nobody in this instance's
+// registry (id_outside_registry), to the peer whose directory names its
+// person (directory.go), or, when no directory does, to the peer whose
+// region its ID begins with (the county where the ID was issued).
 package forward
 
 import (
 	"context"
+	"embed"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,6 +24,12 @@ import (
 	"safetynet/ingest"
 	"safetynet/store"
 )
+
+//go:embed schema/*.sql
+var schemaFS embed.FS
+
+// Migrations are forward's tables: the directories peers sent.
+func Migrations() store.MigrationSet { return store.Migrations("forward", schemaFS, "schema") }
 
 // Overlap is how far before the peer's watermark a pull starts again. A
 // linking run stamps its links with its start and commits minutes later,
@@ -36,7 +43,9 @@ const MaxPage = 5000
 // Request is one page a peer asks for.
 type Request struct {
 	Source   string // education, health, medins or disability
-	Region   string // the peer's: records whose ID begins with it
+	Peer     string // the peer's name: records of the people its directory names
+	Region   string // the peer's: records of no directory's people whose ID begins with it
+	Key      string // the pseudonym key the directories are hashed with
 	Instance string // this instance's name, put before each record's own ID
 	Since    string // the watermark (linked_at) of the peer's last complete pull; "" for everything
 	Cursor   string // where the previous page of the same pull ended; "" for the first
@@ -77,7 +86,7 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 		return Page{}, err
 	}
 	size := min(max(req.Size, 1), MaxPage)
-	rows, err := db.QueryContext(ctx, q, req.Instance, req.Region, since, after, after, key, size+1)
+	rows, err := db.QueryContext(ctx, q, req.Instance, req.Region, since, after, after, key, size+1, req.Key, req.Peer)
 	if err != nil {
 		return Page{}, fmt.Errorf("forward %s: %w", req.Source, err)
 	}
@@ -119,7 +128,7 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 // pageQuery selects a source's forwarded records in its own columns, as
 // text: the ID normalised, the record's ID prefixed with this instance's
 // name. Its arguments: instance, region, since, the cursor's time twice
-// and key, the limit.
+// and key, the limit, the pseudonym key, the peer.
 func pageQuery(source string) (string, error) {
 	tables := ingest.TablesOf(source)
 	if len(tables) != 1 || source == "registry" {
@@ -136,11 +145,15 @@ func pageQuery(source string) (string, error) {
 			cols = append(cols, fmt.Sprintf(`CAST(%q AS VARCHAR) AS %q`, c.Name, c.Name))
 		}
 	}
-	return fmt.Sprintf(`SELECT %s FROM linked_%s
-WHERE link_method = 'id_outside_registry' AND starts_with(person_id, $2) AND linked_at > $3
-  AND (linked_at > $4 OR (linked_at = $5 AND record_key > $6))
+	return fmt.Sprintf(`WITH outside AS (
+    SELECT *, %s AS person_hash FROM linked_%s
+    WHERE link_method = 'id_outside_registry' AND linked_at > $3
+      AND (linked_at > $4 OR (linked_at = $5 AND record_key > $6)))
+SELECT %s FROM outside o
+WHERE EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash AND d.peer = $9)
+   OR (starts_with(person_id, $2) AND NOT EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash))
 ORDER BY linked_at, record_key
-LIMIT $7`, strings.Join(cols, ", "), tables[0].Name), nil
+LIMIT $7`, hashSQL("$8", "person_id"), tables[0].Name, strings.Join(cols, ", ")), nil
 }
 
 // cursor is where a page ended: the last record's link time and key.

@@ -20,6 +20,7 @@ import (
 	"safetynet/alerts"
 	"safetynet/analytics"
 	"safetynet/config"
+	"safetynet/forward"
 	"safetynet/ingest"
 	"safetynet/match"
 	"safetynet/notify"
@@ -201,6 +202,7 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 			return err
 		}
 	}
+	c.sendDirectories(ctx, rep)
 	for _, peer := range slices.Sorted(maps.Keys(c.Cfg.Peers)) {
 		for _, s := range c.Cfg.Peers[peer].PeerSources() {
 			if !slices.Contains(sources, s) {
@@ -363,6 +365,6 @@ func closeAbandonedRuns(ctx context.Context, db *store.DB) error {
 // AllMigrations are the pipeline's migration sets, in the order they
 // apply, then extra (the web's).
 func AllMigrations(extra ...store.MigrationSet) []store.MigrationSet {
-	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), Migrations()}
+	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), forward.Migrations(), Migrations()}
 	return append(sets, extra...)
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"safetynet/config"
 	"safetynet/forward"
@@ -18,13 +19,8 @@ import (
 // the audit log under the peer's name.
 func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	peer, err := PeerByToken(ctx, s.DB, token)
-	if err != nil {
-		if !errors.Is(err, ErrBadToken) {
-			s.Log.Error("forward: token", "err", err)
-		}
-		writeAPIError(w, http.StatusUnauthorized, ErrBadToken)
+	peer, ok := s.peer(w, r)
+	if !ok {
 		return
 	}
 	if peer.RegionPrefix == "" {
@@ -43,7 +39,7 @@ func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
 		size = n
 	}
 	source := r.PathValue("source")
-	page, err := forward.Read(ctx, s.DB, forward.Request{Source: source, Region: peer.RegionPrefix, Instance: s.Instance,
+	page, err := forward.Read(ctx, s.DB, forward.Request{Source: source, Peer: peer.Name, Region: peer.RegionPrefix, Key: s.PseudonymKey, Instance: s.Instance,
 		Since: q.Get(p.SinceParam), Cursor: q.Get(p.CursorParam), Size: size})
 	switch {
 	case errors.Is(err, forward.ErrSource):
@@ -65,6 +61,58 @@ func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]any{p.Records: records, p.NextCursor: page.Next})
+}
+
+// apiDirectory takes a peer's directory (package forward): the people it
+// is responsible for, whose records are forwarded to it whatever county
+// issued their IDs. It replaces the peer's last one whole, and is in the
+// audit log under the peer's name.
+func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	peer, ok := s.peer(w, r)
+	if !ok {
+		return
+	}
+	if s.PseudonymKey == "" {
+		writeAPIError(w, http.StatusServiceUnavailable, errors.New("this instance has no pseudonym key to read directories with: its administrator sets it (analytics.pseudonym_key_env); until then records are forwarded by the ID's region"))
+		return
+	}
+	if r.Header.Get(forward.KeyCheckHeader) != forward.KeyCheck(s.PseudonymKey) {
+		writeAPIError(w, http.StatusConflict, forward.ErrKeyMismatch)
+		return
+	}
+	n, err := forward.Receive(ctx, s.DB, peer.Name, http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes), time.Now())
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("a directory is at most %d MiB", forward.MaxDirectoryBytes>>20))
+		return
+	case errors.Is(err, forward.ErrDirectory):
+		writeAPIError(w, http.StatusBadRequest, err)
+		return
+	case err != nil:
+		s.Log.Error("forward directory", "peer", peer.Name, "err", err)
+		writeAPIError(w, http.StatusInternalServerError, errors.New("the directory could not be stored; send it again"))
+		return
+	}
+	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d", n))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(map[string]int{"people": n})
+}
+
+// peer is the peer instance whose token the request carries; without one
+// it answers 401 and false.
+func (s *Server) peer(w http.ResponseWriter, r *http.Request) (*User, bool) {
+	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	peer, err := PeerByToken(r.Context(), s.DB, token)
+	if err != nil {
+		if !errors.Is(err, ErrBadToken) {
+			s.Log.Error("forward: token", "err", err)
+		}
+		writeAPIError(w, http.StatusUnauthorized, ErrBadToken)
+		return nil, false
+	}
+	return peer, true
 }
 
 // writeAPIError answers a machine's request with its error as JSON.

@@ -58,6 +58,9 @@ type Server struct {
 	// Instance is this installation's name, put before the IDs of the
 	// records it forwards to peers (config instance).
 	Instance string
+	// PseudonymKey hashes the directories peers send (package forward);
+	// without it none is taken and records go by the ID's region.
+	PseudonymKey string
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex
@@ -127,6 +130,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /alerts.xlsx", s.timed("export", s.authed(s.exportAlerts)))
 	mux.Handle("GET /api/alerts", s.timed("api_alerts", s.authed(s.apiAlerts)))
 	mux.Handle("GET /api/forward/{source}", s.timed("forward", http.HandlerFunc(s.apiForward)))
+	mux.Handle("PUT /api/forward/directory", s.timed("forward_directory", http.HandlerFunc(s.apiDirectory)))
 	mux.Handle("GET /audit", s.timed("audit", s.authed(s.auditPage)))
 	mux.Handle("GET /audit.xlsx", s.timed("audit_export", s.authed(s.exportAudit)))
 	mux.Handle("POST /alerts/act", s.timed("act", s.posted(s.act)))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -81,7 +82,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 		proxies = append(proxies, pr)
 	}
 	srv := &web.Server{Proxies: proxies, DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
-		PhotoDir: chain.Cfg.PhotoDir(), Instance: chain.Cfg.Instance,
+		PhotoDir: chain.Cfg.PhotoDir(), Instance: chain.Cfg.Instance, PseudonymKey: os.Getenv(chain.Cfg.Analytics.PseudonymKeyEnv),
 		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {

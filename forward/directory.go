@@ -1,0 +1,213 @@
+package forward
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"safetynet/store"
+)
+
+// A directory is the people an instance is responsible for: the keyed
+// hash of each resident ID in its registry. An instance sends it to each
+// peer before pulling from that peer, and the peer forwards it the records
+// of those people whatever county issued their IDs: a family that moved
+// keeps the ID of the county it came from. A record about someone in no
+// directory goes to the peer whose region the ID begins with.
+//
+// The hash is keyed with the pseudonym key the province's instances share
+// (config analytics.pseudonym_key_env), so a directory names no one to a
+// peer that does not already hold the ID.
+
+// DirectoryPath is where a peer's directory is sent: under the
+// forwarding endpoint, by PUT.
+const DirectoryPath = "/directory"
+
+// KeyCheckHeader carries the sender's hash of a fixed text, so that a
+// receiver whose key differs refuses the directory instead of storing
+// hashes that match nobody.
+const KeyCheckHeader = "Safetynet-Key-Check"
+
+// MaxDirectoryBytes bounds a directory sent: 17 bytes a person, so about
+// 60 million people.
+const MaxDirectoryBytes = 1 << 30
+
+// ErrDirectory is a directory that cannot be read; it is refused whole.
+var ErrDirectory = errors.New("forward: not a directory")
+
+// ErrKeyMismatch is a directory hashed with another key than this
+// instance's.
+var ErrKeyMismatch = errors.New("forward: the directory was hashed with another pseudonym key than this instance's: give both instances the province's key")
+
+// hashLen is how many hex digits of the SHA-256 a directory keeps.
+const hashLen = 16
+
+// hashSQL is the keyed hash of the ID expression id, with the key as the
+// query parameter named by key; hashID is the same in Go.
+func hashSQL(key, id string) string {
+	return fmt.Sprintf("left(sha256(%s || '|directory|' || %s), %d)", key, id, hashLen)
+}
+
+func hashID(key, id string) string {
+	sum := sha256.Sum256([]byte(key + "|directory|" + id))
+	return hex.EncodeToString(sum[:])[:hashLen]
+}
+
+// KeyCheck is the value of KeyCheckHeader for a key.
+func KeyCheck(key string) string { return hashID(key, "key-check") }
+
+// Directory is this instance's directory: one hash a line, one line a
+// person in the registry with an ID.
+func Directory(ctx context.Context, db *store.DB, key string) ([]byte, int, error) {
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` FROM members WHERE id_number IS NOT NULL`, key)
+	if err != nil {
+		return nil, 0, fmt.Errorf("forward: the directory: %w", err)
+	}
+	defer rows.Close()
+	var buf bytes.Buffer
+	n := 0
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, 0, fmt.Errorf("forward: the directory: %w", err)
+		}
+		buf.WriteString(h)
+		buf.WriteByte('\n')
+		n++
+	}
+	return buf.Bytes(), n, rows.Err()
+}
+
+// Received is a peer's directory as this instance last received it.
+type Received struct {
+	Peer   string
+	People int
+	At     time.Time
+}
+
+// Receive replaces the directory of peer with the one r holds, whole or
+// not at all, and says how many people it names.
+func Receive(ctx context.Context, db *store.DB, peer string, r io.Reader, at time.Time) (int, error) {
+	people, err := readDirectory(r)
+	if err != nil {
+		return 0, err
+	}
+	err = db.Tx(ctx, func(conn *sql.Conn) error {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM forward_directory WHERE peer = ?`, peer); err != nil {
+			return err
+		}
+		app, err := store.NewColumnAppender(conn, "forward_directory", []string{"peer", "person"})
+		if err != nil {
+			return err
+		}
+		for _, p := range people {
+			if err := app.AppendRow(peer, p); err != nil {
+				app.Close()
+				return err
+			}
+		}
+		if err := app.Close(); err != nil {
+			return err
+		}
+		_, err = conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at) VALUES (?, ?, ?)`, peer, len(people), at)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("forward: the directory of %s: %w", peer, err)
+	}
+	return len(people), nil
+}
+
+// readDirectory reads one hash a line; a line that is not one refuses the
+// whole directory, naming the line.
+func readDirectory(r io.Reader) ([]string, error) {
+	sc := bufio.NewScanner(r)
+	var people []string
+	for line := 1; sc.Scan(); line++ {
+		h := strings.TrimSpace(sc.Text())
+		if h == "" {
+			continue
+		}
+		if !isHash(h) {
+			return nil, fmt.Errorf("%w: line %d holds %.40q, not %d hex digits", ErrDirectory, line, h, hashLen)
+		}
+		people = append(people, h)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrDirectory, err)
+	}
+	return people, nil
+}
+
+func isHash(h string) bool {
+	if len(h) != hashLen {
+		return false
+	}
+	for _, c := range h {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Directories are the peers' directories this instance holds.
+func Directories(ctx context.Context, db *store.DB) ([]Received, error) {
+	rows, err := db.QueryContext(ctx, `SELECT peer, people, received_at FROM forward_directories ORDER BY peer`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Received
+	for rows.Next() {
+		var d Received
+		if err := rows.Scan(&d.Peer, &d.People, &d.At); err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// Offer is this instance's directory sent to one peer.
+type Offer struct {
+	URL   string // the peer's forwarding endpoint (config peers.*.url)
+	Token string // the token the peer issued to this instance
+	Key   string // the pseudonym key
+}
+
+// Send sends this instance's directory to the peer and says how many
+// people it named.
+func Send(ctx context.Context, db *store.DB, client *http.Client, o Offer) (int, error) {
+	body, n, err := Directory(ctx, db, o.Key)
+	if err != nil {
+		return 0, err
+	}
+	url := strings.TrimSuffix(o.URL, "/") + DirectoryPath
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+o.Token)
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	req.Header.Set(KeyCheckHeader, KeyCheck(o.Key))
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("forward: sending the directory to %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return 0, fmt.Errorf("forward: sending the directory to %s: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+	}
+	return n, nil
+}

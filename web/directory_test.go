@@ -1,0 +1,148 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"safetynet/config"
+	"safetynet/forward"
+	"safetynet/match"
+)
+
+// TestMoverReachesTheCountyThatRegistersHim: a man whose ID county C
+// (330103) issued lives and is registered in county B (330102). County A's
+// hospital settles his bill. By the ID's region alone A would forward it
+// to C, and B would never learn of it; with B's directory (the keyed
+// hashes of B's registry IDs, sent before each pull) A forwards it to B,
+// which raises its alert there, and no longer to C. A bill of someone in
+// no registry still goes by the ID's region. A directory hashed with
+// another key, or holding a line that is not a hash, is refused whole,
+// and the one A holds stays.
+func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
+	ctx := context.Background()
+	const key = "province-pseudonym-key"
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	born := time.Date(1960, 3, 1, 0, 0, 0, 0, time.UTC)
+	ownID := string(match.NewID("330101", born, 11))
+	moverID := string(match.NewID("330103", born, 17))
+	strangerID := string(match.NewID("330103", born, 15))
+
+	a := newInstance(t, "county-a", nil)
+	hh, mm := registryOf("H330101001", "330101001001", "张建国", ownID)
+	a.drop(t, "registry", "households.csv", hh)
+	a.drop(t, "registry", "members.csv", mm)
+	settled := asOf.AddDate(0, 0, -10).Format("2006-01-02")
+	a.drop(t, "medins", "settlements.csv", "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"+
+		fmt.Sprintf("JS-5,%s,赵迁户,男,1960-03-01,住院,%s,80000.00,50000.00,30000.00,C34.1\n", moverID, settled)+
+		fmt.Sprintf("JS-3,%s,王立新,男,1960-03-01,住院,%s,9000.00,6000.00,3000.00,C34.1\n", strangerID, settled))
+	a.run(t, asOf)
+	tokens := map[string]string{}
+	for _, p := range []struct{ name, region string }{{"county-b", "330102"}, {"county-c", "330103"}} {
+		if err := CreateUser(ctx, a.chain.DB, NewUser{Name: p.name, Password: "peer-password-" + p.name, Role: Peer, Region: p.region}); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := NewToken(ctx, a.chain.DB, p.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[p.name] = tok
+	}
+	srv := &Server{DB: a.chain.DB, Pack: a.chain.Pack, Log: a.chain.Log, Registry: NewRegistry(), Instance: a.cfg.Instance, PseudonymKey: key,
+		Analytics: AnalyticsConfig{Dir: a.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
+	h, err := srv.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(h)
+	t.Cleanup(web.Close)
+
+	forC := func() []string { // the record numbers A would forward to C
+		page, err := forward.Read(ctx, a.chain.DB, forward.Request{Source: "medins", Peer: "county-c", Region: "330103", Key: key, Instance: "county-a", Size: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, r := range page.Records {
+			ids = append(ids, r["record_id"])
+		}
+		return ids
+	}
+	if got := strings.Join(forC(), " "); got != "county-a:JS-3 county-a:JS-5" {
+		t.Fatalf("before B's directory A forwards %q to C, want both bills (by the IDs' region)", got)
+	}
+
+	t.Setenv("SN_TEST_PEER_TOKEN", tokens["county-b"])
+	b := newInstance(t, "county-b", map[string]config.Peer{"county-a": {URL: web.URL + "/api/forward", TokenEnv: "SN_TEST_PEER_TOKEN", Sources: []string{"medins"}}})
+	hh, mm = registryOf("H330102001", "330102001001", "赵迁户", moverID)
+	b.drop(t, "registry", "households.csv", hh)
+	b.drop(t, "registry", "members.csv", mm)
+	if rep := b.run(t, asOf); len(rep.SourceErrors) > 0 {
+		t.Fatalf("B's run: %v", rep.SourceErrors)
+	}
+
+	var recordID, household string
+	if err := b.chain.DB.QueryRow(`SELECT coalesce(string_agg(record_id, ' '), ''), coalesce(string_agg(coalesce(household_id, '-'), ' '), '') FROM linked_medins`).Scan(&recordID, &household); err != nil {
+		t.Fatal(err)
+	}
+	if recordID != "county-a:JS-5" || household != "H330102001" {
+		t.Errorf("B holds records %q of households %q; want the mover's bill county-a:JS-5 in H330102001", recordID, household)
+	}
+	if n := b.count(t, `SELECT count(*) FROM alerts WHERE rule_id = 'serious_illness' AND household_id = 'H330102001'`); n != 1 {
+		t.Errorf("%d serious-illness alerts for the mover's household in B, want 1", n)
+	}
+	if got := strings.Join(forC(), " "); got != "county-a:JS-3" {
+		t.Errorf("after B's directory A forwards %q to C, want only the bill of the man in no registry", got)
+	}
+	held, err := forward.Directories(ctx, a.chain.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(held) != 1 || held[0].Peer != "county-b" || held[0].People != 1 {
+		t.Fatalf("A holds the directories %+v, want county-b's of 1 person", held)
+	}
+	entries, err := ReadAudit(ctx, a.chain.DB, AuditFilter{Action: "forward_directory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].User != "county-b" || entries[0].Detail != "people=1" {
+		t.Errorf("A's audit log of directories: %+v, want county-b's of one person", entries)
+	}
+
+	// Refused whole, and the directory A holds stays.
+	put := func(body, check string) (int, string) {
+		req, _ := http.NewRequest("PUT", web.URL+"/api/forward"+forward.DirectoryPath, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+tokens["county-b"])
+		req.Header.Set(forward.KeyCheckHeader, check)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(msg)
+	}
+	if code, msg := put("0123456789abcdef\nnot-a-hash\n", forward.KeyCheck(key)); code != http.StatusBadRequest || !strings.Contains(msg, "line 2") {
+		t.Errorf("a directory with a bad line: %d %s; want 400 naming line 2", code, msg)
+	}
+	if code, _ := put("0123456789abcdef\n", forward.KeyCheck("another-key")); code != http.StatusConflict {
+		t.Errorf("a directory hashed with another key: %d, want 409", code)
+	}
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", "another-key")
+	rep := b.run(t, asOf.Add(time.Hour))
+	if len(rep.SourceErrors) != 1 || !strings.Contains(rep.SourceErrors[0], "directory@county-a") || !strings.Contains(rep.SourceErrors[0], "409") {
+		t.Errorf("B's run with another key: source errors %q, want the directory refused with 409", rep.SourceErrors)
+	}
+	if after, _ := forward.Directories(ctx, a.chain.DB); len(after) != 1 || after[0] != held[0] {
+		t.Errorf("after the refusals A holds %+v, want county-b's directory as it was, %+v", after, held[0])
+	}
+	if got := strings.Join(forC(), " "); got != "county-a:JS-3" {
+		t.Errorf("after the refusals A forwards %q to C, want still only JS-3", got)
+	}
+}
