@@ -45,8 +45,8 @@ func TestDirectoryLines(t *testing.T) {
 		t.Errorf("two hashes: %q, %v", got, err)
 	}
 	for body, line := range map[string]string{
-		"0123456789abcdef\n0123456789ABCDEF\n": "line 2",
-		"330101196003010011\n":                 "line 1",
+		"0123456789abcdef\n0123456789ABCDEF\n":  "line 2",
+		"330101196003010011\n":                  "line 1",
 		"0123456789abcdef\n\n0123456789abcde\n": "line 3",
 	} {
 		_, err := readDirectory(strings.NewReader(body))
