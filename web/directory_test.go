@@ -2,10 +2,8 @@ package web
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -38,30 +36,11 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	hh, mm := registryOf("H330101001", "330101001001", "张建国", ownID)
 	a.drop(t, "registry", "households.csv", hh)
 	a.drop(t, "registry", "members.csv", mm)
-	settled := asOf.AddDate(0, 0, -10).Format("2006-01-02")
-	a.drop(t, "medins", "settlements.csv", "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"+
-		fmt.Sprintf("JS-5,%s,赵迁户,男,1960-03-01,住院,%s,80000.00,50000.00,30000.00,C34.1\n", moverID, settled)+
-		fmt.Sprintf("JS-3,%s,王立新,男,1960-03-01,住院,%s,9000.00,6000.00,3000.00,C34.1\n", strangerID, settled))
+	settled := asOf.AddDate(0, 0, -10)
+	a.drop(t, "medins", "settlements.csv", settlementsHeader+bill("JS-5", moverID, "赵迁户", settled, 80000)+bill("JS-3", strangerID, "王立新", settled, 9000))
 	a.run(t, asOf)
-	tokens := map[string]string{}
-	for _, p := range []struct{ name, region string }{{"county-b", "330102"}, {"county-c", "330103"}} {
-		if err := CreateUser(ctx, a.chain.DB, NewUser{Name: p.name, Password: "peer-password-" + p.name, Role: Peer, Region: p.region}); err != nil {
-			t.Fatal(err)
-		}
-		tok, err := NewToken(ctx, a.chain.DB, p.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tokens[p.name] = tok
-	}
-	srv := &Server{DB: a.chain.DB, Pack: a.chain.Pack, Log: a.chain.Log, Registry: NewRegistry(), Instance: a.cfg.Instance, PseudonymKey: key,
-		Analytics: AnalyticsConfig{Dir: a.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
-	h, err := srv.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(h)
-	t.Cleanup(web.Close)
+	tokens := map[string]string{"county-b": a.peerToken(t, "county-b", "330102"), "county-c": a.peerToken(t, "county-c", "330103")}
+	web := a.serve(t, key)
 
 	forC := func() []string { // the record numbers A would forward to C
 		page, err := forward.Read(ctx, a.chain.DB, forward.Request{Source: "medins", Peer: "county-c", Region: "330103", Key: key, Instance: "county-a", Size: 100})

@@ -73,6 +73,44 @@ func (in *instance) count(t *testing.T, q string, args ...any) int {
 	return n
 }
 
+// settlementsHeader is the medical-insurance file's header the tests write.
+const settlementsHeader = "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"
+
+// bill is one line of a settlements file: a stay in hospital for lung
+// cancer, settled that day, a third of it out of pocket.
+func bill(no, id, name string, settled time.Time, total int) string {
+	return fmt.Sprintf("%s,%s,%s,男,1960-03-01,住院,%s,%d.00,%d.00,%d.00,C34.1\n", no, id, name, settled.Format("2006-01-02"), total, total*2/3, total-total*2/3)
+}
+
+// peerToken creates a peer account for another instance answering for
+// region, and the token it pulls with.
+func (in *instance) peerToken(t *testing.T, name, region string) string {
+	t.Helper()
+	ctx := context.Background()
+	if err := CreateUser(ctx, in.chain.DB, NewUser{Name: name, Password: "peer-password-" + name, Role: Peer, Region: region}); err != nil {
+		t.Fatal(err)
+	}
+	token, err := NewToken(ctx, in.chain.DB, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// serve serves the instance's web on loopback, with a pseudonym key.
+func (in *instance) serve(t *testing.T, key string) *httptest.Server {
+	t.Helper()
+	srv := &Server{DB: in.chain.DB, Pack: in.chain.Pack, Log: in.chain.Log, Registry: NewRegistry(), Instance: in.cfg.Instance, PseudonymKey: key,
+		Analytics: AnalyticsConfig{Dir: in.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
+	h, err := srv.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(h)
+	t.Cleanup(web.Close)
+	return web
+}
+
 // registryOf writes a registry of one household with one member.
 func registryOf(household, region, name, id string) (households, members string) {
 	return fmt.Sprintf("户编号,保障类别,行政区划代码,家庭年收入,家庭人口,月保障金额,状态\n%s,低保,%s,6000,1,600,在保\n", household, region),
@@ -98,27 +136,12 @@ func TestRecordCrossesToTheResponsibleInstance(t *testing.T) {
 	hh, mm := registryOf("H330101001", "330101001001", "张建国", ownID)
 	a.drop(t, "registry", "households.csv", hh)
 	a.drop(t, "registry", "members.csv", mm)
-	settled := asOf.AddDate(0, 0, -10).Format("2006-01-02")
-	a.drop(t, "medins", "settlements.csv", "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"+
-		fmt.Sprintf("JS-1,%s,张建国,男,1960-03-01,住院,%s,30000.00,20000.00,10000.00,C34.1\n", ownID, settled)+
-		fmt.Sprintf("JS-2,%s,李卫东,男,1960-03-01,住院,%s,80000.00,50000.00,30000.00,C34.1\n", theirID, settled)+
-		fmt.Sprintf("JS-3,%s,王立新,男,1960-03-01,住院,%s,9000.00,6000.00,3000.00,C34.1\n", elsewhereID, settled))
+	settled := asOf.AddDate(0, 0, -10)
+	a.drop(t, "medins", "settlements.csv", settlementsHeader+bill("JS-1", ownID, "张建国", settled, 30000)+
+		bill("JS-2", theirID, "李卫东", settled, 80000)+bill("JS-3", elsewhereID, "王立新", settled, 9000))
 	a.run(t, asOf)
-	if err := CreateUser(ctx, a.chain.DB, NewUser{Name: "county-b", Password: "peer-password-b", Role: Peer, Region: "330102"}); err != nil {
-		t.Fatal(err)
-	}
-	token, err := NewToken(ctx, a.chain.DB, "county-b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &Server{DB: a.chain.DB, Pack: a.chain.Pack, Log: a.chain.Log, Registry: NewRegistry(), Instance: a.cfg.Instance,
-		Analytics: AnalyticsConfig{Dir: a.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
-	h, err := srv.Handler()
-	if err != nil {
-		t.Fatal(err)
-	}
-	web := httptest.NewServer(h)
-	t.Cleanup(web.Close)
+	token := a.peerToken(t, "county-b", "330102")
+	web := a.serve(t, "")
 
 	// Only a peer's token opens the endpoint.
 	for _, bad := range []string{"", "sn_not-a-token"} {
@@ -194,8 +217,7 @@ func TestRecordCrossesToTheResponsibleInstance(t *testing.T) {
 	}
 
 	// A later bill in A reaches B on the next pull; the alert is the same one.
-	a.drop(t, "medins", "later.csv", "结算流水号,身份证号,姓名,性别,出生日期,医疗类别,结算日期,医疗总费用,统筹支付,个人自付,诊断编码\n"+
-		fmt.Sprintf("JS-4,%s,李卫东,男,1960-03-01,门诊,%s,2000.00,1500.00,500.00,C34.1\n", theirID, asOf.AddDate(0, 0, -2).Format("2006-01-02")))
+	a.drop(t, "medins", "later.csv", settlementsHeader+bill("JS-4", theirID, "李卫东", asOf.AddDate(0, 0, -2), 2000))
 	a.run(t, asOf.Add(3*time.Hour))
 	b.run(t, asOf.Add(3*time.Hour))
 	if n := b.count(t, `SELECT count(*) FROM linked_medins WHERE household_id = 'H330102001'`); n != 2 {
