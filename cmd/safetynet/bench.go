@@ -5,10 +5,24 @@ import (
 	"flag"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"time"
 
 	"safetynet/bench"
 )
+
+// startCPUProfile profiles the process's CPU into file until stop.
+func startCPUProfile(file string) (stop func(), err error) {
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
 
 func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
@@ -42,7 +56,15 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	soakFor := fs.Duration("soak-for", 10*time.Minute, "how long --soak lasts")
 	soakEvery := fs.Duration("soak-run-every", time.Minute, "a pipeline run this often during --soak")
 	soakThink := fs.Duration("soak-think", 2*time.Second, "a --soak user's average pause between requests")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark to this file (go tool pprof reads it)")
 	fs.Parse(args)
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	if *soak {
 		return bench.RunSoak(ctx, bench.SoakOptions{Dir: opt.Dir, Alerts: *inboxAlerts, Users: *soakUsers, Duration: *soakFor, RunEvery: *soakEvery, Think: *soakThink, Out: os.Stdout})
 	}
