@@ -46,7 +46,7 @@ func storeDelivery(ctx context.Context, db *store.DB, source string, d delivery,
 			return err
 		}
 		res.BatchID = batch
-		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, opt: opt, res: res, stages: map[*Table]*stage{}, now: started, feed: cmp.Or(d.feed, source),
+		l := &loader{ctx: ctx, conn: conn, batch: batch, source: source, file: d.name, size: d.bytes, opt: opt, res: res, stages: map[*Table]*stage{}, now: started, feed: cmp.Or(d.feed, source),
 			keepLatest: d.connector != "file"}
 		var headerErrs []*FileError
 		for _, sh := range d.sheets {

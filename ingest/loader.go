@@ -28,6 +28,7 @@ type loader struct {
 	// source, or source@peer for what a peer forwards.
 	feed string
 	file string
+	size int64 // the delivery's bytes, 0 when unknown
 	opt  Options
 	res  *Result
 
@@ -264,7 +265,7 @@ func (l *loader) stageFor(t *Table) (*stage, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &stage{app: app, repeats: newRepeats()}
+	st := &stage{app: app, repeats: newRepeats(l.size)}
 	l.stages[t] = st
 	return st, nil
 }

@@ -7,17 +7,38 @@ import (
 	"testing"
 )
 
+// TestRepeatsFilter: sized by the delivery's bytes, the filter never
+// misses a repeat and raises few false alarms for the keys such a
+// delivery can hold (a record of at least 16 bytes): none over 100,000
+// keys at full size, under 1 in 1,000 at a page's size.
 func TestRepeatsFilter(t *testing.T) {
-	r := newRepeats()
-	for i := 0; i < 100_000; i++ {
-		r.add(fmt.Sprintf("JS%08d", i))
-	}
-	if r.maybe {
-		t.Fatal("100,000 distinct keys raised a repeat (false alarms should be about 1 in 10⁷)")
-	}
-	r.add("JS00000042")
-	if !r.maybe {
-		t.Fatal("a repeated key went unnoticed")
+	for _, c := range []struct {
+		size     int64 // the delivery's bytes
+		keys     int
+		alarmsAt int // most false alarms allowed
+	}{
+		{0, 100_000, 0},           // unknown size: the largest filter
+		{60 << 20, 100_000, 0},    // a 60 MiB file
+		{300 << 10, 1_000, 0},     // an API's page of a thousand records
+		{1 << 10, 64, 0},          // a tiny file: the smallest filter
+		{16 * 20_000, 20_000, 20}, // as many keys as the bytes allow
+	} {
+		r := newRepeats(c.size)
+		alarms := 0
+		for i := 0; i < c.keys; i++ {
+			r.add(fmt.Sprintf("JS%08d", i))
+			if r.maybe {
+				alarms++
+				r.maybe = false
+			}
+		}
+		if alarms > c.alarmsAt {
+			t.Errorf("%d bytes, %d distinct keys: %d false alarms, want at most %d", c.size, c.keys, alarms, c.alarmsAt)
+		}
+		r.add("JS00000042")
+		if !r.maybe {
+			t.Errorf("%d bytes: a repeated key went unnoticed", c.size)
+		}
 	}
 }
 
