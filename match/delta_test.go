@@ -2,9 +2,12 @@ package match
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"safetynet/store"
 )
 
 // An incremental run takes for granted that every record of the batches
@@ -114,5 +117,57 @@ func TestLeftoverLinkedOutsideIsLeftBe(t *testing.T) {
 	}
 	if !st.Incremental || st.Reused != 0 {
 		t.Errorf("next run: incremental %t, records left over %d; want true and 0", st.Incremental, st.Reused)
+	}
+}
+
+// TestOutsidePeopleMergeAsTheyRebuild: an incremental run merges what its
+// records say into the kept form of the people outside the registry they
+// name, and rebuilds from all records the ones it cannot merge. After each
+// delivery the form kept by incremental runs is the one a whole run
+// builds: a first person, a record giving a name that sorts first, a
+// birth date other than the ID's, a sex other than the ID's, another
+// person, a record without a name.
+func TestOutsidePeopleMergeAsTheyRebuild(t *testing.T) {
+	ctx := context.Background()
+	const hh, mm = "H1,低保,110105001001,在保\n", "H1,王芳,11010519491231002X,\n"
+	incremental, whole := newTestSite(t, hh, mm), newTestSite(t, hh, mm)
+	x := string(NewID("330110", time.Date(1970, 5, 5, 0, 0, 0, 0, time.UTC), 7)) // a man's ID
+	y := string(NewID("330110", time.Date(1980, 8, 8, 0, 0, 0, 0, time.UTC), 8))
+	const head = "结算编号,身份证号,姓名,性别,出生日期,结算日期,个人自付\n"
+	deliveries := []string{
+		"B1," + x + ",张三,,,2024-01-01,1\n",
+		"B2," + x + ",张一,,,2024-02-01,1\n",         // a name that sorts first: merged
+		"B3," + x + ",张三,,1971-02-02,2024-03-01,1\n", // a birth date the ID does not give: rebuilt
+		"B4," + x + ",张三,女,,2024-04-01,1\n",         // a sex the ID does not give: rebuilt
+		"B5," + y + ",李四,,,2024-05-01,1\nB6," + x + ",张五,,1971-02-02,2024-05-02,1\n",
+		"B7," + y + ",,,,2024-06-01,1\n", // no name: not counted
+		"B8," + x + ",张三,男,1970-05-05,2024-07-01,1\n",
+	}
+	kept := func(db *store.DB) string {
+		var s string
+		db.QueryRow(`SELECT string_agg(id_number || ':' || name || ':' || coalesce(sex, '') || ':' || birth || ':' || array_to_string(block_keys, ','), ' ' ORDER BY id_number)
+			FROM match_outside_people`).Scan(&s)
+		return s
+	}
+	for i, d := range deliveries {
+		name := fmt.Sprintf("s%d.csv", i+1)
+		incremental.ingest("medins", name, head+d)
+		whole.ingest("medins", name, head+d)
+		st, err := Link(ctx, incremental.db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && !st.Incremental {
+			t.Fatalf("delivery %d: the run was not incremental", i+1)
+		}
+		if _, err := Relink(ctx, whole.db, DefaultThresholds); err != nil {
+			t.Fatal(err)
+		}
+		if a, b := kept(incremental.db), kept(whole.db); a != b || a == "" {
+			t.Errorf("after delivery %d the people outside the registry kept incrementally are\n%q\nand rebuilt whole\n%q", i+1, a, b)
+		}
+	}
+	if got := kept(incremental.db); !strings.Contains(got, x+":张一:") {
+		t.Errorf("the kept form %q does not take the name that sorts first", got)
 	}
 }

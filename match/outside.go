@@ -15,37 +15,86 @@ const outsidePeople = `SELECT l.id_number, min(s.name), coalesce(min(s.sex), min
 	LEFT JOIN match_ids i ON i.id_raw = s.id_number
 	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL %s GROUP BY l.id_number`
 
-// affectedIDs are the IDs an incremental run's records name, and those
-// the links it dropped named (_gone, prepareDelta): only their rows of
-// match_outside_people can have changed.
-const affectedIDs = `CREATE OR REPLACE TEMP TABLE _affected AS
-	SELECT DISTINCT l.id_number FROM match_links l SEMI JOIN _todo t ON t.source = l.source AND t.record_key = l.record_key
-	WHERE l.id_number IS NOT NULL
-	UNION SELECT id_number FROM _gone`
+// outsideNew is, per ID outside the registry, what this run's records
+// say of the person, each part apart: the stored form cannot tell a sex
+// or birth date a record gave from one its ID gave, so a new record that
+// says otherwise has the person rebuilt from all their records.
+const outsideNew = `CREATE OR REPLACE TEMP TABLE _outside_new AS
+	SELECT l.id_number, min(s.name) AS name, min(s.sex) AS rec_sex, min(i.sex) AS id_sex,
+		strftime(min(s.birth_date), '%%Y%%m%%d') AS rec_birth, strftime(min(i.birth_date), '%%Y%%m%%d') AS id_birth
+	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
+	LEFT JOIN match_ids i ON i.id_raw = s.id_number
+	WHERE l.method = 'id_outside_registry' AND l.source <> 'members' AND s.name IS NOT NULL GROUP BY l.id_number`
+
+// rebuiltIDs are the IDs whose form is rebuilt from all their records:
+// those a dropped link named (_gone, prepareDelta), and those whose new
+// records give a sex or birth date other than the one kept, or the first
+// one.
+const rebuiltIDs = `CREATE OR REPLACE TEMP TABLE _affected AS
+	SELECT id_number FROM _gone
+	UNION SELECT n.id_number FROM _outside_new n JOIN match_outside_people o USING (id_number)
+	WHERE (n.rec_sex IS NOT NULL AND n.rec_sex IS DISTINCT FROM o.sex) OR (o.sex IS NULL AND n.id_sex IS NOT NULL)
+	   OR (n.rec_birth IS NOT NULL AND n.rec_birth <> o.birth) OR (o.birth = '' AND n.id_birth IS NOT NULL)`
+
+// outsideMerged are the other IDs the run's records name: a person new
+// to the table, or one whose name (the least any record gives) the new
+// records lower. Their sex and birth date stand, by rebuiltIDs.
+const outsideMerged = `CREATE OR REPLACE TEMP TABLE _outside_merged AS
+	SELECT n.id_number, n.name, coalesce(n.rec_sex, n.id_sex) AS sex, coalesce(n.rec_birth, n.id_birth, '') AS birth
+	FROM _outside_new n ANTI JOIN match_outside_people o USING (id_number) ANTI JOIN _affected a USING (id_number)
+	UNION ALL SELECT o.id_number, n.name, o.sex, o.birth
+	FROM _outside_new n JOIN match_outside_people o USING (id_number) ANTI JOIN _affected a USING (id_number)
+	WHERE n.name < o.name`
 
 // keepOutsidePeople brings match_outside_people up to date: rewritten
-// whole in a whole run, and for the IDs the new records touch in an
-// incremental one.
+// whole in a whole run. An incremental one merges what its records say
+// into the kept form of each person they name, and rebuilds from all
+// their records only the people it cannot merge (rebuiltIDs), so it reads
+// the run's records and those few people's, not every record of everyone
+// the run names.
 func keepOutsidePeople(ctx context.Context, conn *sql.Conn, sc scope) error {
-	only := ""
-	if sc.delta {
-		if _, err := conn.ExecContext(ctx, affectedIDs); err != nil {
+	if !sc.delta {
+		people, err := queryOutside(ctx, conn, fmt.Sprintf(outsidePeople, unionSources(unlinkedColumns), ""))
+		if err != nil {
+			return err
+		}
+		if _, err := conn.ExecContext(ctx, `DELETE FROM match_outside_people`); err != nil {
 			return fmt.Errorf("match: people outside the registry: %w", err)
 		}
-		defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _affected`)
-		only = "AND l.id_number IN (SELECT id_number FROM _affected)"
+		return appendOutside(conn, people)
 	}
-	people, err := queryOutside(ctx, conn, fmt.Sprintf(outsidePeople, unionSources(unlinkedColumns), only))
+	for _, q := range []string{fmt.Sprintf(outsideNew, sc.sources(unlinkedColumns)), rebuiltIDs, outsideMerged} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("match: people outside the registry: %w", err)
+		}
+	}
+	defer dropTemp(ctx, conn, "_outside_new", "_affected", "_outside_merged")
+	rebuilt, err := queryOutside(ctx, conn, fmt.Sprintf(outsidePeople, unionSources(unlinkedColumns), "AND l.id_number IN (SELECT id_number FROM _affected)"))
 	if err != nil {
 		return err
 	}
-	clear := `DELETE FROM match_outside_people`
-	if sc.delta {
-		clear += ` WHERE id_number IN (SELECT id_number FROM _affected)`
+	merged, err := queryOutside(ctx, conn, `SELECT id_number, name, sex, birth FROM _outside_merged`)
+	if err != nil {
+		return err
 	}
-	if _, err := conn.ExecContext(ctx, clear); err != nil {
+	if _, err := conn.ExecContext(ctx, `DELETE FROM match_outside_people
+		WHERE id_number IN (SELECT id_number FROM _affected UNION ALL SELECT id_number FROM _outside_merged)`); err != nil {
 		return fmt.Errorf("match: people outside the registry: %w", err)
 	}
+	return appendOutside(conn, append(rebuilt, merged...))
+}
+
+// dropTemp drops a step's temporary tables; one left behind is replaced
+// by the next run's.
+func dropTemp(ctx context.Context, conn *sql.Conn, tables ...string) {
+	for _, t := range tables {
+		conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+t)
+	}
+}
+
+// appendOutside stores people in match_outside_people with their
+// blocking keys.
+func appendOutside(conn *sql.Conn, people []Person) error {
 	app, err := store.NewColumnAppender(conn, "match_outside_people", []string{"id_number", "name", "sex", "birth", "block_keys"})
 	if err != nil {
 		return err
