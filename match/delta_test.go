@@ -136,9 +136,9 @@ func TestOutsidePeopleMergeAsTheyRebuild(t *testing.T) {
 	const head = "结算编号,身份证号,姓名,性别,出生日期,结算日期,个人自付\n"
 	deliveries := []string{
 		"B1," + x + ",张三,,,2024-01-01,1\n",
-		"B2," + x + ",张一,,,2024-02-01,1\n",         // a name that sorts first: merged
+		"B2," + x + ",张一,,,2024-02-01,1\n",           // a name that sorts first: merged
 		"B3," + x + ",张三,,1971-02-02,2024-03-01,1\n", // a birth date the ID does not give: rebuilt
-		"B4," + x + ",张三,女,,2024-04-01,1\n",         // a sex the ID does not give: rebuilt
+		"B4," + x + ",张三,女,,2024-04-01,1\n",          // a sex the ID does not give: rebuilt
 		"B5," + y + ",李四,,,2024-05-01,1\nB6," + x + ",张五,,1971-02-02,2024-05-02,1\n",
 		"B7," + y + ",,,,2024-06-01,1\n", // no name: not counted
 		"B8," + x + ",张三,男,1970-05-05,2024-07-01,1\n",
