@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"safetynet/store"
 )
@@ -53,5 +56,50 @@ func TestDirectoryLines(t *testing.T) {
 		if !errors.Is(err, ErrDirectory) || !strings.Contains(err.Error(), line) {
 			t.Errorf("%q: %v, want a refusal naming %s", body, err, line)
 		}
+	}
+}
+
+// TestDirectoryMetrics: each peer's directory shows in the metrics with
+// its size and when it came; a directory sent again replaces the last.
+func TestDirectoryMetrics(t *testing.T) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), Migrations())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	at := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
+	for _, d := range []struct {
+		peer, body string
+	}{{"county-b", "0123456789abcdef\n"}, {"county-c", "0123456789abcdef\nfedcba9876543210\n"}, {"county-b", "aaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbb\ncccccccccccccccc\n"}} {
+		if _, err := Receive(ctx, db, d.peer, strings.NewReader(d.body), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(Collectors(db)...)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			got[f.GetName()+"/"+m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"safetynet_forward_directory_people/county-b":                     3,
+		"safetynet_forward_directory_people/county-c":                     2,
+		"safetynet_forward_directory_received_timestamp_seconds/county-b": float64(at.Unix()),
+		"safetynet_forward_directory_received_timestamp_seconds/county-c": float64(at.Unix()),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("metrics %v, want %v", got, want)
+	}
+	var rows int
+	db.QueryRow(`SELECT count(*) FROM forward_directory`).Scan(&rows)
+	if rows != 5 {
+		t.Errorf("%d directory rows held, want 5 (county-b's second replaces its first)", rows)
 	}
 }

@@ -12,12 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"safetynet/alerts"
 	"safetynet/config"
-	"safetynet/ingest"
-	"safetynet/jobs"
-	"safetynet/notify"
-	"safetynet/web"
 )
 
 // configKeys are every key of the config file, dotted, with <name> for
@@ -49,12 +44,7 @@ func configKeys(t reflect.Type, prefix string, out *[]string) {
 
 // metricNames are the names of every metric the server registers.
 func metricNames() []string {
-	var cs []prometheus.Collector
-	cs = append(cs, ingest.Collectors(nil, nil)...)
-	cs = append(cs, alerts.Collectors(nil)...)
-	cs = append(cs, jobs.Collectors()...)
-	cs = append(cs, notify.Collectors()...)
-	cs = append(cs, web.Collectors()...)
+	cs := collectors(nil, nil)
 	name := regexp.MustCompile(`fqName: "([^"]+)"`)
 	var out []string
 	for _, c := range cs {

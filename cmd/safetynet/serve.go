@@ -18,6 +18,7 @@ import (
 	"safetynet/alerts"
 	"safetynet/config"
 	"safetynet/flight"
+	"safetynet/forward"
 	"safetynet/ingest"
 	"safetynet/jobs"
 	"safetynet/notify"
@@ -63,16 +64,23 @@ func cmdServe(ctx context.Context, log *slog.Logger, args []string) error {
 	return serve(ctx, log, chain, *addr, nil)
 }
 
+// collectors are every metric the server exports (docs/reference.md
+// lists them, TestReference checks it).
+func collectors(db *store.DB, staleAfter map[string]time.Duration) []prometheus.Collector {
+	var cs []prometheus.Collector
+	cs = append(cs, ingest.Collectors(db, staleAfter)...)
+	cs = append(cs, alerts.Collectors(db)...)
+	cs = append(cs, jobs.Collectors()...)
+	cs = append(cs, notify.Collectors()...)
+	cs = append(cs, forward.Collectors(db)...)
+	cs = append(cs, web.Collectors()...)
+	return cs
+}
+
 // serve runs the scheduler and the web server until ctx ends. ready, if
 // set, is called once the listener is open.
 func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string, ready func(url string)) error {
-	var cs []prometheus.Collector
-	cs = append(cs, ingest.Collectors(chain.DB, chain.Cfg.StaleAfter())...)
-	cs = append(cs, alerts.Collectors(chain.DB)...)
-	cs = append(cs, jobs.Collectors()...)
-	cs = append(cs, notify.Collectors()...)
-	cs = append(cs, web.Collectors()...)
-	reg := web.NewRegistry(cs...)
+	reg := web.NewRegistry(collectors(chain.DB, chain.Cfg.StaleAfter())...)
 	var proxies web.Proxies
 	for _, p := range chain.Cfg.Web.TrustedProxies {
 		pr, err := config.ParseProxy(p) // valid: the config was checked
