@@ -13,8 +13,9 @@ import (
 	"safetynet/forward"
 )
 
-// apiForward serves a peer instance the records forwarded to the people
-// of its region (package forward), a page at a time, in the paging the
+// apiForward serves a peer instance the records forwarded to it (package
+// forward: the people its directory names, and those of its region in no
+// directory), a page at a time, in the paging the
 // HTTP connector speaks (config.ForwardProtocol). Each page served is in
 // the audit log under the peer's name.
 func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
