@@ -7,10 +7,12 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -66,9 +68,10 @@ func hashID(key, id string) string {
 func KeyCheck(key string) string { return hashID(key, "key-check") }
 
 // Directory is this instance's directory: one hash a line, one line a
-// person in the registry with an ID.
+// person in the registry with an ID, in order, so that the same registry
+// gives the same bytes (and Digest).
 func Directory(ctx context.Context, db *store.DB, key string) ([]byte, int, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` FROM members WHERE id_number IS NOT NULL`, key)
+	rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL ORDER BY h`, key)
 	if err != nil {
 		return nil, 0, fmt.Errorf("forward: the directory: %w", err)
 	}
@@ -92,6 +95,18 @@ type Received struct {
 	Peer   string
 	People int
 	At     time.Time
+	Digest string
+}
+
+// Digest is a directory's fingerprint: SHA-256 of its hashes, sorted and
+// without repeats, a line each (Directory's bytes).
+func Digest(people []string) string {
+	people = slices.Compact(slices.Sorted(slices.Values(people)))
+	h := sha256.New()
+	for _, p := range people {
+		io.WriteString(h, p+"\n")
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Receive replaces the directory of peer with the one r holds, whole or
@@ -118,7 +133,8 @@ func Receive(ctx context.Context, db *store.DB, peer string, r io.Reader, at tim
 		if err := app.Close(); err != nil {
 			return err
 		}
-		_, err = conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at) VALUES (?, ?, ?)`, peer, len(people), at)
+		_, err = conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
+			peer, len(people), at, Digest(people))
 		return err
 	})
 	if err != nil {
@@ -145,7 +161,8 @@ func readDirectory(r io.Reader) ([]string, error) {
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrDirectory, err)
 	}
-	return people, nil
+	slices.Sort(people)
+	return slices.Compact(people), nil
 }
 
 func isHash(h string) bool {
@@ -162,7 +179,7 @@ func isHash(h string) bool {
 
 // Directories are the peers' directories this instance holds.
 func Directories(ctx context.Context, db *store.DB) ([]Received, error) {
-	rows, err := db.QueryContext(ctx, `SELECT peer, people, received_at FROM forward_directories ORDER BY peer`)
+	rows, err := db.QueryContext(ctx, `SELECT peer, people, received_at, coalesce(digest, '') FROM forward_directories ORDER BY peer`)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +187,7 @@ func Directories(ctx context.Context, db *store.DB) ([]Received, error) {
 	var out []Received
 	for rows.Next() {
 		var d Received
-		if err := rows.Scan(&d.Peer, &d.People, &d.At); err != nil {
+		if err := rows.Scan(&d.Peer, &d.People, &d.At, &d.Digest); err != nil {
 			return nil, err
 		}
 		out = append(out, d)
@@ -185,29 +202,60 @@ type Offer struct {
 	Key   string // the pseudonym key
 }
 
-// Send sends this instance's directory to the peer and says how many
-// people it named.
-func Send(ctx context.Context, db *store.DB, client *http.Client, o Offer) (int, error) {
+// Held is what a peer answers for the directory it holds of this
+// instance (GET on DirectoryPath).
+type Held struct {
+	People int    `json:"people"`
+	Digest string `json:"digest"`
+}
+
+// Send sends this instance's directory to the peer unless the peer holds
+// it already (the same Digest), and says how many people it names and
+// whether it went.
+func Send(ctx context.Context, db *store.DB, client *http.Client, o Offer) (int, bool, error) {
 	body, n, err := Directory(ctx, db, o.Key)
 	if err != nil {
-		return 0, err
+		return 0, false, err
 	}
 	url := strings.TrimSuffix(o.URL, "/") + DirectoryPath
-	req, err := http.NewRequestWithContext(ctx, http.MethodPut, url, bytes.NewReader(body))
+	var held Held
+	if err := o.do(ctx, client, http.MethodGet, url, nil, &held); err != nil {
+		return 0, false, err
+	}
+	sum := sha256.Sum256(body)
+	if held.Digest == hex.EncodeToString(sum[:]) {
+		return n, false, nil
+	}
+	if err := o.do(ctx, client, http.MethodPut, url, body, nil); err != nil {
+		return 0, false, err
+	}
+	return n, true, nil
+}
+
+// do makes one request of the peer with this instance's token and key
+// check, and reads a JSON answer into out when out is not nil.
+func (o Offer) do(ctx context.Context, client *http.Client, method, url string, body []byte, out any) error {
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+o.Token)
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	req.Header.Set(KeyCheckHeader, KeyCheck(o.Key))
 	resp, err := client.Do(req)
 	if err != nil {
-		return 0, fmt.Errorf("forward: sending the directory to %s: %w", url, err)
+		return fmt.Errorf("forward: the directory at %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return 0, fmt.Errorf("forward: sending the directory to %s: %s: %s", url, resp.Status, strings.TrimSpace(string(msg)))
+		return fmt.Errorf("forward: the directory at %s: %s %s: %s", url, method, resp.Status, strings.TrimSpace(string(msg)))
 	}
-	return n, nil
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+		return fmt.Errorf("forward: the directory at %s: %w", url, err)
+	}
+	return nil
 }

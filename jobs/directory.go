@@ -15,8 +15,8 @@ import (
 // in well under this.
 var directoryClient = &http.Client{Timeout: 10 * time.Minute}
 
-// sendDirectories sends each peer this instance's directory before the
-// run pulls from it, so that the peer forwards the records of the people
+// sendDirectories sends each peer this instance's directory, when the
+// peer does not hold it already, before the run pulls from it, so that the peer forwards the records of the people
 // registered here whose IDs another county issued. A peer that cannot
 // take it makes the run partial; its records still come by the ID's
 // region.
@@ -32,12 +32,12 @@ func (c *Chain) sendDirectories(ctx context.Context, rep *Report) {
 	for _, name := range slices.Sorted(maps.Keys(c.Cfg.Peers)) {
 		peer := c.Cfg.Peers[name]
 		c.stage(ctx, rep, "directory@"+name)
-		n, err := forward.Send(ctx, c.DB, directoryClient, forward.Offer{URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key})
+		n, sent, err := forward.Send(ctx, c.DB, directoryClient, forward.Offer{URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key})
 		if err != nil {
 			rep.SourceErrors = append(rep.SourceErrors, "directory@"+name+": "+err.Error())
 			c.Log.Error("directory not sent", "peer", name, "err", err)
 			continue
 		}
-		c.Log.Info("directory sent", "peer", name, "people", n)
+		c.Log.Info("directory offered", "peer", name, "people", n, "sent", sent)
 	}
 }

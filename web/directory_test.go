@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,34 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	}
 	if len(entries) != 1 || entries[0].User != "county-b" || entries[0].Detail != "people=1" {
 		t.Errorf("A's audit log of directories: %+v, want county-b's of one person", entries)
+	}
+
+	// Sent again only when it changed: another run with the same registry
+	// sends nothing; a member more in B's registry sends it.
+	received := func() []string {
+		entries, err := ReadAudit(ctx, a.chain.DB, AuditFilter{Action: "forward_directory"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, e := range entries {
+			out = append(out, e.Detail)
+		}
+		slices.Sort(out)
+		return out
+	}
+	b.run(t, asOf.Add(10*time.Minute))
+	if got := received(); len(got) != 1 {
+		t.Errorf("after B's second run with the same registry A received directories %q, want still the one", got)
+	}
+	daughter := string(match.NewID("330102", time.Date(1990, 7, 7, 0, 0, 0, 0, time.UTC), 22))
+	b.drop(t, "registry", "members-2.csv", "户编号,姓名,公民身份号码,性别,出生日期,与户主关系,联系电话\nH330102001,赵小迁,"+daughter+",女,1990-07-07,女儿,13800000001\n")
+	b.run(t, asOf.Add(20*time.Minute))
+	if got := strings.Join(received(), " "); got != "people=1 people=2" {
+		t.Errorf("after a member more in B's registry A received directories %q, want people=1 and then people=2", got)
+	}
+	if held, err = forward.Directories(ctx, a.chain.DB); err != nil || len(held) != 1 || held[0].People != 2 {
+		t.Fatalf("A holds %+v (%v), want county-b's of 2 people", held, err)
 	}
 
 	// Refused whole, and the directory A holds stays.

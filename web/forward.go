@@ -74,12 +74,7 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if s.PseudonymKey == "" {
-		writeAPIError(w, http.StatusServiceUnavailable, errors.New("this instance has no pseudonym key to read directories with: its administrator sets it (analytics.pseudonym_key_env); until then records are forwarded by the ID's region"))
-		return
-	}
-	if r.Header.Get(forward.KeyCheckHeader) != forward.KeyCheck(s.PseudonymKey) {
-		writeAPIError(w, http.StatusConflict, forward.ErrKeyMismatch)
+	if !s.sameKey(w, r) {
 		return
 	}
 	n, err := forward.Receive(ctx, s.DB, peer.Name, http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes), time.Now())
@@ -99,6 +94,43 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d", n))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]int{"people": n})
+}
+
+// apiDirectoryHeld answers a peer what directory of its this instance
+// holds (forward.Held), so that it sends one only when it changed.
+func (s *Server) apiDirectoryHeld(w http.ResponseWriter, r *http.Request) {
+	peer, ok := s.peer(w, r)
+	if !ok || !s.sameKey(w, r) {
+		return
+	}
+	all, err := forward.Directories(r.Context(), s.DB)
+	if err != nil {
+		s.Log.Error("forward directory", "peer", peer.Name, "err", err)
+		writeAPIError(w, http.StatusInternalServerError, errors.New("the directories held could not be read; ask again"))
+		return
+	}
+	var held forward.Held
+	for _, d := range all {
+		if d.Peer == peer.Name {
+			held = forward.Held{People: d.People, Digest: d.Digest}
+		}
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(held)
+}
+
+// sameKey says whether the request's key check is this instance's
+// pseudonym key's; when not, or without a key here, it answers why.
+func (s *Server) sameKey(w http.ResponseWriter, r *http.Request) bool {
+	if s.PseudonymKey == "" {
+		writeAPIError(w, http.StatusServiceUnavailable, errors.New("this instance has no pseudonym key to read directories with: its administrator sets it (analytics.pseudonym_key_env); until then records are forwarded by the ID's region"))
+		return false
+	}
+	if r.Header.Get(forward.KeyCheckHeader) != forward.KeyCheck(s.PseudonymKey) {
+		writeAPIError(w, http.StatusConflict, forward.ErrKeyMismatch)
+		return false
+	}
+	return true
 }
 
 // peer is the peer instance whose token the request carries; without one
