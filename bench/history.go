@@ -157,8 +157,7 @@ func runMonth(ctx context.Context, chain *jobs.Chain, county *synth.County, from
 	peaks := stagePeaks{}
 	chain.Stage = peaks.begin
 	defer func() { chain.Stage = nil }()
-	runtime.GC()
-	resetPeak()
+	runtime.GC() // the Stage hook resets the peak as each stage begins
 	t := time.Now()
 	rep, err := chain.Run(ctx, "bench", asOf)
 	if err != nil {

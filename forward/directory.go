@@ -67,27 +67,53 @@ func hashID(key, id string) string {
 // KeyCheck is the value of KeyCheckHeader for a key.
 func KeyCheck(key string) string { return hashID(key, "key-check") }
 
-// Directory is this instance's directory: one hash a line, one line a
-// person in the registry with an ID, in order, so that the same registry
-// gives the same bytes (and Digest).
-func Directory(ctx context.Context, db *store.DB, key string) ([]byte, int, error) {
+// Dir is this instance's directory, as it is sent: one hash a line, one
+// line a person in the registry with an ID, in order, so that the same
+// registry gives the same bytes and the same Digest.
+type Dir struct {
+	Body   []byte
+	People int
+	Digest string
+}
+
+// Directory is this instance's directory, hashed with key; a run makes it
+// once and offers it to every peer.
+func Directory(ctx context.Context, db *store.DB, key string) (Dir, error) {
 	rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL ORDER BY h`, key)
 	if err != nil {
-		return nil, 0, fmt.Errorf("forward: the directory: %w", err)
+		return Dir{}, fmt.Errorf("forward: the directory: %w", err)
 	}
 	defer rows.Close()
-	var buf bytes.Buffer
-	n := 0
+	var people []string
 	for rows.Next() {
 		var h string
 		if err := rows.Scan(&h); err != nil {
-			return nil, 0, fmt.Errorf("forward: the directory: %w", err)
+			return Dir{}, fmt.Errorf("forward: the directory: %w", err)
 		}
-		buf.WriteString(h)
-		buf.WriteByte('\n')
-		n++
+		people = append(people, h)
 	}
-	return buf.Bytes(), n, rows.Err()
+	if err := rows.Err(); err != nil {
+		return Dir{}, fmt.Errorf("forward: the directory: %w", err)
+	}
+	body := lines(people)
+	return Dir{Body: body, People: len(people), Digest: digest(body)}, nil
+}
+
+// lines is a directory's text: its hashes, sorted and without repeats,
+// a line each.
+func lines(people []string) []byte {
+	var buf bytes.Buffer
+	for _, p := range people {
+		buf.WriteString(p)
+		buf.WriteByte('\n')
+	}
+	return buf.Bytes()
+}
+
+// digest is a directory's fingerprint: the SHA-256 of its lines.
+func digest(lines []byte) string {
+	sum := sha256.Sum256(lines)
+	return hex.EncodeToString(sum[:])
 }
 
 // Received is a peer's directory as this instance last received it.
@@ -96,17 +122,6 @@ type Received struct {
 	People int
 	At     time.Time
 	Digest string
-}
-
-// Digest is a directory's fingerprint: SHA-256 of its hashes, sorted and
-// without repeats, a line each (Directory's bytes).
-func Digest(people []string) string {
-	people = slices.Compact(slices.Sorted(slices.Values(people)))
-	h := sha256.New()
-	for _, p := range people {
-		io.WriteString(h, p+"\n")
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // Receive replaces the directory of peer with the one r holds, whole or
@@ -134,7 +149,7 @@ func Receive(ctx context.Context, db *store.DB, peer string, r io.Reader, at tim
 			return err
 		}
 		_, err = conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
-			peer, len(people), at, Digest(people))
+			peer, len(people), at, digest(lines(people)))
 		return err
 	})
 	if err != nil {
@@ -143,7 +158,8 @@ func Receive(ctx context.Context, db *store.DB, peer string, r io.Reader, at tim
 	return len(people), nil
 }
 
-// readDirectory reads one hash a line; a line that is not one refuses the
+// readDirectory reads one hash a line, and gives them sorted and without
+// repeats (as Directory makes them); a line that is not one refuses the
 // whole directory, naming the line.
 func readDirectory(r io.Reader) ([]string, error) {
 	sc := bufio.NewScanner(r)
@@ -179,7 +195,20 @@ func isHash(h string) bool {
 
 // Directories are the peers' directories this instance holds.
 func Directories(ctx context.Context, db *store.DB) ([]Received, error) {
-	rows, err := db.QueryContext(ctx, `SELECT peer, people, received_at, coalesce(digest, '') FROM forward_directories ORDER BY peer`)
+	return queryHeld(ctx, db, `SELECT peer, people, received_at, coalesce(digest, '') FROM forward_directories ORDER BY peer`)
+}
+
+// HeldOf is what this instance holds of peer's directory; none is Held{}.
+func HeldOf(ctx context.Context, db *store.DB, peer string) (Held, error) {
+	got, err := queryHeld(ctx, db, `SELECT peer, people, received_at, coalesce(digest, '') FROM forward_directories WHERE peer = ?`, peer)
+	if err != nil || len(got) == 0 {
+		return Held{}, err
+	}
+	return Held{People: got[0].People, Digest: got[0].Digest}, nil
+}
+
+func queryHeld(ctx context.Context, db *store.DB, q string, args ...any) ([]Received, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +224,7 @@ func Directories(ctx context.Context, db *store.DB) ([]Received, error) {
 	return out, rows.Err()
 }
 
-// Offer is this instance's directory sent to one peer.
+// Offer is where and how this instance's directory goes to one peer.
 type Offer struct {
 	URL   string // the peer's forwarding endpoint (config peers.*.url)
 	Token string // the token the peer issued to this instance
@@ -209,27 +238,21 @@ type Held struct {
 	Digest string `json:"digest"`
 }
 
-// Send sends this instance's directory to the peer unless the peer holds
-// it already (the same Digest), and says how many people it names and
-// whether it went.
-func Send(ctx context.Context, db *store.DB, client *http.Client, o Offer) (int, bool, error) {
-	body, n, err := Directory(ctx, db, o.Key)
-	if err != nil {
-		return 0, false, err
-	}
+// Send sends the directory d to the peer unless the peer holds it
+// already (the same digest), and says whether it went.
+func Send(ctx context.Context, client *http.Client, o Offer, d Dir) (bool, error) {
 	url := strings.TrimSuffix(o.URL, "/") + DirectoryPath
 	var held Held
 	if err := o.do(ctx, client, http.MethodGet, url, nil, &held); err != nil {
-		return 0, false, err
+		return false, err
 	}
-	sum := sha256.Sum256(body)
-	if held.Digest == hex.EncodeToString(sum[:]) {
-		return n, false, nil
+	if held.Digest == d.Digest {
+		return false, nil
 	}
-	if err := o.do(ctx, client, http.MethodPut, url, body, nil); err != nil {
-		return 0, false, err
+	if err := o.do(ctx, client, http.MethodPut, url, d.Body, nil); err != nil {
+		return false, err
 	}
-	return n, true, nil
+	return true, nil
 }
 
 // do makes one request of the peer with this instance's token and key

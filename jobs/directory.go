@@ -29,15 +29,21 @@ func (c *Chain) sendDirectories(ctx context.Context, rep *Report) {
 		c.Log.Warn("directory not sent to the peers: no pseudonym key; their records come by the ID's region only", "env", c.Cfg.Analytics.PseudonymKeyEnv)
 		return
 	}
+	dir, err := forward.Directory(ctx, c.DB, key)
+	if err != nil {
+		rep.SourceErrors = append(rep.SourceErrors, "directory: "+err.Error())
+		c.Log.Error("directory not made", "err", err)
+		return
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Cfg.Peers)) {
 		peer := c.Cfg.Peers[name]
 		c.stage(ctx, rep, "directory@"+name)
-		n, sent, err := forward.Send(ctx, c.DB, directoryClient, forward.Offer{URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key})
+		sent, err := forward.Send(ctx, directoryClient, forward.Offer{URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key}, dir)
 		if err != nil {
 			rep.SourceErrors = append(rep.SourceErrors, "directory@"+name+": "+err.Error())
 			c.Log.Error("directory not sent", "peer", name, "err", err)
 			continue
 		}
-		c.Log.Info("directory offered", "peer", name, "people", n, "sent", sent)
+		c.Log.Info("directory offered", "peer", name, "people", dir.People, "sent", sent)
 	}
 }

@@ -103,17 +103,11 @@ func (s *Server) apiDirectoryHeld(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.sameKey(w, r) {
 		return
 	}
-	all, err := forward.Directories(r.Context(), s.DB)
+	held, err := forward.HeldOf(r.Context(), s.DB, peer.Name)
 	if err != nil {
 		s.Log.Error("forward directory", "peer", peer.Name, "err", err)
 		writeAPIError(w, http.StatusInternalServerError, errors.New("the directories held could not be read; ask again"))
 		return
-	}
-	var held forward.Held
-	for _, d := range all {
-		if d.Peer == peer.Name {
-			held = forward.Held{People: d.People, Digest: d.Digest}
-		}
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(held)
