@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -91,24 +92,10 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	so.Days = int(asOf.Sub(first).Hours()/24) + 1
 	so.Records = opt.Rows * so.Days / (int(last.Sub(first).Hours()/24) + 1)
 	t := time.Now()
-	county, err := synth.Generate(so)
+	persons, rows, months, err := generate(so, cfg.Inbox, filepath.Join(dir, "months"), first, last)
 	if err != nil {
 		return nil, err
 	}
-	if err := county.WriteRegistry(cfg.Inbox); err != nil {
-		return nil, err
-	}
-	persons, rows := county.Persons(), county.Rows()
-	months, err := stageMonths(county, filepath.Join(dir, "months"), first, last)
-	if err != nil {
-		return nil, err
-	}
-	// The county lives in Go's heap (gigabytes at a million persons): left
-	// there, the collector would scan it through every run, beyond the
-	// 512 MiB soft limit, and the peaks would count it. The runs measure
-	// safetynet, not the generator.
-	county = nil
-	debug.FreeOSMemory()
 	fmt.Fprintf(opt.Out, "history: generated %d registry persons and %d department rows over %d months in %s (%s)\n",
 		persons, rows, opt.Months, time.Since(t).Round(time.Second), dir)
 
@@ -149,6 +136,27 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	}
 	printGrowth(opt.Out, ran)
 	return ran, nil
+}
+
+// generate makes the county, writes its registry to the inbox and each
+// month's department files to their own folder under root, and drops the
+// county. It lives in Go's heap (gigabytes at a million persons): kept,
+// the collector would scan it through every run, beyond Go's 512 MiB soft
+// limit, and the peaks would count it. The runs measure safetynet, not
+// the generator.
+func generate(so synth.Options, inbox, root string, first, last time.Time) (persons, rows int, months []stagedMonth, err error) {
+	// Generating is not measured: no soft limit while the county lives.
+	defer debug.FreeOSMemory()
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(math.MaxInt64))
+	county, err := synth.Generate(so)
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	if err := county.WriteRegistry(inbox); err != nil {
+		return 0, 0, nil, err
+	}
+	months, err = stageMonths(county, root, first, last)
+	return county.Persons(), county.Rows(), months, err
 }
 
 // stagedMonth is one month's delivery, written ahead to its own folder.
