@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"time"
@@ -29,6 +28,9 @@ type HistoryOptions struct {
 	Persons int // registry persons (about three per household)
 	Months  int // monthly deliveries, one run each
 	Rows    int // department rows over all the months
+	// County is the most registry persons a county holds: a larger
+	// registry is made of several counties of one province. 0: one county.
+	County int
 	// MemoryLimit is DuckDB's, as a bureau would set it for this registry.
 	MemoryLimit string
 	Out         io.Writer
@@ -91,12 +93,15 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	so.Days = int(asOf.Sub(first).Hours()/24) + 1
 	so.Records = opt.Rows * so.Days / (int(last.Sub(first).Hours()/24) + 1)
 	t := time.Now()
-	persons, rows, months, err := generate(so, cfg.Inbox, filepath.Join(dir, "months"), first, last)
+	prov, err := generate(so, opt.County, filepath.Join(dir, "staged"), first, last)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(opt.Out, "history: generated %d registry persons and %d department rows over %d months in %s (%s)\n",
-		persons, rows, opt.Months, time.Since(t).Round(time.Second), dir)
+	fmt.Fprintf(opt.Out, "history: generated %d registry persons in %d counties and %d department rows over %d months in %s (%s)\n",
+		prov.persons, len(prov.counties), prov.rows, opt.Months, time.Since(t).Round(time.Second), dir)
+	if err := prov.registry.deliver(cfg.Inbox); err != nil {
+		return nil, err
+	}
 
 	db, err := jobs.OpenStore(ctx, cfg.Database)
 	if err != nil {
@@ -122,7 +127,7 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	const row = "%8s %9s %7s %9s %8s %9s %11s %7s %7s %13s %11s\n"
 	fmt.Fprintf(opt.Out, row, "month", "rows", "run s", "ingest s", "match s", "alerts s", "snapshot s", "ckpt s", "raised", "peak RSS MiB", "direct s")
 	var ran []Month
-	for _, m := range months {
+	for _, m := range prov.months {
 		month, err := runMonth(ctx, chain, m)
 		if err != nil {
 			return nil, err
@@ -137,88 +142,9 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	return ran, nil
 }
 
-// generate makes the county, writes its registry to the inbox and each
-// month's department files to their own folder under root, and drops the
-// county. It lives in Go's heap (gigabytes at a million persons): kept,
-// the collector would scan it through every run, beyond Go's 512 MiB soft
-// limit, and the peaks would count it. The runs measure safetynet, not
-// the generator.
-func generate(so synth.Options, inbox, root string, first, last time.Time) (persons, rows int, months []stagedMonth, err error) {
-	// Generating is not measured: a soft limit the county fits in, and
-	// the default pace of collection (at main's 400%, the heap grows to
-	// five times the county and past this machine's memory at 1M).
-	defer debug.FreeOSMemory()
-	defer debug.SetGCPercent(debug.SetGCPercent(100))
-	defer debug.SetMemoryLimit(debug.SetMemoryLimit(generateMemory))
-	county, err := synth.Generate(so)
-	if err != nil {
-		return 0, 0, nil, err
-	}
-	if err := county.WriteRegistry(inbox); err != nil {
-		return 0, 0, nil, err
-	}
-	months, err = stageMonths(county, root, first, last)
-	return county.Persons(), county.Rows(), months, err
-}
-
-// generateMemory is Go's soft limit while the county is generated.
-const generateMemory = 8 << 30
-
-// stagedMonth is one month's delivery, written ahead to its own folder.
-type stagedMonth struct {
-	tag    string
-	to     time.Time // the day after the month's last
-	rows   int
-	folder string // holds <source>/<file>, as the inbox does
-}
-
-// stageMonths writes each month's department files from first to last
-// into its own folder under root.
-func stageMonths(county *synth.County, root string, first, last time.Time) ([]stagedMonth, error) {
-	var months []stagedMonth
-	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
-		from := m
-		if len(months) == 0 {
-			from = time.Time{} // the first delivery carries anything older too
-		}
-		sm := stagedMonth{tag: m.Format("2006-01"), to: m.AddDate(0, 1, 0)}
-		sm.folder = filepath.Join(root, sm.tag)
-		n, err := county.WriteDepartments(sm.folder, from, sm.to, sm.tag)
-		if err != nil {
-			return nil, fmt.Errorf("bench: write month %s: %w", sm.tag, err)
-		}
-		sm.rows = n
-		months = append(months, sm)
-	}
-	return months, nil
-}
-
-// deliver moves a staged month's files into the inbox's drop folders.
-func (sm stagedMonth) deliver(inbox string) error {
-	sources, err := os.ReadDir(sm.folder)
-	if err != nil {
-		return err
-	}
-	for _, src := range sources {
-		files, err := os.ReadDir(filepath.Join(sm.folder, src.Name()))
-		if err != nil {
-			return err
-		}
-		for _, f := range files {
-			if err := os.MkdirAll(filepath.Join(inbox, src.Name()), 0o755); err != nil {
-				return err
-			}
-			if err := os.Rename(filepath.Join(sm.folder, src.Name(), f.Name()), filepath.Join(inbox, src.Name(), f.Name())); err != nil {
-				return fmt.Errorf("bench: deliver month %s: %w", sm.tag, err)
-			}
-		}
-	}
-	return os.RemoveAll(sm.folder)
-}
-
 // runMonth delivers one month's files to the drop folders and runs the
 // chain as of the month's last day, the morning after.
-func runMonth(ctx context.Context, chain *jobs.Chain, sm stagedMonth) (Month, error) {
+func runMonth(ctx context.Context, chain *jobs.Chain, sm staged) (Month, error) {
 	if err := sm.deliver(chain.Cfg.Inbox); err != nil {
 		return Month{}, err
 	}

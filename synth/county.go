@@ -9,7 +9,6 @@ package synth
 import (
 	"bytes"
 	_ "embed"
-	"encoding/csv"
 	"fmt"
 	"math/rand/v2"
 	"strconv"
@@ -19,13 +18,11 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"safetynet/match"
+	"safetynet/regions"
 )
 
 //go:embed data/surnames.xlsx
 var surnamesXLSX []byte
-
-//go:embed data/county.csv
-var countyCSV []byte
 
 // givenChars are common characters of given names.
 const givenChars = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华建国红梅玉兰志强文辉海燕晓东春梅金凤俊峰婷雪慧宇浩然子涵欣怡梓轩佳怡雨桐一诺思远博文嘉怡明轩"
@@ -33,6 +30,7 @@ const givenChars = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀
 type county struct {
 	rng      *rand.Rand
 	area     string   // 6-digit county code
+	place    string   // the county's full name, province first (浙江省杭州市余杭区)
 	streets  []string // 9-digit township codes
 	names    []string // street names by code order
 	surnames []string
@@ -41,20 +39,15 @@ type county struct {
 	usedIDs  map[match.IDNumber]bool
 }
 
-func newCounty(seed uint64) (*county, error) {
-	c := &county{rng: rand.New(rand.NewPCG(seed, seed^0x5afe7e7)), usedIDs: map[match.IDNumber]bool{}, givens: []rune(givenChars)}
-	rows, err := csv.NewReader(bytes.NewReader(countyCSV)).ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("synth: county.csv: %w", err)
+func newCounty(seed uint64, area string) (*county, error) {
+	c := &county{rng: rand.New(rand.NewPCG(seed, seed^0x5afe7e7)), usedIDs: map[match.IDNumber]bool{}, givens: []rune(givenChars),
+		area: area, place: regions.FullName(area)}
+	for _, st := range regions.Children(area) {
+		c.streets = append(c.streets, st.Code)
+		c.names = append(c.names, st.Name)
 	}
-	for _, r := range rows[1:] {
-		switch len(r[0]) {
-		case 6:
-			c.area = r[0]
-		case 9:
-			c.streets = append(c.streets, r[0])
-			c.names = append(c.names, r[1])
-		}
+	if len(area) != 6 || len(c.streets) == 0 {
+		return nil, fmt.Errorf("synth: %q is not a county (6 digits) whose townships GB/T 2260 lists; try %s", area, DefaultArea)
 	}
 	f, err := excelize.OpenReader(bytes.NewReader(surnamesXLSX))
 	if err != nil {
@@ -184,7 +177,7 @@ func (c *county) newHousehold(seq int, tier string, n, kids int, asOf time.Time)
 		Grid: fmt.Sprintf("%s-%02d", village, 1+c.rng.IntN(4)), Status: "active",
 		Enrolled: asOf.AddDate(-1-c.rng.IntN(5), -c.rng.IntN(12), 0),
 	}
-	h.Address = fmt.Sprintf("浙江省杭州市余杭区%s%d组%d号", c.streetName(village), 1+c.rng.IntN(12), 1+c.rng.IntN(90))
+	h.Address = fmt.Sprintf("%s%s%d组%d号", c.place, c.streetName(village), 1+c.rng.IntN(12), 1+c.rng.IntN(90))
 	surname := c.surname()
 	h.Members = append(h.Members, c.person(surname, "户主", 30, 75, asOf))
 	roles := []string{}

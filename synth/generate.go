@@ -21,7 +21,14 @@ type Options struct {
 	// Days is how many days before AsOf the background records spread
 	// over: 700 when zero.
 	Days int
+	// Area is the county's 6-digit GB/T 2260 code: its people's IDs,
+	// households, addresses and record numbers are its own, so counties of
+	// one province can be delivered side by side. DefaultArea when empty.
+	Area string
 }
+
+// DefaultArea is the county made when Options.Area is empty: 余杭区.
+const DefaultArea = "330110"
 
 // DefaultOptions is the demo's county: small enough to generate in a blink.
 func DefaultOptions(asOf time.Time) Options {
@@ -114,7 +121,10 @@ type County struct {
 
 // Generate builds a county in memory.
 func Generate(opt Options) (*County, error) {
-	c, err := newCounty(opt.Seed)
+	if opt.Area == "" {
+		opt.Area = DefaultArea
+	}
+	c, err := newCounty(opt.Seed, opt.Area)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +139,7 @@ func (g *County) day(ago int) time.Time { return g.opt.AsOf.AddDate(0, 0, -ago) 
 
 func (g *County) nextRec(prefix string) string {
 	g.recSeq++
-	return fmt.Sprintf("%s%08d", prefix, g.recSeq)
+	return fmt.Sprintf("%s%s%08d", prefix, g.c.area, g.recSeq)
 }
 
 // household adds a registry household; planted ones are kept away from background records.

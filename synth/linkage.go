@@ -41,7 +41,7 @@ var linkageHeader = []string{"record_id", "person_id", "姓名", "性别", "出�
 
 // WriteLinkage writes the two files into dir.
 func WriteLinkage(dir string, opt LinkageOptions) error {
-	c, err := newCounty(opt.Seed)
+	c, err := newCounty(opt.Seed, DefaultArea)
 	if err != nil {
 		return err
 	}

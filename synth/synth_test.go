@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"safetynet/match"
+
+	"safetynet/regions"
 )
 
 func small(seed uint64) Options {
@@ -115,5 +117,54 @@ func TestWriteDepartmentsByMonth(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(inbox, "registry")); err == nil {
 		t.Error("a department delivery wrote the registry")
+	}
+}
+
+// Counties of one province are delivered side by side: nothing one
+// county names (a person, a household, a department's record) may be
+// another's.
+func TestCountiesShareNoKey(t *testing.T) {
+	asOf := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	keys := map[string]string{}
+	for _, area := range []string{DefaultArea, "330106"} {
+		opt := DefaultOptions(asOf)
+		opt.Area = area
+		g, err := Generate(opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		note := func(kind, key string) {
+			if prev, ok := keys[kind+key]; ok && prev != area {
+				t.Fatalf("%s %s is in county %s and in %s", kind, key, prev, area)
+			}
+			keys[kind+key] = area
+		}
+		for _, h := range g.Households {
+			note("household ", h.ID)
+			if !strings.HasPrefix(h.Address, regions.FullName(area)) {
+				t.Errorf("household %s of %s lives at %s", h.ID, area, h.Address)
+			}
+			for _, p := range h.Members {
+				note("person ", string(p.ID))
+				if !strings.HasPrefix(string(p.ID), area) {
+					t.Errorf("person %s of county %s", p.ID, area)
+				}
+			}
+		}
+		for _, r := range g.medins {
+			note("settlement ", r.id)
+		}
+		for _, r := range g.health {
+			note("health record ", r.id)
+		}
+		for _, r := range g.edu {
+			note("school record ", r.id)
+		}
+		for _, r := range g.dis {
+			note("certificate ", r.id)
+		}
+	}
+	if _, err := Generate(Options{Area: "3301", AsOf: asOf}); err == nil {
+		t.Error("a city code made a county")
 	}
 }

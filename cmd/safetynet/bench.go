@@ -50,6 +50,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	historyRows := fs.Int("history-rows", 0, "department rows over all months for --history (0: a seventh of the persons a month)")
 	province := fs.Bool("province", false, "only the province month: --province-persons registry persons, twelve months of history at 1.6 department rows a person a month (8,000,000 at 5,000,000), then the month measured, each run as the scheduler runs it")
 	provincePersons := fs.Int("province-persons", 5_000_000, "registry persons for --province")
+	county := fs.Int("county", 1_000_000, "with --province or --history: the most registry persons a county holds; a larger registry is made of counties of one province (the generator holds a county in memory, about 8 GiB at a million)")
 	provinceMemory := fs.String("province-memory", "6GB", "DuckDB memory_limit for --province (the target is 8 GiB of the whole process)")
 	soak := fs.Bool("soak", false, "only the load soak: --soak-users people (7 in 10 operators, 2 grid workers, 1 analyst) for --soak-for on a store of --alerts alerts, a run every --soak-run-every")
 	soakUsers := fs.Int("soak-users", 50, "simulated users for --soak")
@@ -73,7 +74,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 		// twelve before it are the history already in the store.
 		const months = 13
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *provincePersons, Months: months,
-			Rows: *provincePersons / 5 * 8 * months, MemoryLimit: *provinceMemory, Out: os.Stdout})
+			Rows: *provincePersons / 5 * 8 * months, County: *county, MemoryLimit: *provinceMemory, Out: os.Stdout})
 		return err
 	}
 	if *history {
@@ -82,7 +83,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 			rows = *historyPersons / 7 * *months
 		}
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *historyPersons, Months: *months, Rows: rows,
-			MemoryLimit: *rulesMemory, Out: os.Stdout})
+			County: *county, MemoryLimit: *rulesMemory, Out: os.Stdout})
 		return err
 	}
 	if *analyticsOnly {
