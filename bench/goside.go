@@ -2,15 +2,14 @@ package bench
 
 import (
 	"runtime/metrics"
-	"sync"
 	"time"
 )
 
 // goSide follows Go's own share of a stage, beside DuckDB's: the largest
 // live heap the collector found (what the 512 MiB soft limit weighs; near
 // it the collector runs all the time) and the CPU the collector took.
+// Only the sampler writes live until end has waited for it to stop.
 type goSide struct {
-	mu      sync.Mutex
 	live    uint64 // largest live heap this stage, bytes
 	gcStart float64
 	stop    chan struct{}
@@ -49,9 +48,7 @@ func (g *goSide) sample() {
 			return
 		case <-tick.C:
 			live, _ := readGoSide()
-			g.mu.Lock()
 			g.live = max(g.live, live)
-			g.mu.Unlock()
 		}
 	}
 }

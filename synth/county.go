@@ -30,7 +30,8 @@ const givenChars = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀
 type county struct {
 	rng      *rand.Rand
 	area     string   // 6-digit county code
-	place    string   // the county's full name, province first (浙江省杭州市余杭区)
+	called   string   // the county's own name (余杭区), for its offices
+	place    string   // its full name, province first (浙江省杭州市余杭区)
 	streets  []string // 9-digit township codes
 	names    []string // street names by code order
 	surnames []string
@@ -41,7 +42,7 @@ type county struct {
 
 func newCounty(seed uint64, area string) (*county, error) {
 	c := &county{rng: rand.New(rand.NewPCG(seed, seed^0x5afe7e7)), usedIDs: map[match.IDNumber]bool{}, givens: []rune(givenChars),
-		area: area, place: regions.FullName(area)}
+		area: area, called: regions.Name(area), place: regions.FullName(area)}
 	for _, st := range regions.Children(area) {
 		c.streets = append(c.streets, st.Code)
 		c.names = append(c.names, st.Name)

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"safetynet/match"
-
 	"safetynet/regions"
 )
 

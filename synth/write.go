@@ -12,8 +12,6 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"golang.org/x/text/encoding/simplifiedchinese"
-
-	"safetynet/regions"
 )
 
 // Files a written county holds, relative to the inbox.
@@ -156,7 +154,7 @@ func streamSheet(path, title string, header []any, rows func(add func([]any) err
 
 func (g *County) writeHouseholds(path string) error {
 	header := []any{"户编号", "保障类别", "行政区划代码", "网格编号", "家庭住址", "家庭年收入（元）", "家庭人口", "月保障金额", "状态", "纳入日期"}
-	title := fmt.Sprintf("%s低收入人口家庭信息表（截至%s）", regions.Name(g.c.area), g.opt.AsOf.Format("2006年1月2日"))
+	title := fmt.Sprintf("%s低收入人口家庭信息表（截至%s）", g.c.called, g.opt.AsOf.Format("2006年1月2日"))
 	return streamSheet(path, title, header, func(add func([]any) error) error {
 		for _, h := range g.Households {
 			status := "在保"
@@ -226,7 +224,7 @@ func (g *County) writeEducation(path string) error {
 			}
 			aid += a
 			if err := add([]any{e.id, nameText(e.p, e.written), g.idText(e.p, e.written), sexOf(e.p, e.written), e.p.Birth.Format("2006-01-02"),
-				regions.Name(g.c.area) + "第" + strconv.Itoa(1+i%9) + "小学", e.grade, e.status, excelize.Cell{Value: e.date, StyleID: 0}, a}); err != nil {
+				g.c.called + "第" + strconv.Itoa(1+i%9) + "小学", e.grade, e.status, excelize.Cell{Value: e.date, StyleID: 0}, a}); err != nil {
 				return err
 			}
 		}
@@ -244,7 +242,7 @@ func (g *County) writeHealth(path string) error {
 	enc := json.NewEncoder(bw)
 	for _, h := range g.health {
 		rec := map[string]any{"病案号": h.id, "身份证号": g.idText(h.p, h.written), "姓名": nameText(h.p, h.written), "性别": sexOf(h.p, h.written),
-			"出生日期": h.p.Birth.Format("20060102"), "事件类型": h.kind, "日期": h.date.Format("20060102"), "医疗机构": regions.Name(g.c.area) + "第一人民医院"}
+			"出生日期": h.p.Birth.Format("20060102"), "事件类型": h.kind, "日期": h.date.Format("20060102"), "医疗机构": g.c.called + "第一人民医院"}
 		if h.diag != "" {
 			rec["诊断编码"], rec["诊断名称"] = h.diag, h.diagName
 		}
