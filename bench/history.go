@@ -33,7 +33,11 @@ type HistoryOptions struct {
 	County int
 	// MemoryLimit is DuckDB's, as a bureau would set it for this registry.
 	MemoryLimit string
-	Out         io.Writer
+	// Steps prints each month's linking steps and rule times under its
+	// row: which part grows, month by month, on a run too long to wait
+	// for the last month's summary.
+	Steps bool
+	Out   io.Writer
 }
 
 // Month is one monthly run of the history benchmark.
@@ -137,6 +141,9 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 		fmt.Fprintf(opt.Out, row, month.Tag, fmt.Sprint(month.Rows), sec(month.Elapsed), sec(month.Stages["ingest"]), sec(month.Stages["match"]),
 			sec(month.Stages["alerts"]), sec(month.Stages["analytics"]), sec(month.Stages["checkpoint"]), fmt.Sprint(month.Raised), fmt.Sprint(month.PeakRSS>>20),
 			fmt.Sprintf("%.2f", month.Direct.Total().Seconds()))
+		if opt.Steps {
+			printMonthParts(opt.Out, month)
+		}
 	}
 	printGrowth(opt.Out, ran)
 	return ran, nil
@@ -365,6 +372,20 @@ func printGrowth(w io.Writer, months []Month) {
 	}
 	printParts(w, "the snapshot's views", len(months), a.Snapshot, z.Snapshot)
 	printParts(w, "the rules", len(months), a.Rules, z.Rules)
+}
+
+// printMonthParts prints one month's linking steps and rule times, indented
+// under its row.
+func printMonthParts(w io.Writer, m Month) {
+	fmt.Fprint(w, "         linking:")
+	for _, s := range m.Linking {
+		fmt.Fprintf(w, " %s %.1f s;", s.Name, s.Took.Seconds())
+	}
+	fmt.Fprint(w, "\n         rules:")
+	for _, name := range slices.Sorted(maps.Keys(m.Rules)) {
+		fmt.Fprintf(w, " %s %.1f s;", name, m.Rules[name])
+	}
+	fmt.Fprintln(w)
 }
 
 // printParts prints what each part of a stage took in the first month and the last.

@@ -227,7 +227,8 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	rep.Stages["match"] = time.Since(t)
 	c.Log.Info("records linked", "new_ids", st.NewIDs, "id_exact", st.Linked["id_exact"], "id_repaired", st.Linked["id_repaired"],
 		"probabilistic", st.Linked["probabilistic"], "review", st.Linked["review"],
-		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond))
+		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond),
+		"steps", stepTimes(st.Steps))
 
 	c.begin("alerts")
 	t = time.Now()
@@ -367,4 +368,17 @@ func closeAbandonedRuns(ctx context.Context, db *store.DB) error {
 func AllMigrations(extra ...store.MigrationSet) []store.MigrationSet {
 	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), forward.Migrations(), Migrations()}
 	return append(sets, extra...)
+}
+
+// stepTimes is linking's steps and their times on one log line: where a
+// slow run spent its time, without a profiler.
+func stepTimes(steps []match.Step) string {
+	var b strings.Builder
+	for i, s := range steps {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(&b, "%s %s", s.Name, s.Took.Round(time.Millisecond))
+	}
+	return b.String()
 }

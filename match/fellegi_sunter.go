@@ -3,7 +3,6 @@ package match
 import (
 	"math"
 	"math/rand/v2"
-	"sort"
 	"strings"
 
 	"github.com/mozillazg/go-pinyin"
@@ -134,30 +133,23 @@ func (m *Model) Compare(people []Person, pairs []Pair) {
 	}
 }
 
-// Train estimates m the way Splink does: for each blocking rule, EM over
+// train estimates m the way Splink does: for each blocking rule, EM over
 // the pairs that rule makes, leaving out the comparisons the rule itself
 // forces to agree (pairs blocked on birth date agree on it whether they
 // match or not); each comparison's m is the mean of the estimates of the
 // rules that leave it free. The prior is then fitted over all candidates
-// with m and u held.
-func (m *Model) Train(people []Person, rules []BlockingRule, left int, all []Pair) {
+// with m and u held. The pairs are b's, compared.
+func (m *Model) train(rules []BlockingRule, b blocked) {
 	sums := make([][]float64, len(m.M))
 	n := make([]int, len(m.M))
 	for c := range sums {
 		sums[c] = make([]float64, len(m.M[c]))
 	}
-	for _, r := range rules {
-		if r.Wide {
+	for ri, r := range rules {
+		if r.Wide || len(b.byRule[ri]) < 10 {
 			continue
 		}
-		pairs := Candidates(people, left, []BlockingRule{r})
-		if len(pairs) < 10 {
-			continue
-		}
-		if len(pairs) > maxTrainPairs {
-			pairs = pairs[:maxTrainPairs]
-		}
-		m.Compare(people, pairs)
+		pairs := b.rulePairs(ri, maxTrainPairs)
 		skip := map[int]bool{}
 		for c, cmp := range m.Comparisons {
 			for _, u := range r.Uses {
@@ -187,7 +179,7 @@ func (m *Model) Train(people []Person, rules []BlockingRule, left int, all []Pai
 		}
 		normalise(m.M[c])
 	}
-	m.em(all, nil, false)
+	m.em(b.pairs, nil, false)
 }
 
 // minPriorPairs: below it not even the prior is fitted.
@@ -287,11 +279,12 @@ func int8sToBytes(v []int8) []byte {
 // Fit finds the candidate pairs under the rules, compares them, trains
 // the model on them (when there are at least minTrain) and scores them.
 func (m *Model) Fit(people []Person, left int, rules []BlockingRule, minTrain int) []Pair {
-	pairs := Candidates(people, left, rules)
+	b := block(people, left, rules)
+	pairs := b.pairs
 	m.Compare(people, pairs)
 	switch {
 	case len(pairs) >= minTrain:
-		m.Train(people, rules, left, pairs)
+		m.train(rules, b)
 	case !m.keptPrior && len(pairs) >= minPriorPairs:
 		// Too few pairs to learn m, but the prior is one number that a
 		// few dozen pairs fit well: in a village almost every candidate
@@ -315,21 +308,23 @@ func (m *Model) Prior() float64 {
 	return math.Log2(l / (1 - l))
 }
 
-// Score sets each pair's match weight.
+// Score sets each pair's match weight: the prior and each comparison's
+// weight, as Explain lists them (a province scores millions of pairs, so
+// without listing them).
 func (m *Model) Score(people []Person, pairs []Pair) {
 	prior := m.Prior()
 	for i := range pairs {
 		w := prior
-		for _, t := range m.Explain(people, &pairs[i]) {
-			w += t.Weight
+		for c, l := range pairs[i].Levels {
+			if l >= 0 {
+				w += m.weight(people, &pairs[i], c)
+			}
 		}
 		pairs[i].Weight = w
 	}
 }
 
-// Explain lists each comparison's weight for a pair: log2(m/u) of its
-// level, with u of an exact match taken from the value's own frequency
-// where the comparison asks for it.
+// Explain lists each comparison's weight for a pair.
 func (m *Model) Explain(people []Person, p *Pair) []Term {
 	terms := make([]Term, 0, len(m.Comparisons))
 	for c, cmp := range m.Comparisons {
@@ -338,17 +333,25 @@ func (m *Model) Explain(people []Person, p *Pair) []Term {
 			terms = append(terms, Term{Comparison: cmp.Name, Level: "missing"})
 			continue
 		}
-		u := m.U[c][l]
-		if l == 0 && m.tf[c] != nil {
-			if f := m.tf[c][cmp.TF(&people[p.A])]; f > 0 {
-				// The chance that two random records share this value; the
-				// average over values is what u[0] estimates.
-				u = math.Max(f, minProb)
-			}
-		}
-		terms = append(terms, Term{Comparison: cmp.Name, Level: cmp.Levels[l], Weight: math.Log2(m.M[c][l] / u)})
+		terms = append(terms, Term{Comparison: cmp.Name, Level: cmp.Levels[l], Weight: m.weight(people, p, c)})
 	}
 	return terms
+}
+
+// weight is comparison c's weight for a pair, at its level (not missing):
+// log2(m/u), with u of an exact match taken from the value's own
+// frequency where the comparison asks for it.
+func (m *Model) weight(people []Person, p *Pair, c int) float64 {
+	l := p.Levels[c]
+	u := m.U[c][l]
+	if l == 0 && m.tf[c] != nil {
+		if f := m.tf[c][m.Comparisons[c].TF(&people[p.A])]; f > 0 {
+			// The chance that two random records share this value; the
+			// average over values is what u[0] estimates.
+			u = math.Max(f, minProb)
+		}
+	}
+	return math.Log2(m.M[c][l] / u)
 }
 
 // BlockingRule gives a record's key for one rule; records sharing a key
@@ -507,55 +510,6 @@ func surnameKey(p *Person) string {
 		s = s[:3]
 	}
 	return s
-}
-
-// maxBlock bounds the pairs one key makes (a birth date of 1900-01-01
-// standing for "unknown" would otherwise pair everyone).
-const maxBlock = 500
-
-// Candidates returns the pairs that share a key under any rule, once
-// each. With left > 0, only pairs of a left record (index < left) with a
-// right one are made (linkage); otherwise every pair within (deduplication).
-func Candidates(people []Person, left int, rules []BlockingRule) []Pair {
-	seen := map[[2]int32]bool{}
-	var pairs []Pair
-	for _, r := range rules {
-		groups := map[string][]int32{}
-		for i := range people {
-			if k := r.Key(&people[i]); k != "" {
-				groups[k] = append(groups[k], int32(i))
-			}
-		}
-		keys := make([]string, 0, len(groups))
-		for k := range groups {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			g := groups[k]
-			if len(g) < 2 || len(g) > maxBlock {
-				continue
-			}
-			for x := 0; x < len(g); x++ {
-				for y := x + 1; y < len(g); y++ {
-					a, b := g[x], g[y]
-					if left > 0 && (int(a) < left) == (int(b) < left) {
-						continue
-					}
-					if a > b {
-						a, b = b, a
-					}
-					key := [2]int32{a, b}
-					if seen[key] {
-						continue
-					}
-					seen[key] = true
-					pairs = append(pairs, Pair{A: int(a), B: int(b)})
-				}
-			}
-		}
-	}
-	return pairs
 }
 
 func minString(x, y string) string { return min(x, y) }

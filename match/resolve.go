@@ -297,11 +297,11 @@ func (rv *resolver) scoreOutside(outside []Person, pending []unlinkedRecord) err
 	if err != nil {
 		return err
 	}
-	rights := make([]Person, len(pending))
+	sd := sides{people: append(make([]Person, 0, len(outside)+len(pending)), outside...), split: len(outside)}
 	for k := range pending {
-		rights[k] = pending[k].scoredForm()
+		sd.people = append(sd.people, pending[k].scoredForm())
 	}
-	found, err := scoreStage(rv.ctx, rv.conn, "outside", outside, sample, rights, nil)
+	found, err := scoreStage(rv.ctx, rv.conn, "outside", sd, sample, nil)
 	if err != nil {
 		return err
 	}
@@ -362,16 +362,19 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 		return nil, nil
 	}
 
-	// 2. Fellegi–Sunter over registry persons, each record to its best candidate.
-	regPeople := make([]Person, len(reg))
+	// 2. Fellegi–Sunter over registry persons, each record to its best
+	// candidate. At a province the persons are millions: they are held
+	// once, as the stage's people, not also as reg.
+	sd := sides{people: make([]Person, 0, len(reg)+len(rest)), split: len(reg)}
+	households := make([]string, len(reg))
 	for i := range reg {
-		regPeople[i] = reg[i].Person
+		sd.people = append(sd.people, reg[i].Person)
+		households[i] = reg[i].household
 	}
-	recPeople := make([]Person, len(rest))
-	for k, i := range rest {
-		recPeople[k] = recs[i].scoredForm()
+	for _, i := range rest {
+		sd.people = append(sd.people, recs[i].scoredForm())
 	}
-	names, err := registryNamesakes(ctx, conn, registryTable, recPeople)
+	names, err := registryNamesakes(ctx, conn, registryTable, sd.records())
 	if err != nil {
 		return nil, err
 	}
@@ -379,18 +382,19 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	if err != nil {
 		return nil, err
 	}
-	found, err := scoreStage(ctx, conn, "registry", regPeople, sample, recPeople, names)
+	found, err := scoreStage(ctx, conn, "registry", sd, sample, names)
 	if err != nil {
 		return nil, err
 	}
 	resolved := make([]bool, len(rest))
 	for _, m := range found {
 		r := &recs[rest[m.record]]
+		p := &registryPerson{Person: sd.people[m.person], household: households[m.person]}
 		switch {
 		case m.prob >= rv.th.Link && m.sure && !m.ambiguous:
-			rv.update(r, "probabilistic", &reg[m.person], m.prob, m.terms, "")
+			rv.update(r, "probabilistic", p, m.prob, m.terms, "")
 		case m.prob >= rv.th.Review:
-			rv.update(r, "review", &reg[m.person], m.prob, m.terms, "")
+			rv.update(r, "review", p, m.prob, m.terms, "")
 		default:
 			continue
 		}
@@ -505,20 +509,27 @@ func registryNamesakes(ctx context.Context, conn *sql.Conn, registry string, rec
 	return out, rows.Err()
 }
 
+// sides is what a stage scores: the persons it links to, then the records.
+type sides struct {
+	people []Person
+	split  int // people[:split] are the persons
+}
+
+func (sd sides) records() []Person { return sd.people[sd.split:] }
+
 // scoreAgainst scores each record against the persons (u from the random
 // sample against the records) and returns each record's best candidate.
 // With names, a bare name-and-birth-date agreement on a common name is
 // not sure without something more (phone, region, address).
-func scoreAgainst(persons, sample, records []Person, sc scoring) ([]scored, fitted) {
+func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
 	names := sc.names
-	forU := append(append(make([]Person, 0, len(sample)+len(records)), sample...), records...)
+	forU := append(append(make([]Person, 0, len(sample)+len(sd.records())), sample...), sd.records()...)
 	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
 	sc.kept.use(model) // start from what an earlier run learned
-	people := append(append(make([]Person, 0, len(persons)+len(records)), persons...), records...)
+	people, split := sd.people, sd.split
 	for i := range people {
 		people[i].prepare()
 	}
-	split := len(persons)
 	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
 	fit := fitted{model: model, pairs: len(pairs), trained: len(pairs) >= minTrainPairs}
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
@@ -543,12 +554,12 @@ func scoreAgainst(persons, sample, records []Person, sc scoring) ([]scored, fitt
 // scoreStage scores records against persons for one stage (registry or
 // outside), starting from the model the stage kept, and keeps the model
 // again when this run had pairs enough to train it.
-func scoreStage(ctx context.Context, conn *sql.Conn, stage string, persons, sample, records []Person, names *namesakes) ([]scored, error) {
+func scoreStage(ctx context.Context, conn *sql.Conn, stage string, sd sides, sample []Person, names *namesakes) ([]scored, error) {
 	k, err := loadModel(ctx, conn, stage)
 	if err != nil {
 		return nil, err
 	}
-	out, fit := scoreAgainst(persons, sample, records, scoring{names: names, kept: k})
+	out, fit := scoreAgainst(sd, sample, scoring{names: names, kept: k})
 	if fit.trained {
 		if err := saveModel(ctx, conn, stage, fit.model, fit.pairs, time.Now()); err != nil {
 			return nil, fmt.Errorf("match: keep the %s model: %w", stage, err)
@@ -698,14 +709,25 @@ func registrySample(ctx context.Context, conn *sql.Conn, registry string) ([]reg
 	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
 }
 
+// scanRegistry reads the persons q selects (registryColumns). They are
+// counted first, so that the millions a province loads are read into one
+// slice of the right size instead of one that grows and is copied.
 func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {
-	rows, err := conn.QueryContext(ctx, q)
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _scanned AS `+q); err != nil {
+		return nil, fmt.Errorf("match: registry persons: %w", err)
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _scanned`)
+	var n int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM _scanned`).Scan(&n); err != nil {
+		return nil, fmt.Errorf("match: registry persons: %w", err)
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT `+registryColumns+` FROM _scanned`)
 	if err != nil {
 		return nil, fmt.Errorf("match: registry persons: %w", err)
 	}
 	defer rows.Close()
-	var out []registryPerson
-	at := map[string]int{}
+	out := make([]registryPerson, 0, n)
+	at := make(map[string]int, n)
 	for rows.Next() {
 		var p registryPerson
 		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address, &p.pinyin, &p.surnamePY); err != nil {

@@ -57,6 +57,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	soakFor := fs.Duration("soak-for", 10*time.Minute, "how long --soak lasts")
 	soakEvery := fs.Duration("soak-run-every", time.Minute, "a pipeline run this often during --soak")
 	soakThink := fs.Duration("soak-think", 2*time.Second, "a --soak user's average pause between requests")
+	steps := fs.Bool("steps", false, "with --province or --history: print each month's linking steps and rule times under its row")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark to this file (go tool pprof reads it)")
 	fs.Parse(args)
 	if *cpuProfile != "" {
@@ -74,7 +75,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 		// twelve before it are the history already in the store.
 		const months = 13
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *provincePersons, Months: months,
-			Rows: *provincePersons / 5 * 8 * months, County: *county, MemoryLimit: *provinceMemory, Out: os.Stdout})
+			Rows: *provincePersons / 5 * 8 * months, County: *county, MemoryLimit: *provinceMemory, Steps: *steps, Out: os.Stdout})
 		return err
 	}
 	if *history {
@@ -83,7 +84,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 			rows = *historyPersons / 7 * *months
 		}
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *historyPersons, Months: *months, Rows: rows,
-			County: *county, MemoryLimit: *rulesMemory, Out: os.Stdout})
+			County: *county, MemoryLimit: *rulesMemory, Steps: *steps, Out: os.Stdout})
 		return err
 	}
 	if *analyticsOnly {

@@ -78,8 +78,16 @@ func cmdRun(c *cli, args []string) error {
 	fs := c.flags("run")
 	file := fs.String("config", "", "safetynet.yaml")
 	asOfText := fs.String("as-of", "", "evaluate the rules as of this date (YYYY-MM-DD); today by default")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof reads it)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
 	}
 	asOf, err := parseAsOf(*asOfText)
 	if err != nil {
