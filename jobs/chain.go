@@ -245,7 +245,8 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 			c.Log.Error("rule failed", "rule", rr.RuleID, "err", rr.Err)
 		}
 	}
-	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept)
+	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept,
+		"rules", ruleTimes(ar))
 	if rep.Escalated, err = c.sla(ctx); err != nil {
 		return err
 	}
@@ -368,6 +369,15 @@ func closeAbandonedRuns(ctx context.Context, db *store.DB) error {
 func AllMigrations(extra ...store.MigrationSet) []store.MigrationSet {
 	sets := []store.MigrationSet{ingest.Migrations(), match.Migrations(), alerts.Migrations(), notify.Migrations(), analytics.Migrations(), forward.Migrations(), Migrations()}
 	return append(sets, extra...)
+}
+
+// ruleTimes is each rule's time and the recording's, on one log line.
+func ruleTimes(r *alerts.Report) string {
+	steps := make([]match.Step, 0, len(r.Rules)+1)
+	for _, rr := range r.Rules {
+		steps = append(steps, match.Step{Name: rr.RuleID, Took: rr.Took})
+	}
+	return stepTimes(append(steps, match.Step{Name: "recording", Took: r.Recording}))
 }
 
 // stepTimes is linking's steps and their times on one log line: where a
