@@ -67,7 +67,6 @@ type Report struct {
 	Rules                   []RuleResult
 	Raised, Refreshed, Kept int           // Kept: cases quiet because already closed or dismissed
 	Recording               time.Duration // the lifecycle: raising, refreshing and closing alerts
-	Shared                  time.Duration // computing the views several rules read, once (shared_views.go)
 }
 
 // Failed lists the rules that failed.
@@ -133,11 +132,11 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		q, err := e.viewStatement(n, asOf)
+		q, err := render(e.Pack.Views[n], nil, asOf)
 		if err != nil {
-			return err
+			return fmt.Errorf("alerts: view %s: %w", n, err)
 		}
-		stmts = append(stmts, q)
+		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", n, q))
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -145,15 +144,6 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 		}
 	}
 	return nil
-}
-
-// viewStatement creates the pack's view n as of a date.
-func (e *Evaluator) viewStatement(n string, asOf time.Time) (string, error) {
-	q, err := render(e.Pack.Views[n], nil, asOf)
-	if err != nil {
-		return "", fmt.Errorf("alerts: view %s: %w", n, err)
-	}
-	return fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", n, q), nil
 }
 
 // caseColumns are what a rule's rows become; a rule may leave out all
@@ -263,10 +253,6 @@ func (e *Evaluator) DryRun(ctx context.Context, asOf time.Time) (map[string][]Ca
 func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (map[string][]Case, *Report) {
 	rep := &Report{}
 	found := map[string][]Case{}
-	t := time.Now()
-	shared := e.shareViews(ctx, conn)
-	defer e.unshareViews(ctx, conn, shared, asOf)
-	rep.Shared = time.Since(t)
 	for _, r := range e.Pack.Rules {
 		if !r.Enabled {
 			continue
