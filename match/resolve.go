@@ -240,7 +240,7 @@ func (rv *resolver) took(part string, since time.Time) time.Time {
 // the form match_resolved kept of them, so the run does not read every
 // department record again.
 func (rv *resolver) linkLeftovers(regVersion string) error {
-	outside, err := outsideNamed(rv.ctx, rv.conn)
+	outside, err := outsideNamed(rv.ctx, rv.conn, regVersion)
 	if err != nil || len(outside) == 0 {
 		return err
 	}
