@@ -30,16 +30,11 @@ func (b blocked) rulePairs(ri, limit int) []Pair {
 	return out
 }
 
-// Candidates returns the pairs that share a key under any rule, once
-// each. With left > 0, only pairs of a left record (index < left) with a
-// right one are made (linkage); otherwise every pair within (deduplication).
-func Candidates(people []Person, left int, rules []BlockingRule) []Pair {
-	return block(people, left, rules).pairs
-}
-
-// block finds the candidate pairs. Within a rule, keys are taken in
-// sorted order and a key's pairs by index, so the pairs come out in the
-// same order on every run.
+// block finds the pairs that share a key under any rule, once each. With
+// left > 0, only pairs of a left record (index < left) with a right one
+// are made (linkage); otherwise every pair within (deduplication). Within
+// a rule, keys are taken in sorted order and a key's pairs by index, so
+// the pairs come out in the same order on every run.
 func block(people []Person, left int, rules []BlockingRule) blocked {
 	if left > 0 {
 		return blockLinkage(people, left, rules)
