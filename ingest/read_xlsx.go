@@ -12,6 +12,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // An XLSX workbook is read with the standard library: the workbook and
@@ -38,6 +40,9 @@ func openXLSX(f *os.File) (*workbook, error) {
 	if err != nil {
 		return nil, fmt.Errorf("not a readable XLSX workbook (%v): is the file complete?", err)
 	}
+	// klauspost's inflate is about 30% faster than the standard one, and
+	// every sheet is inflated twice (mergedDown, then its rows).
+	zr.RegisterDecompressor(zip.Deflate, func(r io.Reader) io.ReadCloser { return flate.NewReader(r) })
 	wb := &workbook{zr: zr}
 	var book struct {
 		Sheets []struct {
@@ -183,10 +188,9 @@ type xlsxSheet struct {
 	wb   *workbook
 	name string
 	rc   io.ReadCloser
-	br   *bufio.Reader
+	sc   *sheetScanner
 	line int
 	done bool
-	buf  []byte
 	// merged are the ranges merged down over several rows: a 户编号
 	// merged over a household's members is read on every member's row.
 	merged []mergedRange
@@ -208,7 +212,7 @@ func (wb *workbook) sheet(ref sheetRef) (*xlsxSheet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sheet %q: %v", ref.name, err)
 	}
-	return &xlsxSheet{wb: wb, name: ref.name, rc: rc, br: bufio.NewReaderSize(rc, 1<<16), merged: merged}, nil
+	return &xlsxSheet{wb: wb, name: ref.name, rc: rc, sc: newSheetScanner(rc, scanWindow), merged: merged}, nil
 }
 
 // mergedDown lists a sheet's ranges merged over more than one row. They
@@ -238,7 +242,7 @@ func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
 			if end < 0 {
 				break // cut: take it with the next chunk
 			}
-			if r, ok := parseRange(attr(chunk[start+len(tag)-1:start+end], "ref")); ok && r.bottom > r.top {
+			if r, ok := parseRange(string(attr(chunk[start+len(tag)-1:start+end], "ref"))); ok && r.bottom > r.top {
 				out = append(out, r)
 			}
 			last = start + end
@@ -299,100 +303,34 @@ func (s *xlsxSheet) fillMerged(cells []string) []string {
 
 func (s *xlsxSheet) Line() int { return s.line }
 
-// tag reads from just after '<' to just after '>' and returns the local
-// name (with a leading '/' for end tags), its attributes' raw text, and
-// whether it closes itself.
-func (s *xlsxSheet) tag() (name string, attrs []byte, selfClosing bool, err error) {
-	s.buf = s.buf[:0]
-	quote := byte(0)
-	for {
-		c, err := s.br.ReadByte()
-		if err != nil {
-			return "", nil, false, err
-		}
-		if quote != 0 {
-			if c == quote {
-				quote = 0
-			}
-		} else if c == '"' || c == '\'' {
-			quote = c
-		} else if c == '>' {
-			break
-		}
-		s.buf = append(s.buf, c)
-		if len(s.buf) > maxCellBytes {
-			return "", nil, false, fmt.Errorf("a tag of more than %d bytes", maxCellBytes)
-		}
-	}
-	b := s.buf
-	if len(b) > 0 && b[len(b)-1] == '/' {
-		selfClosing = true
-		b = b[:len(b)-1]
-	}
-	end := bytes.IndexAny(b, " \t\r\n")
-	if end < 0 {
-		end = len(b)
-	}
-	n := b[:end]
-	closing := len(n) > 0 && n[0] == '/'
-	if closing {
-		n = n[1:]
-	}
-	if i := bytes.IndexByte(n, ':'); i >= 0 {
-		n = n[i+1:]
-	}
-	name = string(n)
-	if closing {
-		name = "/" + name
-	}
-	return name, b[end:], selfClosing, nil
-}
-
-// text reads character data up to the next '<', unescaped.
-func (s *xlsxSheet) text() (string, error) {
-	raw, err := s.br.ReadSlice('<')
-	if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-		return "", err
-	}
-	out := append([]byte(nil), raw...)
-	for errors.Is(err, bufio.ErrBufferFull) {
-		raw, err = s.br.ReadSlice('<')
-		out = append(out, raw...)
-		if len(out) > maxCellBytes {
-			return "", fmt.Errorf("sheet %q row %d: a cell of more than %d bytes, longer than Excel allows: not a workbook Excel or WPS writes", s.name, s.line, maxCellBytes)
-		}
-	}
-	if err != nil {
-		return "", err
-	}
-	return unescapeXML(out[:len(out)-1]), nil
-}
-
-func attr(attrs []byte, name string) string {
-	for len(attrs) > 0 {
-		i := bytes.Index(attrs, []byte(name+"="))
+// attr returns the value of the attribute name among a tag's attributes,
+// nil if it has none. The bytes are the tag's own.
+func attr(attrs []byte, name string) []byte {
+	for from := 0; ; {
+		i := bytes.Index(attrs[from:], []byte(name))
 		if i < 0 {
-			return ""
+			return nil
 		}
-		if i > 0 && attrs[i-1] != ' ' && attrs[i-1] != '\t' && attrs[i-1] != '\n' && attrs[i-1] != '\r' {
-			attrs = attrs[i+len(name)+1:]
+		at := from + i
+		from = at + len(name)
+		if at > 0 && !isXMLSpace(attrs[at-1]) {
+			continue // the end of a longer name: "ref" in "xref"
+		}
+		rest := attrs[from:]
+		if len(rest) < 2 || rest[0] != '=' || (rest[1] != '"' && rest[1] != '\'') {
 			continue
 		}
-		rest := attrs[i+len(name)+1:]
-		if len(rest) == 0 {
-			return ""
+		if j := bytes.IndexByte(rest[2:], rest[1]); j >= 0 {
+			return rest[2 : 2+j]
 		}
-		q := rest[0]
-		if j := bytes.IndexByte(rest[1:], q); j >= 0 {
-			return string(rest[1 : 1+j])
-		}
-		return ""
+		return nil
 	}
-	return ""
 }
 
+func isXMLSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 // column turns a cell reference's letters into a 0-based column index.
-func column(ref string) int {
+func column[T ~string | ~[]byte](ref T) int {
 	n := 0
 	for i := 0; i < len(ref); i++ {
 		c := ref[i]
@@ -411,31 +349,25 @@ func (s *xlsxSheet) Next() ([]string, error) {
 	}
 	var cells []string
 	inRow := false
-	var ref, typ, value, inline string
+	col, typ := -1, cellNumber
+	var value, inline string
 	inIS, phonetic := false, 0
 	for {
-		if _, err := s.br.ReadSlice('<'); err != nil {
-			if errors.Is(err, io.EOF) {
-				if inRow {
-					return nil, fmt.Errorf("sheet %q ends inside row %d: the file is cut short", s.name, s.line)
-				}
-				s.done = true
-				s.rc.Close()
-				return nil, io.EOF
+		raw, err := s.sc.tag()
+		if errors.Is(err, io.EOF) {
+			if inRow {
+				return nil, fmt.Errorf("sheet %q ends inside row %d: the file is cut short", s.name, s.line)
 			}
-			if !errors.Is(err, bufio.ErrBufferFull) {
-				return nil, fmt.Errorf("sheet %q after row %d: %v", s.name, s.line, err)
-			}
-			continue
+			return nil, s.end()
 		}
-		name, attrs, self, err := s.tag()
 		if err != nil {
 			return nil, fmt.Errorf("sheet %q after row %d: the file is cut short (%v)", s.name, s.line, err)
 		}
-		switch name {
+		name, attrs, self := element(raw)
+		switch string(name) {
 		case "row":
 			inRow, cells = true, cells[:0]
-			if r, err := strconv.Atoi(attr(attrs, "r")); err == nil {
+			if r, ok := atoiBytes(attr(attrs, "r")); ok {
 				s.line = r
 			} else {
 				s.line++
@@ -446,9 +378,12 @@ func (s *xlsxSheet) Next() ([]string, error) {
 		case "/row":
 			return s.fillMerged(cells), nil
 		case "c":
-			ref, typ, value, inline = attr(attrs, "r"), attr(attrs, "t"), "", ""
+			col, typ, value, inline = -1, cellTypeOf(attr(attrs, "t")), "", ""
+			if ref := attr(attrs, "r"); ref != nil {
+				col = column(ref)
+			}
 			if self {
-				cells = s.put(cells, ref, "")
+				cells = s.put(cells, col, "")
 			}
 			if len(cells) > maxRowCells {
 				return nil, fmt.Errorf("sheet %q row %d: %w", s.name, s.line, errTooManyCells)
@@ -478,26 +413,100 @@ func (s *xlsxSheet) Next() ([]string, error) {
 				}
 			}
 		case "/c":
-			v := value
-			switch typ {
-			case "s":
-				i, err := strconv.Atoi(value)
-				if err != nil || i < 0 || i >= len(s.wb.shared) {
-					return nil, &rowError{line: s.line, reason: fmt.Sprintf("cell %s points to shared string %q, which the workbook lacks", ref, value)}
-				}
-				v = s.wb.shared[i]
-			case "inlineStr":
-				v = inline
-			case "", "n":
-				v = excelShown(v)
+			v, err := s.cellValue(typ, value, inline, col)
+			if err != nil {
+				return nil, err
 			}
-			cells = s.put(cells, ref, v)
+			cells = s.put(cells, col, v)
 		case "/sheetData":
-			s.done = true
-			s.rc.Close()
-			return nil, io.EOF
+			return nil, s.end()
 		}
 	}
+}
+
+// end closes the sheet once its rows are read.
+func (s *xlsxSheet) end() error {
+	s.done = true
+	s.rc.Close()
+	return io.EOF
+}
+
+// text reads a cell's text, unescaped.
+func (s *xlsxSheet) text() (string, error) {
+	t, err := s.sc.text()
+	if errors.Is(err, errCellTooLong) {
+		return "", fmt.Errorf("sheet %q row %d: %w", s.name, s.line, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("sheet %q row %d: the file is cut short (%v)", s.name, s.line, err)
+	}
+	return unescapeXML(t), nil
+}
+
+// cellType is a cell's t attribute, as far as reading it goes.
+type cellType uint8
+
+const (
+	cellNumber cellType = iota // no t, or t="n": unformatted number
+	cellShared                 // t="s": an index into the shared strings
+	cellInline                 // t="inlineStr": the text of <is>
+	cellOther                  // t="str", "b", "e", "d": the value as stored
+)
+
+func cellTypeOf(t []byte) cellType {
+	switch string(t) {
+	case "", "n":
+		return cellNumber
+	case "s":
+		return cellShared
+	case "inlineStr":
+		return cellInline
+	}
+	return cellOther
+}
+
+// cellValue is the value a cell holds, as the value parsers expect it.
+func (s *xlsxSheet) cellValue(typ cellType, value, inline string, col int) (string, error) {
+	switch typ {
+	case cellShared:
+		i, err := strconv.Atoi(value)
+		if err != nil || i < 0 || i >= len(s.wb.shared) {
+			return "", &rowError{line: s.line, reason: fmt.Sprintf("cell %s points to shared string %q, which the workbook lacks", cellName(col, s.line), value)}
+		}
+		return s.wb.shared[i], nil
+	case cellInline:
+		return inline, nil
+	case cellNumber:
+		return excelShown(value), nil
+	}
+	return value, nil
+}
+
+// cellName writes a cell's reference (C7) from its 0-based column and row.
+func cellName(col, row int) string {
+	if col < 0 {
+		return "in row " + strconv.Itoa(row)
+	}
+	var letters []byte
+	for n := col + 1; n > 0; n = (n - 1) / 26 {
+		letters = append([]byte{byte('A' + (n-1)%26)}, letters...)
+	}
+	return string(letters) + strconv.Itoa(row)
+}
+
+// atoiBytes reads a row number without making a string of it.
+func atoiBytes(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // excelShown turns a number cell too long for a double's 15 significant
@@ -514,12 +523,8 @@ func excelShown(v string) string {
 	return strconv.FormatFloat(f, 'E', 14, 64)
 }
 
-// put stores a value at its cell reference's column, filling gaps.
-func (s *xlsxSheet) put(cells []string, ref, v string) []string {
-	col := len(cells)
-	if ref != "" {
-		col = column(ref)
-	}
+// put stores a value at its column (-1: after the last), filling gaps.
+func (s *xlsxSheet) put(cells []string, col int, v string) []string {
 	if col < 0 || col > 16383 {
 		col = len(cells)
 	}
@@ -538,6 +543,8 @@ var errTooManyCells = fmt.Errorf("a row of more than %d cells, wider than Excel 
 
 var xmlEntities = strings.NewReplacer("&lt;", "<", "&gt;", ">", "&quot;", `"`, "&apos;", "'", "&amp;", "&")
 
+// unescapeXML returns b's text with its entity and character references
+// replaced; b itself is not kept.
 func unescapeXML(b []byte) string {
 	if bytes.IndexByte(b, '&') < 0 {
 		return string(b)
