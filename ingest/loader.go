@@ -345,14 +345,11 @@ func (l *loader) merge() error {
 			l.res.New += st.rows
 			continue
 		}
-		res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %[1]s USING (
-			SELECT record_key, row_hash FROM %[1]s WHERE valid_to IS NULL AND batch_id <> %[2]d) o
-			WHERE %[1]s.batch_id = %[2]d AND %[1]s.record_key = o.record_key AND %[1]s.row_hash = o.row_hash`, canon, l.batch))
+		unchanged, err := l.dropUnchanged(canon)
 		if err != nil {
 			return fmt.Errorf("ingest %s: drop unchanged records: %w", l.file, err)
 		}
-		unchanged, _ := res.RowsAffected()
-		res, err = l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s SET valid_to = ? FROM (
+		res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`UPDATE %[1]s SET valid_to = ? FROM (
 			SELECT DISTINCT record_key FROM %[1]s WHERE batch_id = %[2]d) n
 			WHERE %[1]s.valid_to IS NULL AND %[1]s.batch_id <> %[2]d AND %[1]s.record_key = n.record_key`, canon, l.batch), l.now)
 		if err != nil {
@@ -369,6 +366,28 @@ func (l *loader) merge() error {
 		}
 	}
 	return nil
+}
+
+// dropUnchanged deletes the batch's rows that are the current version of
+// their record already, and says how many there were. The batch's keys
+// go into a temporary table first: inside the transaction its rows are
+// not the table's yet, DuckDB cannot estimate how few they are, and it
+// built its hash table on the whole history instead (8 s for a file of a
+// million settlements against 35 million stored, at 5M persons; 0.7 s
+// this way).
+func (l *loader) dropUnchanged(canon string) (int64, error) {
+	if _, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _batch AS
+		SELECT rowid AS rid, record_key, row_hash FROM %s WHERE batch_id = %d`, canon, l.batch)); err != nil {
+		return 0, err
+	}
+	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _batch`)
+	res, err := l.conn.ExecContext(l.ctx, fmt.Sprintf(`DELETE FROM %[1]s WHERE rowid IN (
+		SELECT b.rid FROM _batch b JOIN %[1]s o ON o.record_key = b.record_key AND o.row_hash = b.row_hash
+		WHERE o.batch_id <> %[2]d AND o.valid_to IS NULL)`, canon, l.batch))
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
 
 // noteDelivered keeps the delivered records' keys and the values they
