@@ -67,6 +67,7 @@ type Report struct {
 	Rules                   []RuleResult
 	Raised, Refreshed, Kept int           // Kept: cases quiet because already closed or dismissed
 	Recording               time.Duration // the lifecycle: raising, refreshing and closing alerts
+	Shared                  time.Duration // computing the views several rules read, once (shared_views.go)
 }
 
 // Failed lists the rules that failed.
@@ -132,11 +133,11 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		q, err := render(e.Pack.Views[n], nil, asOf)
+		q, err := e.viewStatement(n, asOf)
 		if err != nil {
-			return fmt.Errorf("alerts: view %s: %w", n, err)
+			return err
 		}
-		stmts = append(stmts, fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", n, q))
+		stmts = append(stmts, q)
 	}
 	for _, q := range stmts {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
@@ -144,6 +145,15 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 		}
 	}
 	return nil
+}
+
+// viewStatement creates the pack's view n as of a date.
+func (e *Evaluator) viewStatement(n string, asOf time.Time) (string, error) {
+	q, err := render(e.Pack.Views[n], nil, asOf)
+	if err != nil {
+		return "", fmt.Errorf("alerts: view %s: %w", n, err)
+	}
+	return fmt.Sprintf("CREATE OR REPLACE TEMP VIEW %s AS %s", n, q), nil
 }
 
 // caseColumns are what a rule's rows become; a rule may leave out all
@@ -253,6 +263,10 @@ func (e *Evaluator) DryRun(ctx context.Context, asOf time.Time) (map[string][]Ca
 func (e *Evaluator) all(ctx context.Context, conn *sql.Conn, asOf time.Time) (map[string][]Case, *Report) {
 	rep := &Report{}
 	found := map[string][]Case{}
+	t := time.Now()
+	shared := e.shareViews(ctx, conn, asOf)
+	defer e.unshareViews(ctx, conn, shared, asOf)
+	rep.Shared = time.Since(t)
 	for _, r := range e.Pack.Rules {
 		if !r.Enabled {
 			continue

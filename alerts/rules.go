@@ -37,7 +37,11 @@ type Rule struct {
 // Pack is the rule pack with its shared views.
 type Pack struct {
 	Views map[string]string `yaml:"views"`
-	Rules []*Rule           `yaml:"rules"`
+	// ViewWindows names a view's date column: the view may then be
+	// computed once per evaluation for the rules reading it, as far back
+	// as the longest of their window_days (shared_views.go).
+	ViewWindows map[string]string `yaml:"view_windows"`
+	Rules       []*Rule           `yaml:"rules"`
 }
 
 // SLA is how long an alert of each severity may stay open.
@@ -60,6 +64,11 @@ func LoadPack(rules map[string]config.RuleConf) (*Pack, error) {
 	var p Pack
 	if err := yaml.Unmarshal(builtin, &p); err != nil {
 		return nil, fmt.Errorf("alerts: built-in rules: %w", err)
+	}
+	for view, col := range p.ViewWindows {
+		if _, ok := p.Views[view]; !ok || !ruleID.MatchString(col) {
+			return nil, fmt.Errorf("alerts: built-in rules: view_windows.%s: a view of the pack and its date column", view)
+		}
 	}
 	builtinIDs := p.IDs()
 	byID := map[string]*Rule{}

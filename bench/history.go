@@ -178,7 +178,7 @@ func runMonth(ctx context.Context, chain *jobs.Chain, sm staged) (Month, error) 
 	}
 	if rep.Alerts != nil {
 		month.Raised = rep.Alerts.Raised
-		month.Rules = map[string]float64{"recording": rep.Alerts.Recording.Seconds()}
+		month.Rules = map[string]float64{"recording": rep.Alerts.Recording.Seconds(), "shared views": rep.Alerts.Shared.Seconds()}
 		for _, r := range rep.Alerts.Rules {
 			month.Rules[r.RuleID] = r.Took.Seconds()
 		}

@@ -371,9 +371,11 @@ func AllMigrations(extra ...store.MigrationSet) []store.MigrationSet {
 	return append(sets, extra...)
 }
 
-// ruleTimes is each rule's time and the recording's, on one log line.
+// ruleTimes is the shared views' time, each rule's and the recording's,
+// on one log line.
 func ruleTimes(r *alerts.Report) string {
-	steps := make([]match.Step, 0, len(r.Rules)+1)
+	steps := make([]match.Step, 0, len(r.Rules)+2)
+	steps = append(steps, match.Step{Name: "shared views", Took: r.Shared})
 	for _, rr := range r.Rules {
 		steps = append(steps, match.Step{Name: rr.RuleID, Took: rr.Took})
 	}
