@@ -97,15 +97,9 @@ func (sc *sheetScanner) tag() ([]byte, error) {
 				return t, nil
 			}
 		}
-		k = sc.end - sc.pos
-		if k > maxCellBytes {
-			return nil, errTagTooLong
-		}
-		if !sc.fill() {
-			if errors.Is(sc.err, io.EOF) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			return nil, sc.readErr()
+		var err error
+		if k, err = sc.extend(errTagTooLong); err != nil {
+			return nil, err
 		}
 	}
 }
@@ -119,17 +113,28 @@ func (sc *sheetScanner) text() ([]byte, error) {
 			sc.pos += k + i
 			return t, nil
 		}
-		k = sc.end - sc.pos
-		if k > maxCellBytes {
-			return nil, errCellTooLong
-		}
-		if !sc.fill() {
-			if errors.Is(sc.err, io.EOF) {
-				return nil, io.ErrUnexpectedEOF
-			}
-			return nil, sc.readErr()
+		var err error
+		if k, err = sc.extend(errCellTooLong); err != nil {
+			return nil, err
 		}
 	}
+}
+
+// extend reads more of a token that runs past the window's end, and
+// says how much of it is already scanned. A token longer than
+// maxCellBytes is tooLong; one the input cuts short, io.ErrUnexpectedEOF.
+func (sc *sheetScanner) extend(tooLong error) (int, error) {
+	k := sc.end - sc.pos
+	if k > maxCellBytes {
+		return 0, tooLong
+	}
+	if !sc.fill() {
+		if sc.err == nil || errors.Is(sc.err, io.EOF) {
+			return 0, io.ErrUnexpectedEOF
+		}
+		return 0, sc.err
+	}
+	return k, nil
 }
 
 // element splits a tag's bytes into its local name (a leading '/' kept
