@@ -73,9 +73,12 @@ func windowDays(params map[string]any) (int, bool) {
 func (e *Evaluator) shareViews(ctx context.Context, conn *sql.Conn, asOf time.Time) []string {
 	var done []string
 	for _, v := range e.sharedViews() {
-		since := fmt.Sprintf("DATE '%s' - INTERVAL %d DAY", asOf.Format("2006-01-02"), v.days)
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE %s > %s`,
-			sharedTable(v.name), v.name, v.column, since)); err != nil {
+		q, err := render(fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE %s AS SELECT * FROM %s WHERE %s > {{as_of}} - INTERVAL %d DAY`,
+			sharedTable(v.name), v.name, v.column, v.days), nil, asOf)
+		if err != nil {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, q); err != nil {
 			continue
 		}
 		if _, err := conn.ExecContext(ctx, fmt.Sprintf(`CREATE OR REPLACE TEMP VIEW %s AS SELECT * FROM %s`, v.name, sharedTable(v.name))); err != nil {

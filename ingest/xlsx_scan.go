@@ -14,7 +14,7 @@ type sheetScanner struct {
 	r        io.Reader
 	buf      []byte
 	pos, end int
-	err      error // from r, once it has returned one
+	err      error // from r, once it has returned one; set whenever fill reports false
 }
 
 const scanWindow = 256 << 10
@@ -58,14 +58,6 @@ func (sc *sheetScanner) fill() bool {
 	}
 }
 
-// readErr is what ended the input: io.EOF at the part's end.
-func (sc *sheetScanner) readErr() error {
-	if sc.err == nil {
-		return io.ErrUnexpectedEOF
-	}
-	return sc.err
-}
-
 // tag skips to the next '<' and returns what stands between it and its
 // '>' (a '>' inside a quoted attribute value does not end it). The bytes
 // are valid until the next call. At the end of the input it returns
@@ -78,7 +70,7 @@ func (sc *sheetScanner) tag() ([]byte, error) {
 		}
 		sc.pos = sc.end
 		if !sc.fill() {
-			return nil, sc.readErr()
+			return nil, sc.err // io.EOF at the part's end
 		}
 	}
 	var quote byte
@@ -129,7 +121,7 @@ func (sc *sheetScanner) extend(tooLong error) (int, error) {
 		return 0, tooLong
 	}
 	if !sc.fill() {
-		if sc.err == nil || errors.Is(sc.err, io.EOF) {
+		if errors.Is(sc.err, io.EOF) {
 			return 0, io.ErrUnexpectedEOF
 		}
 		return 0, sc.err
