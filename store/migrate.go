@@ -43,7 +43,31 @@ type migration struct {
 }
 
 // migrate applies what the ledger lacks and says how many it applied.
+//
+// A file's migrations commit straight into the file, not the WAL: DuckDB
+// cannot replay some schema changes (ALTER … TYPE … USING) from the WAL of
+// a process that was killed (duckdb/duckdb#20543), and a commit that
+// checkpoints writes no WAL. With the threshold at zero every commit
+// checkpoints; it is put back afterwards.
 func (db *DB) migrate(ctx context.Context, sets []MigrationSet) (int, error) {
+	if db.Path == "" {
+		return db.applyMigrations(ctx, sets)
+	}
+	var threshold string
+	if err := db.QueryRowContext(ctx, `SELECT current_setting('checkpoint_threshold')`).Scan(&threshold); err != nil {
+		return 0, fmt.Errorf("store: read checkpoint_threshold: %w", err)
+	}
+	if _, err := db.ExecContext(ctx, `SET checkpoint_threshold = '0b'`); err != nil {
+		return 0, fmt.Errorf("store: checkpoint each migration: %w", err)
+	}
+	applied, err := db.applyMigrations(ctx, sets)
+	if _, rerr := db.ExecContext(context.WithoutCancel(ctx), `SET checkpoint_threshold = ?`, threshold); rerr != nil && err == nil {
+		err = fmt.Errorf("store: put checkpoint_threshold back to %s: %w", threshold, rerr)
+	}
+	return applied, err
+}
+
+func (db *DB) applyMigrations(ctx context.Context, sets []MigrationSet) (int, error) {
 	if _, err := db.ExecContext(ctx, ledgerDDL); err != nil {
 		return 0, fmt.Errorf("store: migration ledger: %w", err)
 	}
@@ -75,19 +99,17 @@ func (db *DB) migrate(ctx context.Context, sets []MigrationSet) (int, error) {
 				return applied, fmt.Errorf("store: migration %s/%s: %w", set.Component, m.name, err)
 			}
 			applied++
-			if db.Path != "" {
-				// Into the file at once: DuckDB cannot replay some schema
-				// changes (ALTER … TYPE … USING) from the WAL of a process
-				// that was killed (duckdb/duckdb#20543), so a migration must
-				// not wait there for the next checkpoint.
-				if _, err := db.ExecContext(ctx, "CHECKPOINT"); err != nil {
-					return applied, fmt.Errorf("store: checkpoint after migration %s/%s: %w", set.Component, m.name, err)
-				}
+			if testHookMigrated != nil {
+				testHookMigrated(m.name)
 			}
 		}
 	}
 	return applied, nil
 }
+
+// testHookMigrated, when set by a test, is called after each migration
+// commits: the test kills the process there.
+var testHookMigrated func(name string)
 
 func readMigrations(set MigrationSet) ([]migration, error) {
 	names, err := fs.Glob(set.FS, "*.sql")
