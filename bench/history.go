@@ -37,7 +37,13 @@ type HistoryOptions struct {
 	// row: which part grows, month by month, on a run too long to wait
 	// for the last month's summary.
 	Steps bool
-	Out   io.Writer
+	// Resume goes on with the run left in Dir (stopped, or stopped after
+	// StopAfter months) instead of starting a new one.
+	Resume bool
+	// StopAfter stops after this many months (0: none), to go on later
+	// with Resume.
+	StopAfter int
+	Out       io.Writer
 }
 
 // Month is one monthly run of the history benchmark.
@@ -63,16 +69,21 @@ type Month struct {
 // it (the drop folders, linking, the rule pack and its lifecycle, the
 // analytic snapshot), one after another on one store. Each month prints
 // its run time and peak memory next to DuckDB reading that month's files.
+// With Resume it goes on with the run left in Dir, from the first month
+// whose run had not ended.
 func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	dir := filepath.Join(opt.Dir, "history")
-	if err := os.RemoveAll(dir); err != nil {
-		return nil, err
+	root := filepath.Join(dir, "staged")
+	var (
+		cfg  *config.Config
+		prov province
+		err  error
+	)
+	if opt.Resume {
+		cfg, prov, err = resumeHistory(dir, root, opt)
+	} else {
+		cfg, prov, err = newHistory(dir, root, opt)
 	}
-	cfgFile, err := config.Init(dir)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := config.Load(cfgFile)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +91,75 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	if os.Getenv(cfg.Analytics.PseudonymKeyEnv) == "" {
 		// The scheduler publishes the analysts' snapshot after each run; it needs a key.
 		os.Setenv(cfg.Analytics.PseudonymKeyEnv, "bench-history-key")
+	}
+	db, err := jobs.OpenStore(ctx, cfg.Database)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	if err := db.SetMemoryLimit(ctx, cfg.MemoryLimit); err != nil {
+		return nil, err
+	}
+	pack, err := alerts.LoadPack(nil)
+	if err != nil {
+		return nil, err
+	}
+	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if !prov.Registry.Ran {
+		if err := runRegistry(ctx, chain, prov.Registry, opt.Out); err != nil {
+			return nil, err
+		}
+		if err := prov.ended(root, &prov.Registry, nil); err != nil {
+			return nil, err
+		}
+	}
+
+	// Fixed widths, not a tabwriter: each month prints as it finishes.
+	const row = "%8s %9s %7s %9s %8s %9s %11s %7s %7s %13s %11s\n"
+	fmt.Fprintf(opt.Out, row, "month", "rows", "run s", "ingest s", "match s", "alerts s", "snapshot s", "ckpt s", "raised", "peak RSS MiB", "direct s")
+	var ran []Month
+	for i := range prov.Months {
+		m := &prov.Months[i]
+		if m.Ran {
+			continue
+		}
+		if opt.StopAfter > 0 && len(ran) == opt.StopAfter {
+			fmt.Fprintf(opt.Out, "history: stopped after %d months as asked; `--resume` goes on from %s\n", len(ran), m.Tag)
+			break
+		}
+		month, err := runMonth(ctx, chain, *m)
+		if err != nil {
+			return nil, err
+		}
+		if err := prov.ended(root, m, &month); err != nil {
+			return nil, err
+		}
+		ran = append(ran, month)
+		sec := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
+		fmt.Fprintf(opt.Out, row, month.Tag, fmt.Sprint(month.Rows), sec(month.Elapsed), sec(month.Stages["ingest"]), sec(month.Stages["match"]),
+			sec(month.Stages["alerts"]), sec(month.Stages["analytics"]), sec(month.Stages["checkpoint"]), fmt.Sprint(month.Raised), fmt.Sprint(month.PeakRSS>>20),
+			fmt.Sprintf("%.2f", month.Direct.Total().Seconds()))
+		if opt.Steps {
+			printMonthParts(opt.Out, month)
+		}
+	}
+	printGrowth(opt.Out, prov.Results)
+	return ran, nil
+}
+
+// newHistory starts a history run in dir: its config, and the registry
+// and months generated and staged under root, with their plan.
+func newHistory(dir, root string, opt HistoryOptions) (*config.Config, province, error) {
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, province{}, err
+	}
+	cfgFile, err := config.Init(dir)
+	if err != nil {
+		return nil, province{}, err
+	}
+	cfg, err := config.Load(cfgFile)
+	if err != nil {
+		return nil, province{}, err
 	}
 	last := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
 	first := time.Date(last.Year(), last.Month()+1-time.Month(opt.Months), 1, 0, 0, 0, 0, time.UTC)
@@ -97,56 +177,51 @@ func RunHistory(ctx context.Context, opt HistoryOptions) ([]Month, error) {
 	so.Days = int(asOf.Sub(first).Hours()/24) + 1
 	so.Records = opt.Rows * so.Days / (int(last.Sub(first).Hours()/24) + 1)
 	t := time.Now()
-	prov, err := generate(so, opt.County, filepath.Join(dir, "staged"), first, last)
+	prov, err := generate(so, opt.County, root, first, last)
 	if err != nil {
-		return nil, err
+		return nil, province{}, err
+	}
+	if err := prov.save(root); err != nil {
+		return nil, province{}, err
 	}
 	fmt.Fprintf(opt.Out, "history: generated %d registry persons in %d counties and %d department rows over %d months in %s (%s)\n",
-		prov.persons, len(prov.counties), prov.rows, opt.Months, time.Since(t).Round(time.Second), dir)
-	if err := prov.registry.deliver(cfg.Inbox); err != nil {
-		return nil, err
-	}
+		prov.Persons, len(prov.Counties), prov.Rows, opt.Months, time.Since(t).Round(time.Second), dir)
+	return cfg, prov, nil
+}
 
-	db, err := jobs.OpenStore(ctx, cfg.Database)
+// resumeHistory takes up the run left in dir: its config and its plan.
+func resumeHistory(dir, root string, opt HistoryOptions) (*config.Config, province, error) {
+	prov, err := loadPlan(root)
 	if err != nil {
-		return nil, err
+		return nil, province{}, err
 	}
-	defer db.Close()
-	if err := db.SetMemoryLimit(ctx, cfg.MemoryLimit); err != nil {
-		return nil, err
-	}
-	pack, err := alerts.LoadPack(nil)
+	cfg, err := config.Load(filepath.Join(dir, "safetynet.yaml"))
 	if err != nil {
-		return nil, err
+		return nil, province{}, err
 	}
-	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	t = time.Now()
-	chain.Now = func() time.Time { return first.Add(-22 * time.Hour) }
-	if _, err := chain.Run(ctx, "bench", first.AddDate(0, 0, -1)); err != nil {
-		return nil, fmt.Errorf("bench: the registry's delivery: %w", err)
-	}
-	fmt.Fprintf(opt.Out, "history: the registry's first delivery ran in %s, before month 1\n\n", time.Since(t).Round(time.Second))
-
-	// Fixed widths, not a tabwriter: each month prints as it finishes.
-	const row = "%8s %9s %7s %9s %8s %9s %11s %7s %7s %13s %11s\n"
-	fmt.Fprintf(opt.Out, row, "month", "rows", "run s", "ingest s", "match s", "alerts s", "snapshot s", "ckpt s", "raised", "peak RSS MiB", "direct s")
-	var ran []Month
-	for _, m := range prov.months {
-		month, err := runMonth(ctx, chain, m)
-		if err != nil {
-			return nil, err
-		}
-		ran = append(ran, month)
-		sec := func(d time.Duration) string { return fmt.Sprintf("%.1f", d.Seconds()) }
-		fmt.Fprintf(opt.Out, row, month.Tag, fmt.Sprint(month.Rows), sec(month.Elapsed), sec(month.Stages["ingest"]), sec(month.Stages["match"]),
-			sec(month.Stages["alerts"]), sec(month.Stages["analytics"]), sec(month.Stages["checkpoint"]), fmt.Sprint(month.Raised), fmt.Sprint(month.PeakRSS>>20),
-			fmt.Sprintf("%.2f", month.Direct.Total().Seconds()))
-		if opt.Steps {
-			printMonthParts(opt.Out, month)
+	left := 0
+	for _, m := range prov.Months {
+		if !m.Ran {
+			left++
 		}
 	}
-	printGrowth(opt.Out, ran)
-	return ran, nil
+	fmt.Fprintf(opt.Out, "history: resuming %s: %d registry persons in %d counties, %d of %d months left\n",
+		dir, prov.Persons, len(prov.Counties), left, len(prov.Months))
+	return cfg, prov, nil
+}
+
+// runRegistry runs the registry's first delivery, before month 1.
+func runRegistry(ctx context.Context, chain *jobs.Chain, reg staged, out io.Writer) error {
+	if err := reg.deliver(chain.Cfg.Inbox); err != nil {
+		return err
+	}
+	t := time.Now()
+	chain.Now = func() time.Time { return reg.To.Add(-22 * time.Hour) }
+	if _, err := chain.Run(ctx, "bench", reg.To.AddDate(0, 0, -1)); err != nil {
+		return fmt.Errorf("bench: the registry's delivery: %w", err)
+	}
+	fmt.Fprintf(out, "history: the registry's first delivery ran in %s, before month 1\n\n", time.Since(t).Round(time.Second))
+	return nil
 }
 
 // runMonth delivers one month's files to the drop folders and runs the
@@ -155,13 +230,13 @@ func runMonth(ctx context.Context, chain *jobs.Chain, sm staged) (Month, error) 
 	if err := sm.deliver(chain.Cfg.Inbox); err != nil {
 		return Month{}, err
 	}
-	tag, n := sm.tag, sm.rows
+	tag, n := sm.Tag, sm.Rows
 	direct, err := directly(ctx, chain.DB, chain.Cfg.Inbox, tag)
 	if err != nil {
 		return Month{}, err
 	}
-	asOf := sm.to.AddDate(0, 0, -1)
-	chain.Now = func() time.Time { return sm.to.Add(2 * time.Hour) }
+	asOf := sm.To.AddDate(0, 0, -1)
+	chain.Now = func() time.Time { return sm.To.Add(2 * time.Hour) }
 	peaks := stagePeaks{}
 	chain.Stage = peaks.begin
 	defer func() { chain.Stage = nil }()

@@ -1,7 +1,9 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -25,18 +27,24 @@ const generateMemory = 8 << 30
 // staged is a delivery written ahead of its run, as
 // <folder>/<county>/<source>/<file>; deliver moves it into the inbox.
 type staged struct {
-	tag    string    // the month (2025-07), or "registry"
-	to     time.Time // a month's end: the day after its last
-	rows   int       // department rows
+	Tag    string    `json:"tag"`  // the month (2025-07), or "registry"
+	To     time.Time `json:"to"`   // a month's end: the day after its last
+	Rows   int       `json:"rows"` // department rows
+	Ran    bool      `json:"ran"`  // its run ended
 	folder string
 }
 
-// province is what generate wrote.
+// province is what generate wrote, and which of its runs have ended: the
+// history benchmark's plan (plan.go).
 type province struct {
-	counties      []string
-	persons, rows int
-	registry      staged
-	months        []staged
+	Counties []string `json:"counties"`
+	Persons  int      `json:"persons"`
+	Rows     int      `json:"rows"`
+	Registry staged   `json:"registry"`
+	Months   []staged `json:"months"`
+	// Results are the months run so far, in every process of the run,
+	// so a resumed run prints the growth over all of them.
+	Results []Month `json:"results,omitempty"`
 }
 
 // generate writes so's registry and records as counties of at most
@@ -58,11 +66,11 @@ func generate(so synth.Options, perCounty int, root string, first, last time.Tim
 	if err != nil {
 		return province{}, err
 	}
-	p := province{counties: areas, registry: staged{tag: "registry", folder: filepath.Join(root, "registry")}}
+	p := province{Counties: areas, Registry: staged{Tag: "registry", To: first}}
 	for m := first; !m.After(last); m = m.AddDate(0, 1, 0) {
-		tag := m.Format("2006-01")
-		p.months = append(p.months, staged{tag: tag, to: m.AddDate(0, 1, 0), folder: filepath.Join(root, tag)})
+		p.Months = append(p.Months, staged{Tag: m.Format("2006-01"), To: m.AddDate(0, 1, 0)})
 	}
+	p.place(root)
 	whole := so
 	for i, area := range areas {
 		so := whole
@@ -81,23 +89,23 @@ func (p *province) add(so synth.Options) error {
 	if err != nil {
 		return err
 	}
-	if err := county.WriteRegistry(filepath.Join(p.registry.folder, so.Area)); err != nil {
+	if err := county.WriteRegistry(filepath.Join(p.Registry.folder, so.Area)); err != nil {
 		return fmt.Errorf("bench: write county %s's registry: %w", so.Area, err)
 	}
-	for i := range p.months {
-		m := &p.months[i]
-		from := m.to.AddDate(0, -1, 0)
+	for i := range p.Months {
+		m := &p.Months[i]
+		from := m.To.AddDate(0, -1, 0)
 		if i == 0 {
 			from = time.Time{} // the first delivery carries anything older too
 		}
-		n, err := county.WriteDepartments(filepath.Join(m.folder, so.Area), from, m.to, m.tag)
+		n, err := county.WriteDepartments(filepath.Join(m.folder, so.Area), from, m.To, m.Tag)
 		if err != nil {
-			return fmt.Errorf("bench: write county %s's month %s: %w", so.Area, m.tag, err)
+			return fmt.Errorf("bench: write county %s's month %s: %w", so.Area, m.Tag, err)
 		}
-		m.rows += n
+		m.Rows += n
 	}
-	p.persons += county.Persons()
-	p.rows += county.Rows()
+	p.Persons += county.Persons()
+	p.Rows += county.Rows()
 	return nil
 }
 
@@ -119,9 +127,14 @@ func counties(n int) ([]string, error) {
 }
 
 // deliver moves a staged delivery's files into the inbox's drop folders,
-// each named with its county first (330110-settlements-2025-07.csv).
+// each named with its county first (330110-settlements-2025-07.csv). A
+// delivery whose folder is gone was delivered before: a resumed run's
+// month that was stopped, whose files not yet read wait in the inbox.
 func (s staged) deliver(inbox string) error {
 	areas, err := os.ReadDir(s.folder)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -141,7 +154,7 @@ func (s staged) deliver(inbox string) error {
 			for _, f := range files {
 				from := filepath.Join(s.folder, area.Name(), src.Name(), f.Name())
 				if err := os.Rename(from, filepath.Join(inbox, src.Name(), area.Name()+"-"+f.Name())); err != nil {
-					return fmt.Errorf("bench: deliver %s: %w", s.tag, err)
+					return fmt.Errorf("bench: deliver %s: %w", s.Tag, err)
 				}
 			}
 		}

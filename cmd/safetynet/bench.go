@@ -27,7 +27,7 @@ func startCPUProfile(file string) (stop func(), err error) {
 func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("bench", flag.ExitOnError)
 	opt := bench.Options{Out: os.Stdout}
-	fs.StringVar(&opt.Dir, "dir", "bench-data", "working folder (emptied first unless --ingest-only)")
+	fs.StringVar(&opt.Dir, "dir", "bench-data", "working folder (emptied first unless --ingest-only or --resume)")
 	fs.IntVar(&opt.Rows, "rows", 1_000_000, "department rows")
 	fs.IntVar(&opt.Persons, "persons", 300_000, "registry persons")
 	ingestOnly := fs.Bool("ingest-only", false, "only the connector table, on the files a previous run left in --dir")
@@ -57,6 +57,8 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 	soakFor := fs.Duration("soak-for", 10*time.Minute, "how long --soak lasts")
 	soakEvery := fs.Duration("soak-run-every", time.Minute, "a pipeline run this often during --soak")
 	soakThink := fs.Duration("soak-think", 2*time.Second, "a --soak user's average pause between requests")
+	resume := fs.Bool("resume", false, "with --province or --history: go on with the run left in --dir from the first month whose run had not ended (the sizes are the plan's; --province-memory or --rules-memory may change)")
+	stopAfter := fs.Int("stop-after", 0, "with --province or --history: stop after this many months; --resume goes on later")
 	steps := fs.Bool("steps", false, "with --province or --history: print each month's linking steps and rule times under its row")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole benchmark to this file (go tool pprof reads it)")
 	fs.Parse(args)
@@ -75,7 +77,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 		// twelve before it are the history already in the store.
 		const months = 13
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *provincePersons, Months: months,
-			Rows: *provincePersons / 5 * 8 * months, County: *county, MemoryLimit: *provinceMemory, Steps: *steps, Out: os.Stdout})
+			Rows: *provincePersons / 5 * 8 * months, County: *county, MemoryLimit: *provinceMemory, Steps: *steps, Resume: *resume, StopAfter: *stopAfter, Out: os.Stdout})
 		return err
 	}
 	if *history {
@@ -84,7 +86,7 @@ func cmdBench(ctx context.Context, log *slog.Logger, args []string) error {
 			rows = *historyPersons / 7 * *months
 		}
 		_, err := bench.RunHistory(ctx, bench.HistoryOptions{Dir: opt.Dir, Persons: *historyPersons, Months: *months, Rows: rows,
-			County: *county, MemoryLimit: *rulesMemory, Steps: *steps, Out: os.Stdout})
+			County: *county, MemoryLimit: *rulesMemory, Steps: *steps, Resume: *resume, StopAfter: *stopAfter, Out: os.Stdout})
 		return err
 	}
 	if *analyticsOnly {
