@@ -150,35 +150,27 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 		return nil
 	}
 
-	for {
+	ahead, stop := context.WithCancel(ctx)
+	defer stop()
+	for fp := range fetchAhead(ahead, f, h, since, cursor.String) {
 		if err := ctx.Err(); err != nil {
 			return out, err
 		}
-		u, err := pageURL(h, since, cursor.String)
-		if err != nil {
-			return out, err
+		if fp.err != nil {
+			p.recordError(ctx, db, fp.err)
+			return out, &PullError{Source: p.feed(), Err: fp.err}
 		}
-		body, err := f.get(ctx, u)
-		if err != nil {
-			p.recordError(ctx, db, err)
-			return out, &PullError{Source: p.feed(), Err: fmt.Errorf("%w (the pull goes on from this page next time)", err)}
-		}
-		pg, next, err := parsePage(h, body, cursor.String)
-		if err != nil {
-			p.recordError(ctx, db, err)
-			return out, &PullError{Source: p.feed(), Err: fmt.Errorf("%s: %w", redact(u), err)}
-		}
-		if len(pg.raws) > 0 {
-			pages = append(pages, pg)
-			buffered += len(pg.raws)
-			rows += int64(len(pg.raws))
+		if len(fp.pg.raws) > 0 {
+			pages = append(pages, fp.pg)
+			buffered += len(fp.pg.raws)
+			rows += int64(len(fp.pg.raws))
 		}
 		if p.Progress != nil {
 			p.Progress(p.Source, redact(h.URL), int(rows))
 		}
-		done := next == ""
+		done := fp.next == ""
 		if done || buffered >= h.CommitEvery {
-			nc := sql.NullString{String: next, Valid: !done}
+			nc := sql.NullString{String: fp.next, Valid: !done}
 			if err := flush(nc, done); err != nil {
 				return out, err
 			}
@@ -186,8 +178,8 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 		if done {
 			return out, nil
 		}
-		cursor = sql.NullString{String: next, Valid: true}
 	}
+	return out, ctx.Err()
 }
 
 func (p HTTPPull) recordError(ctx context.Context, db *store.DB, err error) {
