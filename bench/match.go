@@ -133,12 +133,8 @@ func RunMatch(ctx context.Context, opt MatchOptions) ([]Stage, error) {
 		fmt.Fprintf(tw, "%s\t%d\t%.2f\t%.0f\t%.2f×\t%d\t\n", s.Name, s.Rows, s.Elapsed.Seconds(), s.rate(), stages[0].rate()/s.rate(), s.PeakRSS>>20)
 	}
 	tw.Flush()
-	var steps []string
-	for _, s := range st.Steps {
-		steps = append(steps, fmt.Sprintf("%s %.1f s", s.Name, s.Took.Seconds()))
-	}
 	fmt.Fprintf(opt.Out, "match steps (first run): %s\nlinks by method: %v\n%s\ntargets: the match stage under 60 s and 4 GiB\n",
-		strings.Join(steps, ", "), st.Linked, strings.Join(precision, "\n"))
+		stepTimes(st.Steps), st.Linked, strings.Join(precision, "\n"))
 	return stages, nil
 }
 
@@ -248,4 +244,13 @@ func newTable(w io.Writer) *tabwriter.Writer {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "stage\trows\tseconds\trows/s\tvs baseline\tpeak RSS MiB\t")
 	return tw
+}
+
+// stepTimes is linking's steps and their times on one line.
+func stepTimes(steps []match.Step) string {
+	var parts []string
+	for _, s := range steps {
+		parts = append(parts, fmt.Sprintf("%s %.2f s", s.Name, s.Took.Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }

@@ -255,7 +255,11 @@ func (q fastQuery) insert() string {
 	}
 	cols = append(cols, "batch_id", "valid_from", "sheet")
 	sel = append(sel, fmt.Sprint(q.batch), q.sqlNow, "NULL")
-	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (%s) WHERE fast",
+	// Each row's values pass through UNNEST of a one-element list, which
+	// DuckDB does not push the filter below: otherwise it inlines the
+	// values into the filter and computes every value twice, once to test
+	// fast and once to store (a third of the statement's time).
+	return fmt.Sprintf("INSERT INTO %s (%s) SELECT %s FROM (SELECT unnest([r], max_depth := 2) FROM (%s) r) WHERE fast",
 		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "), q.rows())
 }
 
