@@ -231,19 +231,25 @@ func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
 // in it, and not a totals row.
 func plainLine(line []byte, comma string, width int) bool {
 	for i := 0; i < len(line); {
-		b := line[i]
-		if b < utf8.RuneSelf {
-			if (b < 0x20 && !(b == '\t' && comma == "\t")) || b == 0x7f || b == '"' || b == '\'' || b == '=' {
+		switch c := byteClasses[line[i]]; c {
+		case plainASCII:
+			i++
+		case notPlain:
+			return false
+		case tab:
+			if comma != "\t" {
 				return false
 			}
 			i++
-			continue
+		case decodeRune:
+			r, size := utf8.DecodeRune(line[i:])
+			if !plainRune(r) {
+				return false
+			}
+			i += size
+		default: // the lead byte of a character plainRune always allows
+			i += int(c)
 		}
-		r, size := utf8.DecodeRune(line[i:])
-		if !plainRune(r) {
-			return false
-		}
-		i += size
 	}
 	cells := 0
 	var first []byte
@@ -259,8 +265,69 @@ func plainLine(line []byte, comma string, width int) bool {
 			first = cell
 		}
 	}
-	return cells >= width && first != nil && !isTotalsRow([]string{string(first)})
+	return cells >= width && first != nil && !(mayBeTotals(first) && isTotalsRow([]string{string(first)}))
 }
+
+// mayBeTotals is false for a cell that cannot read as a totals word
+// (isTotalsRow): one that starts with a letter or digit other than the
+// first of every totals word. Most cells are, and so skip isTotalsRow's
+// copies.
+func mayBeTotals(cell []byte) bool {
+	b := cell[0]
+	return b >= utf8.RuneSelf || totalsFirstBytes[b]
+}
+
+// totalsFirstBytes are the ASCII bytes a totals word's cell may start
+// with: the first byte of each word in either case, and the noise
+// isTotalsRow drops before it.
+var totalsFirstBytes = func() (set [utf8.RuneSelf]bool) {
+	for _, w := range totalsWords {
+		if b := w[0]; b < utf8.RuneSelf {
+			set[b] = true
+			set[unicode.ToUpper(rune(b))] = true
+			set[unicode.ToLower(rune(b))] = true
+		}
+	}
+	for _, noise := range []byte{' ', ':', '\t'} {
+		set[noise] = true
+	}
+	return set
+}()
+
+// What plainLine does with a byte of a line (byteClasses); a class of
+// 2 to 4 is the length of a character plainRune always allows.
+const (
+	plainASCII = iota + 5
+	notPlain
+	tab
+	decodeRune
+)
+
+// byteClasses classes every byte for plainLine, so a line of Chinese
+// text is checked a character at a time without decoding it: only the
+// lead bytes of the ranges plainRune refuses characters in (U+0080–00BF,
+// U+1000–3FFF and U+F000–FFFF) are decoded.
+var byteClasses = func() (cls [256]byte) {
+	for b := range 256 {
+		switch {
+		case b == '\t':
+			cls[b] = tab
+		case b < 0x20 || b == 0x7f || b == '"' || b == '\'' || b == '=':
+			cls[b] = notPlain
+		case b < utf8.RuneSelf:
+			cls[b] = plainASCII
+		case b == 0xc2 || b == 0xe1 || b == 0xe2 || b == 0xe3 || b == 0xef, b < 0xc2, b > 0xf4:
+			cls[b] = decodeRune
+		case b < 0xe0:
+			cls[b] = 2
+		case b < 0xf0:
+			cls[b] = 3
+		default:
+			cls[b] = 4
+		}
+	}
+	return cls
+}()
 
 // plainRune is false for the characters tidy drops, folds or takes as space.
 func plainRune(r rune) bool {
