@@ -4,8 +4,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-
-	"github.com/mozillazg/go-pinyin"
 )
 
 // Model is a Fellegi–Sunter model: for each comparison level, m (how often
@@ -503,7 +501,7 @@ func prefix(s string, n int) string {
 
 func surnameKey(p *Person) string {
 	if p.Given == "" && hasHan(p.surname) {
-		return strings.Join(pinyin.LazyPinyin(p.surname, pinyinArgs), "")
+		return hanPinyin(p.surname)
 	}
 	s := p.surname
 	if len(s) > 3 {

@@ -57,8 +57,32 @@ func namePinyin(folded string) string {
 	if !hasHan(folded) {
 		return strings.ReplaceAll(folded, "·", "")
 	}
-	return strings.Join(pinyin.LazyPinyin(folded, pinyinArgs), "")
+	return hanPinyin(folded)
 }
+
+// hanPinyin is pinyin.LazyPinyin of s joined: each character's toneless
+// pinyin, nothing for a character without one. It reads the characters
+// from a table made once, since LazyPinyin styles every character with
+// regular expressions on each call, which was most of linking's time
+// for the names of a county (0.8 s of 1.7 s for 280,000 of them).
+func hanPinyin(s string) string {
+	table := hanPinyinTable()
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteString(table[r])
+	}
+	return b.String()
+}
+
+// hanPinyinTable is every character of pinyin's dictionary with its
+// toneless pinyin, as LazyPinyin gives it.
+var hanPinyinTable = sync.OnceValue(func() map[rune]string {
+	table := make(map[rune]string, len(pinyin.PinyinDict))
+	for r := range pinyin.PinyinDict {
+		table[rune(r)] = strings.Join(pinyin.LazyPinyin(string(rune(r)), pinyinArgs), "")
+	}
+	return table
+})
 
 // surnameOf is a folded Chinese name's surname: two characters for the
 // compound surnames, else the first.
