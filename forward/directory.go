@@ -124,38 +124,64 @@ type Received struct {
 	Digest string
 }
 
-// Receive replaces the directory of peer with the one r holds, whole or
-// not at all, and says how many people it names.
-func Receive(ctx context.Context, db *store.DB, peer string, r io.Reader, at time.Time) (int, error) {
+// Arrival is a peer's directory as it arrives.
+type Arrival struct {
+	Peer string    // the peer that sent it
+	Key  string    // this instance's pseudonym key, which the directory was checked against
+	At   time.Time // when it came
+}
+
+// Receipt is what Receive kept of a directory.
+type Receipt struct {
+	People int // the people it names
+	Resent int // of whom people it did not name before, whose records go to the peer again (resend.go)
+}
+
+// Receive replaces the directory of the peer with the one r holds, whole
+// or not at all, and makes the records about the people it names anew due
+// to the peer again.
+func Receive(ctx context.Context, db *store.DB, a Arrival, r io.Reader) (Receipt, error) {
 	people, err := readDirectory(r)
 	if err != nil {
-		return 0, err
+		return Receipt{}, err
 	}
+	rc := Receipt{People: len(people)}
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
-		if _, err := conn.ExecContext(ctx, `DELETE FROM forward_directory WHERE peer = ?`, peer); err != nil {
+		if err := keepBefore(ctx, conn, a.Peer); err != nil {
 			return err
 		}
-		app, err := store.NewColumnAppender(conn, "forward_directory", []string{"peer", "person"})
-		if err != nil {
+		if _, err := conn.ExecContext(ctx, `DELETE FROM forward_directory WHERE peer = ?`, a.Peer); err != nil {
 			return err
 		}
-		for _, p := range people {
-			if err := app.AppendRow(peer, p); err != nil {
-				app.Close()
-				return err
-			}
-		}
-		if err := app.Close(); err != nil {
+		if err := appendDirectory(conn, a.Peer, people); err != nil {
 			return err
 		}
-		_, err = conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
-			peer, len(people), at, digest(lines(people)))
+		if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
+			a.Peer, len(people), a.At, digest(lines(people))); err != nil {
+			return err
+		}
+		rc.Resent, err = markResend(ctx, conn, a)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("forward: the directory of %s: %w", peer, err)
+		return Receipt{}, fmt.Errorf("forward: the directory of %s: %w", a.Peer, err)
 	}
-	return len(people), nil
+	return rc, nil
+}
+
+// appendDirectory writes the peer's people to forward_directory.
+func appendDirectory(conn *sql.Conn, peer string, people []string) error {
+	app, err := store.NewColumnAppender(conn, "forward_directory", []string{"peer", "person"})
+	if err != nil {
+		return err
+	}
+	for _, p := range people {
+		if err := app.AppendRow(peer, p); err != nil {
+			app.Close()
+			return err
+		}
+	}
+	return app.Close()
 }
 
 // readDirectory reads one hash a line, and gives them sorted and without

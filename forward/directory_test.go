@@ -12,6 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"safetynet/ingest"
+	"safetynet/match"
 	"safetynet/store"
 )
 
@@ -63,7 +65,7 @@ func TestDirectoryLines(t *testing.T) {
 // its size and when it came; a directory sent again replaces the last.
 func TestDirectoryMetrics(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), Migrations())
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), ingest.Migrations(), match.Migrations(), Migrations())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestDirectoryMetrics(t *testing.T) {
 	for _, d := range []struct {
 		peer, body string
 	}{{"county-b", "0123456789abcdef\n"}, {"county-c", "0123456789abcdef\nfedcba9876543210\n"}, {"county-b", "aaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbb\ncccccccccccccccc\n"}} {
-		if _, err := Receive(ctx, db, d.peer, strings.NewReader(d.body), at); err != nil {
+		if _, err := Receive(ctx, db, Arrival{Peer: d.peer, Key: "k", At: at}, strings.NewReader(d.body)); err != nil {
 			t.Fatal(err)
 		}
 	}

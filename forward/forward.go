@@ -47,14 +47,14 @@ type Request struct {
 	Region   string // the peer's: records of no directory's people whose ID begins with it
 	Key      string // the pseudonym key the directories are hashed with
 	Instance string // this instance's name, put before each record's own ID
-	Since    string // the watermark (linked_at) of the peer's last complete pull; "" for everything
+	Since    string // the watermark (linked_at: when due) of the peer's last complete pull; "" for everything
 	Cursor   string // where the previous page of the same pull ended; "" for the first
 	Size     int
 }
 
 // Page is one response: the records in the source's own columns, each
-// with the time it was linked (the peer's watermark), and the cursor of
-// the next page ("" after the last).
+// with the time it became due to the peer as linked_at (the peer's
+// watermark), and the cursor of the next page ("" after the last).
 type Page struct {
 	Records []map[string]string
 	Next    string
@@ -66,8 +66,9 @@ var ErrSource = errors.New("forward: not a department source (education, health,
 // ErrRequest is a watermark or cursor that cannot be read.
 var ErrRequest = errors.New("forward: the since or cursor parameter cannot be read: start the pull again without them")
 
-// Read is the page of records a peer asked for, in the order they were
-// linked.
+// Read is the page of records a peer asked for, in the order they became
+// due to it: when they were linked, or when its directory named their
+// person anew.
 func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 	q, err := pageQuery(req.Source)
 	if err != nil {
@@ -127,14 +128,16 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 
 // pageQuery selects a source's forwarded records in its own columns, as
 // text: the ID normalised, the record's ID prefixed with this instance's
-// name. Its arguments: instance, region, since, the cursor's time twice
-// and key, the limit, the pseudonym key, the peer.
+// name. A record is due to the peer when it was linked, or, when its
+// person's records were due again later (resend.go), then; the pull
+// follows that time. Its arguments: instance, region, since, the cursor's
+// time twice and key, the limit, the pseudonym key, the peer.
 func pageQuery(source string) (string, error) {
 	tables := ingest.TablesOf(source)
 	if len(tables) != 1 || source == "registry" {
 		return "", fmt.Errorf("%w: %q", ErrSource, source)
 	}
-	cols := []string{"linked_at", "record_key"}
+	cols := []string{"due_at", "record_key"}
 	for _, c := range tables[0].Columns {
 		switch c.Name {
 		case "id_number":
@@ -145,14 +148,22 @@ func pageQuery(source string) (string, error) {
 			cols = append(cols, fmt.Sprintf(`CAST(%q AS VARCHAR) AS %q`, c.Name, c.Name))
 		}
 	}
-	return fmt.Sprintf(`WITH outside AS (
-    SELECT *, %s AS person_hash FROM linked_%s
-    WHERE link_method = 'id_outside_registry' AND linked_at > $3
-      AND (linked_at > $4 OR (linked_at = $5 AND record_key > $6)))
-SELECT %s FROM outside o
+	return fmt.Sprintf(`WITH resend AS (SELECT person_id, due_at FROM forward_resend WHERE peer = $9),
+due AS (
+    SELECT x.*, greatest(x.linked_at, coalesce(r.due_at, x.linked_at)) AS due_at
+    FROM linked_%[2]s x LEFT JOIN resend r ON r.person_id = x.person_id
+    WHERE x.link_method = 'id_outside_registry' AND x.linked_at > $3
+    UNION ALL
+    SELECT x.*, r.due_at
+    FROM linked_%[2]s x JOIN resend r ON r.person_id = x.person_id
+    WHERE x.link_method = 'id_outside_registry' AND x.linked_at <= $3 AND r.due_at > $3),
+outside AS (
+    SELECT *, %[1]s AS person_hash FROM due
+    WHERE due_at > $4 OR (due_at = $5 AND record_key > $6))
+SELECT %[3]s FROM outside o
 WHERE EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash AND d.peer = $9)
    OR (starts_with(person_id, $2) AND NOT EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash))
-ORDER BY linked_at, record_key
+ORDER BY due_at, record_key
 LIMIT $7`, hashSQL("$8", "person_id"), tables[0].Name, strings.Join(cols, ", ")), nil
 }
 

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"slices"
@@ -91,7 +92,7 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].User != "county-b" || entries[0].Detail != "people=1" {
+	if len(entries) != 1 || entries[0].User != "county-b" || entries[0].Detail != "people=1 resent=1" {
 		t.Errorf("A's audit log of directories: %+v, want county-b's of one person", entries)
 	}
 
@@ -116,8 +117,8 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	daughter := string(match.NewID("330102", time.Date(1990, 7, 7, 0, 0, 0, 0, time.UTC), 22))
 	b.drop(t, "registry", "members-2.csv", "户编号,姓名,公民身份号码,性别,出生日期,与户主关系,联系电话\nH330102001,赵小迁,"+daughter+",女,1990-07-07,女儿,13800000001\n")
 	b.run(t, asOf.Add(20*time.Minute))
-	if got := strings.Join(received(), " "); got != "people=1 people=2" {
-		t.Errorf("after a member more in B's registry A received directories %q, want people=1 and then people=2", got)
+	if got := strings.Join(received(), ","); got != "people=1 resent=1,people=2 resent=0" {
+		t.Errorf("after a member more in B's registry A received directories %q, want people=1 and then people=2 (her records: none)", got)
 	}
 	if held, err = forward.Directories(ctx, a.chain.DB); err != nil || len(held) != 1 || held[0].People != 2 {
 		t.Fatalf("A holds %+v (%v), want county-b's of 2 people", held, err)
@@ -152,5 +153,91 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	}
 	if got := strings.Join(forC(), " "); got != "county-a:JS-3" {
 		t.Errorf("after the refusals A forwards %q to C, want still only JS-3", got)
+	}
+}
+
+// TestBillLinkedBeforeTheDirectoryNamedHim: county A linked the bill of a
+// man whose ID county C issued a day ago; county B has pulled from A since,
+// past that bill, when he registers in B. B's next directory names him
+// anew, so A serves his bill to B again, whatever B's watermark: B links
+// it to his household and raises its alert, once. A bill B already held
+// (it went by the ID's region) comes again when its man registers in B,
+// and B keeps it as it was. A's audit log says whose records went again.
+func TestBillLinkedBeforeTheDirectoryNamedHim(t *testing.T) {
+	ctx := context.Background()
+	const key = "province-pseudonym-key"
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	born := time.Date(1960, 3, 1, 0, 0, 0, 0, time.UTC)
+	moverID := string(match.NewID("330103", born, 17))
+	localID := string(match.NewID("330102", born, 19)) // issued in B, in no registry yet
+	settled := asOf.AddDate(0, 0, -10)
+
+	a := newInstance(t, "county-a", nil)
+	hh, mm := registryOf("H330101001", "330101001001", "张建国", string(match.NewID("330101", born, 11)))
+	a.drop(t, "registry", "households.csv", hh)
+	a.drop(t, "registry", "members.csv", mm)
+	a.drop(t, "medins", "settlements.csv", settlementsHeader+bill("JS-5", moverID, "赵迁户", settled, 80000))
+	a.run(t, asOf)
+	// Linked a day ago: far behind what B's pull below reaches.
+	if _, err := a.chain.DB.Exec(`UPDATE match_links SET linked_at = linked_at - INTERVAL 1 DAY WHERE source = 'medins'`); err != nil {
+		t.Fatal(err)
+	}
+	a.drop(t, "medins", "settlements-2.csv", settlementsHeader+bill("JS-7", localID, "钱本地", settled, 90000))
+	a.run(t, asOf.Add(time.Hour))
+	t.Setenv("SN_TEST_PEER_TOKEN", a.peerToken(t, "county-b", "330102"))
+	web := a.serve(t, key)
+
+	b := newInstance(t, "county-b", map[string]config.Peer{"county-a": {URL: web.URL + "/api/forward", TokenEnv: "SN_TEST_PEER_TOKEN", Sources: []string{"medins"}}})
+	hh, mm = registryOf("H330102001", "330102001001", "孙本户", string(match.NewID("330102", born, 21)))
+	b.drop(t, "registry", "households.csv", hh)
+	b.drop(t, "registry", "members.csv", mm)
+	b.run(t, asOf.Add(2*time.Hour))
+	held := func() string {
+		var ids string
+		if err := b.chain.DB.QueryRow(`SELECT coalesce(string_agg(record_id || '→' || coalesce(household_id, '-'), ' ' ORDER BY record_id), '') FROM linked_medins`).Scan(&ids); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := held(); got != "county-a:JS-7→-" {
+		t.Fatalf("before they register in B, B holds %q; want only JS-7 (by its ID's region), linked to no household", got)
+	}
+
+	for i, p := range []struct{ household, name, id string }{{"H330102002", "赵迁户", moverID}, {"H330102003", "钱本地", localID}} {
+		hh, mm := registryOf(p.household, "330102001001", p.name, p.id)
+		b.drop(t, "registry", fmt.Sprintf("households-%d.csv", i+2), hh)
+		b.drop(t, "registry", fmt.Sprintf("members-%d.csv", i+2), mm)
+	}
+	for i := range 2 { // the second run pulls nothing more
+		if rep := b.run(t, asOf.Add(time.Duration(3+i)*time.Hour)); len(rep.SourceErrors) > 0 {
+			t.Fatalf("B's run: %v", rep.SourceErrors)
+		}
+	}
+	if got := held(); got != "county-a:JS-5→H330102002 county-a:JS-7→H330102003" {
+		t.Errorf("after they register in B, B holds %q; want JS-5 in the mover's household and JS-7 in the local man's", got)
+	}
+	for _, h := range []string{"H330102002", "H330102003"} {
+		if n := b.count(t, `SELECT count(*) FROM alerts WHERE rule_id = 'serious_illness' AND household_id = ?`, h); n != 1 {
+			t.Errorf("%d serious-illness alerts for %s in B, want 1", n, h)
+		}
+	}
+	if n := b.count(t, `SELECT count(*) FROM canon_medins WHERE record_id = 'county-a:JS-7'`); n != 1 {
+		t.Errorf("B keeps %d versions of JS-7, which came again unchanged; want 1", n)
+	}
+	if n := b.count(t, `SELECT coalesce(sum(rows_new), 0) FROM ingest_batches WHERE source = 'medins'`); n != 2 {
+		t.Errorf("B's batches stored %d records new, want 2 (JS-7 once, JS-5 once)", n)
+	}
+	entries, err := ReadAudit(ctx, a.chain.DB, AuditFilter{Action: "forward_directory"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		got = append(got, e.Detail)
+	}
+	slices.Sort(got)
+	if strings.Join(got, ",") != "people=1 resent=0,people=3 resent=2" {
+		t.Errorf("A's audit log of B's directories: %q; want the first (nobody with records here) and the one naming both men anew", got)
 	}
 }

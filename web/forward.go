@@ -77,7 +77,8 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	if !s.sameKey(w, r) {
 		return
 	}
-	n, err := forward.Receive(ctx, s.DB, peer.Name, http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes), time.Now())
+	rc, err := forward.Receive(ctx, s.DB, forward.Arrival{Peer: peer.Name, Key: s.PseudonymKey, At: time.Now()},
+		http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes))
 	var tooBig *http.MaxBytesError
 	switch {
 	case errors.As(err, &tooBig):
@@ -91,9 +92,9 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 		writeAPIError(w, http.StatusInternalServerError, errors.New("the directory could not be stored; send it again"))
 		return
 	}
-	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d", n))
+	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d resent=%d", rc.People, rc.Resent))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(map[string]int{"people": n})
+	json.NewEncoder(w).Encode(map[string]int{"people": rc.People, "resent": rc.Resent})
 }
 
 // apiDirectoryHeld answers a peer what directory of its this instance
