@@ -31,8 +31,9 @@ import (
 // longer one is read in Go.
 const maxFastLine = 1 << 20
 
-// slowPage is how many lines SQL did not read are parsed in Go at a time.
-const slowPage = 8192
+// slowPage is how many lines SQL did not read are parsed in Go at a time
+// (a variable for the tests, which page by a few).
+var slowPage = 8192
 
 // fastSheet is what readFast needs of a sheet whose header was found.
 type fastSheet struct {
@@ -81,7 +82,7 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	}
 	stored, _ := res.RowsAffected()
 	inserted := time.Now()
-	if _, err := l.conn.ExecContext(l.ctx, q.slow()); err != nil {
+	if _, err := l.conn.ExecContext(l.ctx, q.slow(lines.first, lines.last)); err != nil {
 		run.close()
 		return nil, fmt.Errorf("ingest %s: lines left to Go: %w", l.file, err)
 	}
@@ -113,21 +114,31 @@ func (l *loader) insertUnordered(query string) (sql.Result, error) {
 }
 
 // appendSlow parses the lines SQL left, a page at a time, and appends
-// them as the Go path does.
+// them as the Go path does. Their numbers are in _slow; their texts are
+// read from the numbered copy, which holds them in the same order.
 func (l *loader) appendSlow(where string, run *fastRun) error {
 	fs := run.sheet
 	defer run.close()
 	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow`)
+	cp, err := openCopy(run.copy)
+	if err != nil {
+		return fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
+	}
+	defer cp.Close()
 	after := int64(0)
 	for {
-		page, err := l.slowLines(after)
+		numbers, err := l.slowNumbers(after)
 		if err != nil {
 			return err
 		}
-		if len(page) == 0 {
+		if len(numbers) == 0 {
 			return nil
 		}
-		after = int64(page[len(page)-1].line)
+		after = numbers[len(numbers)-1]
+		page, err := cp.lines(numbers)
+		if err != nil {
+			return fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
+		}
 		src := &linesSource{lines: page, comma: fs.csv.r.Comma, enc: fs.csv.enc}
 		if err := l.appendRows(where, "", src, fs.t, fs.m, fs.width, fs.stage); err != nil {
 			return err
@@ -135,31 +146,80 @@ func (l *loader) appendSlow(where string, run *fastRun) error {
 	}
 }
 
-func (l *loader) slowLines(after int64) ([]textLine, error) {
-	rows, err := l.conn.QueryContext(l.ctx, `SELECT n, l FROM _slow WHERE n > ? ORDER BY n LIMIT ?`, after, slowPage)
+// slowNumbers is the next page of the numbers in _slow after after.
+func (l *loader) slowNumbers(after int64) ([]int64, error) {
+	rows, err := l.conn.QueryContext(l.ctx, `SELECT n FROM _slow WHERE n > ? ORDER BY n LIMIT ?`, after, slowPage)
 	if err != nil {
 		return nil, fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
 	}
 	defer rows.Close()
-	var page []textLine
+	var page []int64
 	for rows.Next() {
-		var tl textLine
-		if err := rows.Scan(&tl.line, &tl.text); err != nil {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
 			return nil, err
 		}
-		page = append(page, tl)
+		page = append(page, n)
 	}
 	return page, rows.Err()
+}
+
+// copyReader reads the numbered copy numberLines wrote, forward only.
+type copyReader struct {
+	f *os.File
+	r *bufio.Reader
+}
+
+func openCopy(path string) (*copyReader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &copyReader{f: f, r: bufio.NewReaderSize(f, maxFastLine+64)}, nil
+}
+
+func (c *copyReader) Close() error { return c.f.Close() }
+
+// lines reads on to the lines of the copy with the given numbers, in
+// order; a number the copy does not hold (a blank line) is passed over.
+func (c *copyReader) lines(numbers []int64) ([]textLine, error) {
+	var page []textLine
+	for len(numbers) > 0 {
+		line, err := c.r.ReadSlice('\n')
+		if err != nil {
+			if errors.Is(err, io.EOF) && len(line) == 0 {
+				return page, nil
+			}
+			if !errors.Is(err, io.EOF) {
+				return nil, err
+			}
+		}
+		num, rest, _ := bytes.Cut(line, []byte{1})
+		n, perr := strconv.ParseInt(string(num), 10, 64)
+		if perr != nil {
+			return nil, fmt.Errorf("the numbered copy: %w", perr)
+		}
+		for len(numbers) > 0 && numbers[0] < n {
+			numbers = numbers[1:]
+		}
+		if len(numbers) > 0 && numbers[0] == n {
+			_, text, _ := bytes.Cut(rest, []byte{1})
+			page = append(page, textLine{line: int(n), text: string(bytes.TrimSuffix(text, []byte{'\n'}))})
+			numbers = numbers[1:]
+		}
+	}
+	return page, nil
 }
 
 func (r *fastRun) close() { os.Remove(r.copy) }
 
 // fileLines is what numberLines found.
 type fileLines struct {
-	records bool   // each line is one record
-	below   int    // lines below the header, blank ones aside
-	special int    // of which not plain
-	copy    string // the numbered copy
+	records     bool   // each line is one record
+	below       int    // lines below the header, blank ones aside
+	special     int    // of which not plain
+	first, last int    // the numbers of the first and last of them
+	copy        string // the numbered copy
 }
 
 // numberLines reads the sheet's file once, as UTF-8 (GB18030 and UTF-16
@@ -204,6 +264,10 @@ func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
 			return fl, nil
 		}
 		if n > headerLine && len(line) > 0 {
+			if fl.below == 0 {
+				fl.first = n
+			}
+			fl.last = n
 			fl.below++
 			plain := plainLine(line, comma, width)
 			if !plain {

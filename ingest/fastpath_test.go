@@ -446,6 +446,43 @@ func TestFastPathStoresWhatGoStores(t *testing.T) {
 	}
 }
 
+// TestFastPathLinesLeftInPages: the lines SQL leaves are read back from
+// the numbered copy a page at a time, passing over blank lines; with
+// pages of a few lines, many pages, the stored rows and the quarantine
+// are still what Go alone gives.
+func TestFastPathLinesLeftInPages(t *testing.T) {
+	ctx := context.Background()
+	defer func(n int) { slowPage = n }(slowPage)
+	slowPage = 7
+	r := rand.New(rand.NewPCG(7, 7))
+	tbl := TableNamed("medins")
+	path := filepath.Join(t.TempDir(), "medins.csv")
+	if err := os.WriteFile(path, []byte(fileRows(r, tbl, 800, ",")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fast, slow := openDB(t), openDB(t)
+	now := func() time.Time { return time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC) }
+	got, err := IngestFile(ctx, fast, tbl.Source, path, Options{Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := IngestFile(ctx, slow, tbl.Source, path, Options{Now: now, NoFastPath: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left := got.Read - got.SQLRows; left < 5*slowPage || got.SQLRows == 0 {
+		t.Fatalf("SQL read %d of %d rows: want both paths, and several pages left to Go", got.SQLRows, got.Read)
+	}
+	got.SQLRows, got.Notes, want.Notes = 0, nil, nil
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("fast path\n%+v\nGo\n%+v", got, want)
+	}
+	gotRows, gotQ := canonRows(t, fast, tbl)
+	wantRows, wantQ := canonRows(t, slow, tbl)
+	diff(t, "stored rows", gotRows, wantRows)
+	diff(t, "quarantine", gotQ, wantQ)
+}
+
 func diff(t *testing.T, what string, got, want []string) {
 	t.Helper()
 	if len(got) != len(want) {

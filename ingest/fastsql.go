@@ -263,11 +263,13 @@ func (q fastQuery) insert() string {
 		q.t.CanonTable(), strings.Join(cols, ", "), strings.Join(sel, ", "), q.rows())
 }
 
-// slow keeps the lines SQL did not store in _slow, for Go: reading the
-// copy again is cheaper than computing every value a second time.
-func (q fastQuery) slow() string {
-	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _slow AS SELECT n, l FROM %s
-		WHERE n NOT IN (SELECT line FROM %s WHERE batch_id = %d)`, q.lines(), q.t.CanonTable(), q.batch)
+// slow keeps the numbers of the lines SQL did not store, from first to
+// last, in _slow, for Go (a blank line's number too: the copy does not
+// hold it, and appendSlow passes it over). Counting from the stored
+// lines spares reading the copy a second time.
+func (q fastQuery) slow(first, last int) string {
+	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _slow AS SELECT n FROM range(%d, %d) t(n)
+		ANTI JOIN (SELECT line FROM %s WHERE batch_id = %d) s ON s.line = t.n`, first, last+1, q.t.CanonTable(), q.batch)
 }
 
 // lines reads the numbered copy.
