@@ -98,18 +98,7 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 
 	// Sent again only when it changed: another run with the same registry
 	// sends nothing; a member more in B's registry sends it.
-	received := func() []string {
-		entries, err := ReadAudit(ctx, a.chain.DB, AuditFilter{Action: "forward_directory"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range entries {
-			out = append(out, e.Detail)
-		}
-		slices.Sort(out)
-		return out
-	}
+	received := func() []string { return directoriesReceived(t, a) }
 	b.run(t, asOf.Add(10*time.Minute))
 	if got := received(); len(got) != 1 {
 		t.Errorf("after B's second run with the same registry A received directories %q, want still the one", got)
@@ -164,7 +153,6 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 // (it went by the ID's region) comes again when its man registers in B,
 // and B keeps it as it was. A's audit log says whose records went again.
 func TestBillLinkedBeforeTheDirectoryNamedHim(t *testing.T) {
-	ctx := context.Background()
 	const key = "province-pseudonym-key"
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
 	asOf := time.Now().UTC().Truncate(24 * time.Hour)
@@ -228,16 +216,23 @@ func TestBillLinkedBeforeTheDirectoryNamedHim(t *testing.T) {
 	if n := b.count(t, `SELECT coalesce(sum(rows_new), 0) FROM ingest_batches WHERE source = 'medins'`); n != 2 {
 		t.Errorf("B's batches stored %d records new, want 2 (JS-7 once, JS-5 once)", n)
 	}
-	entries, err := ReadAudit(ctx, a.chain.DB, AuditFilter{Action: "forward_directory"})
+	if got := directoriesReceived(t, a); strings.Join(got, ",") != "people=1 resent=0,people=3 resent=2" {
+		t.Errorf("A's audit log of B's directories: %q; want the first (nobody with records here) and the one naming both men anew", got)
+	}
+}
+
+// directoriesReceived are the details of the directories an instance's
+// audit log says it received, sorted.
+func directoriesReceived(t *testing.T, in *instance) []string {
+	t.Helper()
+	entries, err := ReadAudit(context.Background(), in.chain.DB, AuditFilter{Action: "forward_directory"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
+	var out []string
 	for _, e := range entries {
-		got = append(got, e.Detail)
+		out = append(out, e.Detail)
 	}
-	slices.Sort(got)
-	if strings.Join(got, ",") != "people=1 resent=0,people=3 resent=2" {
-		t.Errorf("A's audit log of B's directories: %q; want the first (nobody with records here) and the one naming both men anew", got)
-	}
+	slices.Sort(out)
+	return out
 }
