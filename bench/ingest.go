@@ -53,17 +53,13 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		}
 		return db, err
 	}
-	measure := func(name string, fn func(db *store.DB) (int, error)) error {
+	measure := func(name string, fn func(db *store.DB) (int, error)) (Stage, error) {
 		db, err := fresh(strconv.Itoa(len(stages)))
 		if err != nil {
-			return err
+			return Stage{}, err
 		}
 		defer db.Close()
-		st, err := measureStage(name, func() (int, error) { return fn(db) })
-		if err == nil {
-			stages = append(stages, st)
-		}
-		return err
+		return measureStage(name, func() (int, error) { return fn(db) })
 	}
 	file := func(source, path string, opt ingest.Options) func(db *store.DB) (int, error) {
 		return func(db *store.DB) (int, error) {
@@ -80,11 +76,11 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 	median := func(name string, fn func(db *store.DB) (int, error)) error {
 		var runs []Stage
 		for range 3 {
-			if err := measure(name, fn); err != nil {
+			st, err := measure(name, fn)
+			if err != nil {
 				return err
 			}
-			runs = append(runs, stages[len(stages)-1])
-			stages = stages[:len(stages)-1]
+			runs = append(runs, st)
 		}
 		sortStages(runs)
 		mid := runs[1]
@@ -133,9 +129,11 @@ func RunIngest(ctx context.Context, opt IngestOptions) ([]Stage, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := measure(fmt.Sprintf("CSV UTF-8, %.1f GiB file", float64(size)/(1<<30)), file("medins", big, ingest.Options{})); err != nil {
+		st, err := measure(fmt.Sprintf("CSV UTF-8, %.1f GiB file", float64(size)/(1<<30)), file("medins", big, ingest.Options{}))
+		if err != nil {
 			return nil, err
 		}
+		stages = append(stages, st)
 		os.Remove(big)
 	}
 	printIngest(opt.Out, stages)

@@ -18,34 +18,34 @@ import (
 // the directory's arrival, and the peer's next pull takes them whatever
 // its watermark. A record the peer already holds, it keeps as unchanged.
 
-// outsideRecords are the people and link times of every department
-// record linked to nobody in this instance's registry.
-func outsideRecords() string {
+// outsidePeople keeps, in _outside, each person this instance holds
+// records about that link to nobody in its registry, with the time of
+// their last link: read once for both namedAnew and dueAgain.
+func outsidePeople() string {
 	var parts []string
 	for _, s := range (config.Peer{}).PeerSources() {
 		parts = append(parts, fmt.Sprintf(`SELECT person_id, linked_at FROM linked_%s WHERE link_method = 'id_outside_registry'`, s))
 	}
-	return strings.Join(parts, " UNION ALL ")
+	return `CREATE OR REPLACE TEMP TABLE _outside AS SELECT person_id, max(linked_at) AS last_linked FROM (` +
+		strings.Join(parts, " UNION ALL ") + `) GROUP BY person_id`
 }
 
-// namedAnew are the people outside this instance's registry whose hash
-// the peer's directory names and _before, its last one, did not.
-// Arguments: the peer, the pseudonym key.
+// namedAnew are the people of _outside whose hash the peer's directory
+// names and _before, its last one, did not. Arguments: the peer, the
+// pseudonym key.
 func namedAnew() string {
 	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _named_anew AS
-SELECT o.person_id FROM (SELECT DISTINCT person_id FROM (%s)) o
+SELECT o.person_id FROM _outside o
 SEMI JOIN (SELECT person FROM forward_directory WHERE peer = $1 EXCEPT SELECT person FROM _before) d ON d.person = %s`,
-		outsideRecords(), hashSQL("$2", "o.person_id"))
+		hashSQL("$2", "o.person_id"))
 }
 
 // dueAgain is when the records of the people named anew are due: the
 // directory's arrival, or any later time already served (a link's, or an
 // earlier resend's), so that it is past the peer's watermark whatever
 // clock the links were made by. Arguments: the arrival, the peer.
-func dueAgain() string {
-	return fmt.Sprintf(`SELECT greatest($1::TIMESTAMPTZ, coalesce((SELECT max(linked_at) FROM (%s)), $1::TIMESTAMPTZ),
-	coalesce((SELECT max(due_at) FROM forward_resend WHERE peer = $2), $1::TIMESTAMPTZ))`, outsideRecords())
-}
+const dueAgain = `SELECT greatest($1::TIMESTAMPTZ, coalesce((SELECT max(last_linked) FROM _outside), $1::TIMESTAMPTZ),
+	coalesce((SELECT max(due_at) FROM forward_resend WHERE peer = $2), $1::TIMESTAMPTZ))`
 
 // keepBefore keeps the peer's directory as it was, in _before, for
 // markResend, before Receive replaces it.
@@ -58,8 +58,12 @@ func keepBefore(ctx context.Context, conn *sql.Conn, peer string) error {
 // records this instance holds, with when those records are due again,
 // and says how many they are. It runs in Receive's transaction.
 func markResend(ctx context.Context, conn *sql.Conn, a Arrival) (int, error) {
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _before`)
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _named_anew`)
+	for _, t := range []string{"_before", "_outside", "_named_anew"} {
+		defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+t)
+	}
+	if _, err := conn.ExecContext(ctx, outsidePeople()); err != nil {
+		return 0, fmt.Errorf("the people outside the registry: %w", err)
+	}
 	if _, err := conn.ExecContext(ctx, namedAnew(), a.Peer, a.Key); err != nil {
 		return 0, fmt.Errorf("the people named anew: %w", err)
 	}
@@ -68,7 +72,7 @@ func markResend(ctx context.Context, conn *sql.Conn, a Arrival) (int, error) {
 		return 0, err
 	}
 	var due time.Time
-	if err := conn.QueryRowContext(ctx, dueAgain(), a.At, a.Peer).Scan(&due); err != nil {
+	if err := conn.QueryRowContext(ctx, dueAgain, a.At, a.Peer).Scan(&due); err != nil {
 		return 0, fmt.Errorf("when the records are due again: %w", err)
 	}
 	for _, q := range []string{

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -342,19 +343,18 @@ func mayBeTotals(cell []byte) bool {
 }
 
 // totalsFirstBytes are the ASCII bytes a totals word's cell may start
-// with: the first byte of each word in either case, and the noise
-// isTotalsRow drops before it.
+// with: the first byte of each word in either case, and what isTotalsRow
+// drops before it (its noise, and the tab of its TrimSpace; a plain cell
+// holds no other space).
 var totalsFirstBytes = func() (set [utf8.RuneSelf]bool) {
-	for _, w := range totalsWords {
+	for _, w := range append(slices.Clone(totalsWords), totalsNoiseChars...) {
 		if b := w[0]; b < utf8.RuneSelf {
 			set[b] = true
 			set[unicode.ToUpper(rune(b))] = true
 			set[unicode.ToLower(rune(b))] = true
 		}
 	}
-	for _, noise := range []byte{' ', ':', '\t'} {
-		set[noise] = true
-	}
+	set['\t'] = true
 	return set
 }()
 

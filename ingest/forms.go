@@ -57,3 +57,7 @@ const (
 
 // totalsWords are what the first cell of an Excel export's totals row says.
 var totalsWords = []string{"合计", "总计", "小计", "total"}
+
+// totalsNoiseChars are dropped from that cell before it is read: 合 计,
+// 合计：.
+var totalsNoiseChars = []string{" ", "\u3000", ":", "："}

@@ -157,7 +157,7 @@ func nonEmpty(row []string) int {
 }
 
 var (
-	totalsNoise = strings.NewReplacer(" ", "", "\u3000", "", ":", "", "：", "")
+	totalsNoise = dropAll(totalsNoiseChars)
 	totals      = setOf(totalsWords)
 )
 
