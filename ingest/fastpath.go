@@ -41,9 +41,58 @@ type fastSheet struct {
 	t          *Table
 	m          mapping
 	width      int
-	csv        *csvSource
+	file       fastFile
 	headerLine int
 	stage      *stage
+}
+
+// fastFile is a text file the fast path can read, one record a line: a
+// CSV file (csvLines) or JSON Lines (jsonLines).
+type fastFile interface {
+	// origin is the file and its encoding.
+	origin() (path, enc string)
+	// sep is what SQL splits the texts of cells at.
+	sep() rune
+	// cells is the text SQL reads of one line, its cells separated by
+	// sep, and whether SQL may read it (plain). ends is false for a line
+	// that does not end its record, which leaves the whole file to Go.
+	cells(line []byte, last bool, width int) (text []byte, plain, ends bool)
+	// rows reads a page of the lines SQL left as Go's reader of the file
+	// reads them.
+	rows(page []textLine) rowSource
+}
+
+// fastFileOf is the sheet's file on the fast path, or nil if it takes
+// none: a CSV or JSON Lines file (not an API's pages, not a workbook).
+func fastFileOf(src rowSource) fastFile {
+	switch s := src.(type) {
+	case *csvSource:
+		if s.path != "" {
+			return csvLines{src: s}
+		}
+	case *objectSource:
+		if s.path != "" {
+			return newJSONLines(s)
+		}
+	}
+	return nil
+}
+
+// csvLines is a CSV file on the fast path: SQL reads its lines as they are.
+type csvLines struct{ src *csvSource }
+
+func (c csvLines) origin() (string, string) { return c.src.path, c.src.enc }
+func (c csvLines) sep() rune                { return c.src.r.Comma }
+
+func (c csvLines) cells(line []byte, last bool, width int) ([]byte, bool, bool) {
+	if bytes.IndexByte(line, '"') >= 0 && quoteRunsOn(line, c.src.r.Comma) && !last {
+		return nil, false, false
+	}
+	return line, plainLine(line, string(c.src.r.Comma), width), true
+}
+
+func (c csvLines) rows(page []textLine) rowSource {
+	return &linesSource{lines: page, comma: c.src.r.Comma, enc: c.src.enc}
 }
 
 // fastRun is a CSV sheet that SQL has read: the lines it left for Go wait
@@ -60,7 +109,7 @@ type fastRun struct {
 // than a quarter of the lines are not plain.
 func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	start := time.Now()
-	lines, err := numberLines(fs.csv, fs.headerLine, fs.width)
+	lines, err := numberLines(fs.file, fs.headerLine, fs.width)
 	run := &fastRun{sheet: fs, copy: lines.copy}
 	if err != nil {
 		// The copy is only a means to speed (a full temporary folder, say):
@@ -70,10 +119,11 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 		return nil, nil
 	}
 	if !lines.records || lines.special*4 > lines.below {
+		slog.Debug("ingest: fast path not taken", "file", l.file, "one_record_a_line", lines.records, "lines", lines.below, "not_plain", lines.special)
 		run.close()
 		return nil, nil
 	}
-	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.csv.r.Comma,
+	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.file.sep(),
 		batch: l.batch, sqlNow: "TIMESTAMPTZ " + store.Quote(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
 	numbered := time.Now()
 	res, err := l.insertUnordered(q.insert())
@@ -140,8 +190,7 @@ func (l *loader) appendSlow(where string, run *fastRun) error {
 		if err != nil {
 			return fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
 		}
-		src := &linesSource{lines: page, comma: fs.csv.r.Comma, enc: fs.csv.enc}
-		if err := l.appendRows(where, "", src, fs.t, fs.m, fs.width, fs.stage); err != nil {
+		if err := l.appendRows(where, "", fs.file.rows(page), fs.t, fs.m, fs.width, fs.stage); err != nil {
 			return err
 		}
 	}
@@ -204,8 +253,8 @@ func (c *copyReader) lines(numbers []int64) ([]textLine, error) {
 			numbers = numbers[1:]
 		}
 		if len(numbers) > 0 && numbers[0] == n {
-			_, text, _ := bytes.Cut(rest, []byte{1})
-			page = append(page, textLine{line: int(n), text: string(bytes.TrimSuffix(text, []byte{'\n'}))})
+			plain, text, _ := bytes.Cut(rest, []byte{1})
+			page = append(page, textLine{line: int(n), text: string(bytes.TrimSuffix(text, []byte{'\n'})), plain: string(plain) == "true"})
 			numbers = numbers[1:]
 		}
 	}
@@ -221,19 +270,22 @@ type fileLines struct {
 	special     int    // of which not plain
 	first, last int    // the numbers of the first and last of them
 	copy        string // the numbered copy
+	num         []byte // add's buffer for numbers
 }
 
 // numberLines reads the sheet's file once, as UTF-8 (GB18030 and UTF-16
 // transcoded as they stream), and writes each line below the header to a
-// temporary copy as its number, whether it is plain (plainLine), and its
-// text, separated by 0x01: DuckDB then reads the lines in parallel with
-// their numbers, which it has no way to count itself. Each line must be
-// one record, so that a line's number is its record's: no quoted cell
-// runs over a line end, no carriage return stands without a line feed,
-// every byte is UTF-8 text and no line is longer than maxFastLine.
-func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
+// temporary copy as its number, whether it is plain (SQL may read it) and
+// the text of its cells (fastFile.cells), separated by 0x01: DuckDB then
+// reads the lines in parallel with their numbers, which it has no way to
+// count itself. Each line must be one record, so that a line's number is
+// its record's: no record runs over a line end, no carriage return
+// stands without a line feed, every byte is UTF-8 text and no line is
+// longer than maxFastLine.
+func numberLines(ff fastFile, headerLine, width int) (fileLines, error) {
 	var fl fileLines
-	in, err := os.Open(cs.path)
+	path, enc := ff.origin()
+	in, err := os.Open(path)
 	if err != nil {
 		return fl, err
 	}
@@ -245,9 +297,7 @@ func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
 	fl.copy = out.Name()
 	defer out.Close()
 	w := bufio.NewWriterSize(out, 1<<20)
-	r := bufio.NewReaderSize(decode(in, cs.enc), maxFastLine+2)
-	comma := string(cs.r.Comma)
-	var num []byte
+	r := bufio.NewReaderSize(decode(in, enc), maxFastLine+2)
 	for n := 1; ; n++ {
 		line, err := r.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) {
@@ -261,32 +311,41 @@ func numberLines(cs *csvSource, headerLine, width int) (fileLines, error) {
 		if bytes.IndexByte(line, '\r') >= 0 || bytes.IndexByte(line, 1) >= 0 || !utf8.Valid(line) {
 			return fl, nil
 		}
-		if bytes.IndexByte(line, '"') >= 0 && quoteRunsOn(line, cs.r.Comma) && !last {
-			return fl, nil
-		}
-		if n > headerLine && len(line) > 0 {
-			if fl.below == 0 {
-				fl.first = n
+		if len(line) > 0 {
+			text, plain, ends := ff.cells(line, last, width)
+			if !ends {
+				return fl, nil
 			}
-			fl.last = n
-			fl.below++
-			plain := plainLine(line, comma, width)
-			if !plain {
-				fl.special++
+			if n > headerLine {
+				fl.add(w, n, text, plain, line)
 			}
-			num = strconv.AppendInt(num[:0], int64(n), 10)
-			num = append(num, 1)
-			num = strconv.AppendBool(num, plain)
-			num = append(num, 1)
-			w.Write(num)
-			w.Write(line)
-			w.WriteByte('\n')
 		}
 		if last {
 			fl.records = true
 			return fl, w.Flush()
 		}
 	}
+}
+
+// add writes line n to the copy: its number, whether it is plain, and
+// the text of its cells if it is, the line as it is if not.
+func (fl *fileLines) add(w *bufio.Writer, n int, cells []byte, plain bool, line []byte) {
+	if fl.below == 0 {
+		fl.first = n
+	}
+	fl.last = n
+	fl.below++
+	if !plain {
+		cells = line
+		fl.special++
+	}
+	fl.num = strconv.AppendInt(fl.num[:0], int64(n), 10)
+	w.Write(fl.num)
+	w.WriteByte(1)
+	w.WriteString(strconv.FormatBool(plain))
+	w.WriteByte(1)
+	w.Write(cells)
+	w.WriteByte('\n')
 }
 
 // plainLine says whether SQL may read a line: no character tidy would
@@ -443,10 +502,12 @@ func quoteRunsOn(line []byte, comma rune) bool {
 	}
 }
 
-// textLine is one line of a text file and its number.
+// textLine is one line of a text file and its number; plain says the
+// text is the cells the fast path made of the line (fastFile.cells).
 type textLine struct {
-	line int
-	text string
+	line  int
+	text  string
+	plain bool
 }
 
 // linesSource reads lines that are each one record as the CSV reader

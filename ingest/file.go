@@ -166,10 +166,12 @@ func openSheets(ctx context.Context, db *store.DB, f *os.File, path string, opt 
 		}
 		return sheets, "xlsx", noop, nil
 	case ".jsonl", ".ndjson":
-		s, err := newJSONLSource(decode(f, textEncoding(f, opt)))
+		enc := textEncoding(f, opt)
+		s, err := newJSONLSource(decode(f, enc))
 		if err != nil {
 			return nil, "", noop, err
 		}
+		s.path, s.enc = path, enc
 		return []sheet{{src: s}}, "utf-8", noop, nil
 	case ".json":
 		s, err := newJSONArraySource(decode(f, textEncoding(f, opt)))

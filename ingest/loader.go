@@ -142,16 +142,7 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		}
 	}
 	src := sh.src
-	if cs, ok := src.(*csvSource); ok && !l.opt.NoFastPath {
-		fast, err := l.readFast(fastSheet{t: t, m: m, width: width, csv: cs, headerLine: l.headerLine, stage: st})
-		if err != nil {
-			return err
-		}
-		if fast != nil {
-			return l.appendSlow(where, fast)
-		}
-	}
-	if err := l.appendRows(where, sh.name, src, t, m, width, st); err != nil {
+	if err := l.readRows(where, sh.name, src, t, m, width, st); err != nil {
 		return err
 	}
 	if o, ok := src.(*objectSource); ok {
@@ -161,6 +152,21 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 		}
 	}
 	return nil
+}
+
+// readRows stores the rows of src below its header: on the fast path
+// where the file takes it, in Go otherwise.
+func (l *loader) readRows(where, sheetName string, src rowSource, t *Table, m mapping, width int, st *stage) error {
+	if ff := fastFileOf(src); ff != nil && !l.opt.NoFastPath {
+		fast, err := l.readFast(fastSheet{t: t, m: m, width: width, file: ff, headerLine: l.headerLine, stage: st})
+		if err != nil {
+			return err
+		}
+		if fast != nil {
+			return l.appendSlow(where, fast)
+		}
+	}
+	return l.appendRows(where, sheetName, src, t, m, width, st)
 }
 
 // appendRows parses the rows of src on every core and appends them to the

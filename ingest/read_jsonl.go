@@ -36,6 +36,9 @@ type objectSource struct {
 	header bool
 	line   int
 	late   map[string]bool
+	// path and enc are a JSON Lines file's, for the fast path to read it
+	// again ("" for other sources).
+	path, enc string
 }
 
 type aheadObject struct {
@@ -160,6 +163,13 @@ func decodeRecord(raw []byte, ordered bool, line int) ([]string, map[string]any,
 	var err error
 	if ordered {
 		keys, obj, err = decodeObject(raw)
+		if err != nil {
+			// Worded as decodeMap words it, so that a line reads the same
+			// reason wherever it is in the file (and on the fast path).
+			if _, merr := decodeMap(raw); merr != nil {
+				err = merr
+			}
+		}
 	} else {
 		obj, err = decodeMap(raw)
 	}
