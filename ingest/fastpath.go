@@ -376,7 +376,7 @@ func plainLine(line []byte, comma string, width int) bool {
 		}
 	}
 	cells := 0
-	var first []byte
+	content, totals, decided := false, false, false
 	for cell := range bytes.SplitSeq(line, []byte(comma)) {
 		cells++
 		if len(cell) == 0 {
@@ -385,11 +385,17 @@ func plainLine(line []byte, comma string, width int) bool {
 		if cell[0] == ' ' || cell[len(cell)-1] == ' ' || emptyMarks[string(cell)] {
 			return false
 		}
-		if first == nil {
-			first = cell
+		content = true
+		if !decided {
+			// isTotalsRow, cell by cell, without a copy of a cell that
+			// cannot start a totals word or its noise.
+			totals, decided = false, true
+			if mayBeTotals(cell) {
+				totals, decided = totalsCell(string(cell))
+			}
 		}
 	}
-	return cells >= width && first != nil && !(mayBeTotals(first) && isTotalsRow([]string{string(first)}))
+	return cells >= width && content && !totals
 }
 
 // mayBeTotals is false for a cell that cannot read as a totals word

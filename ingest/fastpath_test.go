@@ -350,6 +350,7 @@ func fileRows(r *rand.Rand, tbl *Table, n int, sep string) string {
 		earlier = append(earlier, line)
 		b.WriteString(line + []string{"\n", "\r\n"}[r.IntN(2)])
 	}
+	b.WriteString(":" + sep + "合计" + sep + "1" + strings.Repeat(sep, 7) + "\n") // the totals word after a cell of its noise
 	b.WriteString("合计" + strings.Repeat(sep, 8) + "\n")
 	return b.String()
 }

@@ -165,11 +165,20 @@ var (
 // first non-empty cell says 合计 (or 总计, 小计, total).
 func isTotalsRow(cells []string) bool {
 	for _, c := range cells {
-		c = totalsNoise.Replace(strings.TrimSpace(c))
-		if c == "" {
-			continue
+		if word, decided := totalsCell(c); decided {
+			return word
 		}
-		return totals[strings.ToLower(c)]
 	}
 	return false
+}
+
+// totalsCell reads one cell as isTotalsRow does: decided is false for a
+// cell of nothing but spaces and totals noise (合计： is 合计, a lone ：
+// nothing), which it passes over to the next.
+func totalsCell(c string) (word, decided bool) {
+	c = totalsNoise.Replace(strings.TrimSpace(c))
+	if c == "" {
+		return false, false
+	}
+	return totals[strings.ToLower(c)], true
 }

@@ -67,7 +67,16 @@ func TestPlainLineTotals(t *testing.T) {
 			t.Errorf("%q: mayBeTotals false for a totals word", first)
 		}
 	}
-	for _, line := range []string{"JS33011000000001,1,2", "totally,1,2", "合计金额,1,2", "9,合计,2"} {
+	// A cell of noise alone is passed over, as isTotalsRow passes it.
+	for _, line := range []string{":,合计,2", ",:,Total", "::,小计：,1", ": :,总计,1"} {
+		if !isTotalsRow(strings.Split(line, ",")) {
+			t.Fatalf("%q: isTotalsRow false", line)
+		}
+		if plainLine([]byte(line), ",", 3) {
+			t.Errorf("%q: plain, but isTotalsRow reads it as a totals row", line)
+		}
+	}
+	for _, line := range []string{"JS33011000000001,1,2", "totally,1,2", "合计金额,1,2", "9,合计,2", ":,9,合计"} {
 		if !plainLine([]byte(line), ",", 3) {
 			t.Errorf("%q: not plain, but its first cell is no totals word", line)
 		}
