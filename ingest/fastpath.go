@@ -46,9 +46,51 @@ type fastSheet struct {
 	stage      *stage
 }
 
-// fastFile is a text file the fast path can read, one record a line: a
-// CSV file (csvLines) or JSON Lines (jsonLines).
+// fastFile is a file the fast path can read: a text file, one record a
+// line (textFile), or a Parquet file (parquetFile).
 type fastFile interface {
+	// input is what SQL reads of the rows below the header, or ok false
+	// when the file is better read in Go throughout.
+	input(l *loader, headerLine, width int) (in fastInput, ok bool, err error)
+	// left reads the rows of the given numbers (ascending) that SQL left,
+	// as the file's Go reader reads them.
+	left(l *loader, numbers []int64) (rowSource, error)
+	// close frees what input and left made.
+	close(l *loader)
+}
+
+// fastInput is what SQL reads of a file: cells, a relation of (n, plain,
+// c), each row's number, whether SQL may read it (no value tidy would
+// change, not blank, not a totals row) and its cells as texts; and the
+// numbers of the first and last row.
+type fastInput struct {
+	cells       string
+	first, last int
+	rows, odd   int // rows, and rows not plain, when known (for the log)
+}
+
+// fastFileOf is the sheet's file on the fast path, or nil if it takes
+// none: a CSV, JSON Lines or Parquet file (not an API's pages, not a
+// workbook).
+func fastFileOf(src rowSource) fastFile {
+	switch s := src.(type) {
+	case *csvSource:
+		if s.path != "" {
+			return &textFile{layout: csvLines{src: s}}
+		}
+	case *objectSource:
+		if s.path != "" {
+			return &textFile{layout: newJSONLines(s)}
+		}
+	case *parquetSource:
+		return &parquetFile{src: s}
+	}
+	return nil
+}
+
+// lineLayout is how the fast path reads the lines of a text file: CSV
+// (csvLines) or JSON Lines (jsonLines).
+type lineLayout interface {
 	// origin is the file and its encoding.
 	origin() (path, enc string)
 	// sep is what SQL splits the texts of cells at.
@@ -60,22 +102,6 @@ type fastFile interface {
 	// rows reads a page of the lines SQL left as Go's reader of the file
 	// reads them.
 	rows(page []textLine) rowSource
-}
-
-// fastFileOf is the sheet's file on the fast path, or nil if it takes
-// none: a CSV or JSON Lines file (not an API's pages, not a workbook).
-func fastFileOf(src rowSource) fastFile {
-	switch s := src.(type) {
-	case *csvSource:
-		if s.path != "" {
-			return csvLines{src: s}
-		}
-	case *objectSource:
-		if s.path != "" {
-			return newJSONLines(s)
-		}
-	}
-	return nil
 }
 
 // csvLines is a CSV file on the fast path: SQL reads its lines as they are.
@@ -95,50 +121,88 @@ func (c csvLines) rows(page []textLine) rowSource {
 	return &linesSource{lines: page, comma: c.src.r.Comma, enc: c.src.enc}
 }
 
-// fastRun is a CSV sheet that SQL has read: the lines it left for Go wait
-// in the temporary table _slow.
-type fastRun struct {
-	sheet fastSheet
-	copy  string // the numbered copy SQL read, removed when done
+// textFile is a text file on the fast path: Go numbers its lines into a
+// copy (numberLines), which SQL reads in parallel and Go reads the lines
+// SQL left from, forward, in the same order.
+type textFile struct {
+	layout lineLayout
+	copy   string
+	cp     *copyReader
 }
 
-// readFast stores every row SQL reads of a CSV sheet and leaves the others
-// in _slow. It returns nil when the file is better read in Go throughout:
-// a quoted cell that runs over lines, a bare carriage return, bytes that
-// are not text, a line longer than maxFastLine, or a file of which more
-// than a quarter of the lines are not plain.
-func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
-	start := time.Now()
-	lines, err := numberLines(fs.file, fs.headerLine, fs.width)
-	run := &fastRun{sheet: fs, copy: lines.copy}
+// input numbers the lines. The file is left to Go when a record runs
+// over lines, a carriage return stands alone, bytes are not text, a
+// line is longer than maxFastLine, or more than a quarter of the lines
+// are not plain.
+func (f *textFile) input(l *loader, headerLine, width int) (fastInput, bool, error) {
+	lines, err := numberLines(f.layout, headerLine, width)
+	f.copy = lines.copy
 	if err != nil {
 		// The copy is only a means to speed (a full temporary folder, say):
 		// the Go path reads the file as well, and says so if it cannot.
 		slog.Warn("ingest: the fast path cannot number the lines; reading in Go", "file", l.file, "err", err)
-		run.close()
-		return nil, nil
+		return fastInput{}, false, nil
 	}
 	if !lines.records || lines.special*4 > lines.below {
 		slog.Debug("ingest: fast path not taken", "file", l.file, "one_record_a_line", lines.records, "lines", lines.below, "not_plain", lines.special)
-		run.close()
-		return nil, nil
+		return fastInput{}, false, nil
 	}
-	q := fastQuery{t: fs.t, m: fs.m, path: lines.copy, comma: fs.file.sep(),
+	cells := fmt.Sprintf(`SELECT n, plain, string_split(l, %s) AS c FROM read_csv(%s, header = false, columns = {'n': 'BIGINT', 'plain': 'BOOLEAN', 'l': 'VARCHAR'},
+        delim = chr(1), quote = '', escape = '', comment = '', new_line = '\n', auto_detect = false, max_line_size = %d)`,
+		store.Quote(string(f.layout.sep())), store.Quote(f.copy), maxFastLine+32)
+	return fastInput{cells: cells, first: lines.first, last: lines.last, rows: lines.below, odd: lines.special}, true, nil
+}
+
+func (f *textFile) left(_ *loader, numbers []int64) (rowSource, error) {
+	if f.cp == nil {
+		cp, err := openCopy(f.copy)
+		if err != nil {
+			return nil, err
+		}
+		f.cp = cp
+	}
+	page, err := f.cp.lines(numbers)
+	if err != nil {
+		return nil, err
+	}
+	return f.layout.rows(page), nil
+}
+
+func (f *textFile) close(*loader) {
+	if f.cp != nil {
+		f.cp.Close()
+	}
+	if f.copy != "" {
+		os.Remove(f.copy)
+	}
+}
+
+// readFast stores every row SQL reads of the sheet and leaves the
+// numbers of the others in _slow, for appendSlow. It returns false when
+// the file is better read in Go throughout (fastFile.input).
+func (l *loader) readFast(fs fastSheet) (bool, error) {
+	start := time.Now()
+	in, ok, err := fs.file.input(l, fs.headerLine, fs.width)
+	if err != nil || !ok {
+		fs.file.close(l)
+		return false, err
+	}
+	q := fastQuery{t: fs.t, m: fs.m, cells: in.cells,
 		batch: l.batch, sqlNow: "TIMESTAMPTZ " + store.Quote(l.now.UTC().Format("2006-01-02 15:04:05.999999Z07:00"))}
-	numbered := time.Now()
+	prepared := time.Now()
 	res, err := l.insertUnordered(q.insert())
 	if err != nil {
-		run.close()
-		return nil, fmt.Errorf("ingest %s: read and store with SQL: %w", l.file, err)
+		fs.file.close(l)
+		return false, fmt.Errorf("ingest %s: read and store with SQL: %w", l.file, err)
 	}
 	stored, _ := res.RowsAffected()
 	inserted := time.Now()
-	if _, err := l.conn.ExecContext(l.ctx, q.slow(lines.first, lines.last)); err != nil {
-		run.close()
-		return nil, fmt.Errorf("ingest %s: lines left to Go: %w", l.file, err)
+	if _, err := l.conn.ExecContext(l.ctx, q.slow(in.first, in.last)); err != nil {
+		fs.file.close(l)
+		return false, fmt.Errorf("ingest %s: lines left to Go: %w", l.file, err)
 	}
-	slog.Debug("ingest: fast path", "file", l.file, "lines", lines.below, "not_plain", lines.special, "stored", stored,
-		"number_s", numbered.Sub(start).Seconds(), "store_s", inserted.Sub(numbered).Seconds(), "left_s", time.Since(inserted).Seconds())
+	slog.Debug("ingest: fast path", "file", l.file, "rows", in.rows, "not_plain", in.odd, "stored", stored,
+		"prepare_s", prepared.Sub(start).Seconds(), "store_s", inserted.Sub(prepared).Seconds(), "left_s", time.Since(inserted).Seconds())
 	fs.stage.rows += int(stored)
 	fs.stage.sqlKeys = stored > 0
 	l.byLine = true
@@ -147,7 +211,7 @@ func (l *loader) readFast(fs fastSheet) (*fastRun, error) {
 	if l.opt.Progress != nil {
 		l.opt.Progress(l.res.Read)
 	}
-	return run, nil
+	return true, nil
 }
 
 // insertUnordered runs an INSERT without keeping the rows in file order,
@@ -164,18 +228,11 @@ func (l *loader) insertUnordered(query string) (sql.Result, error) {
 	return res, err
 }
 
-// appendSlow parses the lines SQL left, a page at a time, and appends
-// them as the Go path does. Their numbers are in _slow; their texts are
-// read from the numbered copy, which holds them in the same order.
-func (l *loader) appendSlow(where string, run *fastRun) error {
-	fs := run.sheet
-	defer run.close()
+// appendSlow parses the rows SQL left, a page at a time, and appends
+// them as the Go path does. Their numbers are in _slow.
+func (l *loader) appendSlow(where string, fs fastSheet) error {
+	defer fs.file.close(l)
 	defer l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow`)
-	cp, err := openCopy(run.copy)
-	if err != nil {
-		return fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
-	}
-	defer cp.Close()
 	after := int64(0)
 	for {
 		numbers, err := l.slowNumbers(after)
@@ -186,11 +243,11 @@ func (l *loader) appendSlow(where string, run *fastRun) error {
 			return nil
 		}
 		after = numbers[len(numbers)-1]
-		page, err := cp.lines(numbers)
+		rows, err := fs.file.left(l, numbers)
 		if err != nil {
 			return fmt.Errorf("ingest %s: lines to read in Go: %w", l.file, err)
 		}
-		if err := l.appendRows(where, "", fs.file.rows(page), fs.t, fs.m, fs.width, fs.stage); err != nil {
+		if err := l.appendRows(where, "", rows, fs.t, fs.m, fs.width, fs.stage); err != nil {
 			return err
 		}
 	}
@@ -261,8 +318,6 @@ func (c *copyReader) lines(numbers []int64) ([]textLine, error) {
 	return page, nil
 }
 
-func (r *fastRun) close() { os.Remove(r.copy) }
-
 // fileLines is what numberLines found.
 type fileLines struct {
 	records     bool   // each line is one record
@@ -282,7 +337,7 @@ type fileLines struct {
 // its record's: no record runs over a line end, no carriage return
 // stands without a line feed, every byte is UTF-8 text and no line is
 // longer than maxFastLine.
-func numberLines(ff fastFile, headerLine, width int) (fileLines, error) {
+func numberLines(ff lineLayout, headerLine, width int) (fileLines, error) {
 	var fl fileLines
 	path, enc := ff.origin()
 	in, err := os.Open(path)
@@ -441,7 +496,7 @@ var byteClasses = func() (cls [256]byte) {
 		switch {
 		case b == '\t':
 			cls[b] = tab
-		case b < 0x20 || b == 0x7f || b == '"' || b == '\'' || b == '=':
+		case b < 0x20 || b == 0x7f || strings.IndexByte(untidyASCII, byte(b)) >= 0:
 			cls[b] = notPlain
 		case b < utf8.RuneSelf:
 			cls[b] = plainASCII
@@ -458,13 +513,23 @@ var byteClasses = func() (cls [256]byte) {
 	return cls
 }()
 
-// plainRune is false for the characters tidy drops, folds or takes as space.
+// untidyASCII and untidyRanges are the characters a plain value holds
+// none of: those tidy drops, folds, unescapes or takes as space, besides
+// the ASCII controls. plainLine reads them through byteClasses and
+// plainRune, the SQL of a Parquet row through plainCellsSQL.
+const untidyASCII = `"'=`
+
+var untidyRanges = [][2]rune{
+	{0x85, 0x85}, {0xa0, 0xa0}, {0xad, 0xad}, {0x1680, 0x1680}, {0x2000, 0x200f}, {0x2028, 0x202f},
+	{0x205f, 0x2060}, {0x3000, 0x3000}, {0xfeff, 0xfeff}, {0xff01, 0xff5e}, {0xffe0, 0xffee}, {utf8.RuneError, utf8.RuneError},
+}
+
+// plainRune is false for the characters of untidyRanges.
 func plainRune(r rune) bool {
-	switch {
-	case r == 0x85, r == 0xa0, r == 0xad, r == 0x1680, r == 0x3000, r == 0xfeff, r == utf8.RuneError,
-		r >= 0x2000 && r <= 0x200f, r >= 0x2028 && r <= 0x202f, r >= 0x205f && r <= 0x2060,
-		r >= 0xff01 && r <= 0xff5e, r >= 0xffe0 && r <= 0xffee:
-		return false
+	for _, u := range untidyRanges {
+		if r >= u[0] && r <= u[1] {
+			return false
+		}
 	}
 	return true
 }

@@ -193,20 +193,18 @@ func rowHashSQL(t *Table, col func(c *Column) string) string {
 	return "md5_number_lower(concat(" + strings.Join(parts, ", chr(31), ") + ", chr(31)))"
 }
 
-// fastQuery is the SQL that reads one CSV sheet below its header.
+// fastQuery is the SQL that reads one sheet below its header.
 type fastQuery struct {
 	t      *Table
 	m      mapping
-	path   string // the numbered copy of the lines below the header (numberLines)
-	comma  rune
+	cells  string // the rows as (n, plain, c): fastInput.cells
 	batch  int64
 	sqlNow string // valid_from, as a SQL literal
 }
 
-// rows is the SELECT of every line below the header, from the numbered
-// copy numberLines wrote, as n (its number), fast (SQL read all of it:
-// never a line that is not plain), the record's key, hash and the
-// canonical columns c0, c1, ….
+// rows is the SELECT of every row below the header, from q.cells, as n
+// (its number), fast (SQL read all of it: never a row that is not
+// plain), the record's key, hash and the canonical columns c0, c1, ….
 func (q fastQuery) rows() string {
 	var tidied, texts, values, known, cols []string
 	for i := range q.t.Columns {
@@ -237,12 +235,11 @@ func (q fastQuery) rows() string {
 	%[3]s AS record_key, %[4]s AS row_hash, %[5]s
 FROM (SELECT n, plain, %[6]s, %[7]s
   FROM (SELECT n, plain, %[8]s
-    FROM (SELECT n, plain, string_split(l, %[9]s) AS c
-      FROM %[10]s)))`,
+    FROM (%[9]s)))`,
 		strings.Join(known, " AND "), strings.Join(keyPresent, " OR "),
 		strings.Join(keyParts, " || '|' || "), rowHashSQL(q.t, colRef), strings.Join(cols, ", "),
 		strings.Join(texts, ", "), strings.Join(values, ", "), strings.Join(tidied, ", "),
-		store.Quote(string(q.comma)), q.lines())
+		q.cells)
 }
 
 // insert stores the rows SQL reads in the table's canonical table.
@@ -270,10 +267,4 @@ func (q fastQuery) insert() string {
 func (q fastQuery) slow(first, last int) string {
 	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _slow AS SELECT n FROM range(%d, %d) t(n)
 		ANTI JOIN (SELECT line FROM %s WHERE batch_id = %d) s ON s.line = t.n`, first, last+1, q.t.CanonTable(), q.batch)
-}
-
-// lines reads the numbered copy.
-func (q fastQuery) lines() string {
-	return fmt.Sprintf(`read_csv(%s, header = false, columns = {'n': 'BIGINT', 'plain': 'BOOLEAN', 'l': 'VARCHAR'},
-        delim = chr(1), quote = '', escape = '', comment = '', new_line = '\n', auto_detect = false, max_line_size = %d)`, store.Quote(q.path), maxFastLine+32)
 }

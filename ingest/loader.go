@@ -158,12 +158,13 @@ func (l *loader) loadSheet(tables []*Table, sh sheet) error {
 // where the file takes it, in Go otherwise.
 func (l *loader) readRows(where, sheetName string, src rowSource, t *Table, m mapping, width int, st *stage) error {
 	if ff := fastFileOf(src); ff != nil && !l.opt.NoFastPath {
-		fast, err := l.readFast(fastSheet{t: t, m: m, width: width, file: ff, headerLine: l.headerLine, stage: st})
+		fs := fastSheet{t: t, m: m, width: width, file: ff, headerLine: l.headerLine, stage: st}
+		fast, err := l.readFast(fs)
 		if err != nil {
 			return err
 		}
-		if fast != nil {
-			return l.appendSlow(where, fast)
+		if fast {
+			return l.appendSlow(where, fs)
 		}
 	}
 	return l.appendRows(where, sheetName, src, t, m, width, st)

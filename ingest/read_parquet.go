@@ -20,6 +20,7 @@ type parquetSource struct {
 	ptrs   []any
 	line   int
 	header bool
+	path   string // for the fast path, which reads the file again
 }
 
 func newParquetSource(ctx context.Context, db *store.DB, path string) (*parquetSource, error) {
@@ -36,7 +37,7 @@ func newParquetSource(ctx context.Context, db *store.DB, path string) (*parquetS
 		rows.Close()
 		return nil, err
 	}
-	s := &parquetSource{rows: rows, cols: cols, vals: make([]sql.NullString, len(cols)), ptrs: make([]any, len(cols))}
+	s := &parquetSource{rows: rows, cols: cols, vals: make([]sql.NullString, len(cols)), ptrs: make([]any, len(cols)), path: path}
 	for i := range s.vals {
 		s.ptrs[i] = &s.vals[i]
 	}
