@@ -11,8 +11,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"golang.org/x/text/encoding/unicode"
 )
 
 // jsonlRows makes a JSON Lines file of a table's columns, row by row
@@ -121,16 +119,7 @@ func TestFastPathStoresWhatGoStoresJSONL(t *testing.T) {
 			t.Run(name+"/"+enc, func(t *testing.T) {
 				fast, slow := openDB(t), openDB(t)
 				for delivery := range 2 {
-					data := []byte(jsonlRows(r, tbl, 1500))
-					switch enc {
-					case "utf-16le":
-						var err error
-						if data, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(data); err != nil {
-							t.Fatal(err)
-						}
-					case "utf-8-bom":
-						data = append([]byte("\xef\xbb\xbf"), data...)
-					}
+					data := encoded(t, jsonlRows(r, tbl, 1500), enc)
 					path := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d.jsonl", name, delivery))
 					if err := os.WriteFile(path, data, 0o644); err != nil {
 						t.Fatal(err)

@@ -401,21 +401,7 @@ func TestFastPathStoresWhatGoStores(t *testing.T) {
 						sep = ","
 					}
 					text := fileRows(r, tbl, 600, sep)
-					data := []byte(text)
-					switch enc {
-					case "utf-16le":
-						var err error
-						if data, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(data); err != nil {
-							t.Fatal(err)
-						}
-					case "utf-8-bom":
-						data = append([]byte("\xef\xbb\xbf"), data...)
-					case "gb18030":
-						var err error
-						if data, err = simplifiedchinese.GB18030.NewEncoder().Bytes(data); err != nil {
-							t.Skip("text GB18030 cannot hold") // é, İ: rare in fragments, but possible
-						}
-					}
+					data := encoded(t, text, enc)
 					path := filepath.Join(t.TempDir(), fmt.Sprintf("%s-%d.csv", name, delivery))
 					if err := os.WriteFile(path, data, 0o644); err != nil {
 						t.Fatal(err)
@@ -428,6 +414,27 @@ func TestFastPathStoresWhatGoStores(t *testing.T) {
 			})
 		}
 	}
+}
+
+// encoded is text in the encoding enc as offices write it (UTF-16 with
+// its BOM); any other enc leaves it UTF-8.
+func encoded(t *testing.T, text, enc string) []byte {
+	t.Helper()
+	data := []byte(text)
+	var err error
+	switch enc {
+	case "utf-16le":
+		if data, err = unicode.UTF16(unicode.LittleEndian, unicode.UseBOM).NewEncoder().Bytes(data); err != nil {
+			t.Fatal(err)
+		}
+	case "utf-8-bom":
+		data = append([]byte("\xef\xbb\xbf"), data...)
+	case "gb18030":
+		if data, err = simplifiedchinese.GB18030.NewEncoder().Bytes(data); err != nil {
+			t.Skip("text GB18030 cannot hold") // é, İ: rare in fragments, but possible
+		}
+	}
+	return data
 }
 
 // TestFastPathLinesLeftInPages: the lines SQL leaves are read back from
