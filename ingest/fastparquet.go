@@ -18,9 +18,9 @@ import (
 
 // parquetFile is a Parquet file on the fast path.
 type parquetFile struct {
-	src   *parquetSource
-	cells string // the file's rows as (n, c), below the header
-	left1 bool   // _slow_rows is made
+	src      *parquetSource
+	cells    string // the file's rows as (n, c), below the header
+	slowRows bool   // _slow_rows is made
 }
 
 // input reads the file as rows numbered as the Go reader numbers them
@@ -35,7 +35,8 @@ func (f *parquetFile) input(l *loader, headerLine, _ int) (fastInput, bool, erro
 	}
 	texts := fmt.Sprintf(`SELECT file_row_number + %d AS n, %s FROM read_parquet(%s, file_row_number = true)`,
 		headerLine+1, strings.Join(casts, ", "), store.Quote(f.src.path))
-	f.cells = fmt.Sprintf(`SELECT n, [%s] AS c FROM (%s)`, strings.Join(vals, ", "), texts)
+	row := "[" + strings.Join(vals, ", ") + "]"
+	f.cells = fmt.Sprintf(`SELECT n, %s AS c FROM (%s)`, row, texts)
 	var rows int
 	if err := l.conn.QueryRowContext(l.ctx, `SELECT count(*) FROM (`+texts+`)`).Scan(&rows); err != nil {
 		slog.Warn("ingest: the fast path cannot read the Parquet file; reading in Go", "file", l.file, "err", err)
@@ -44,19 +45,19 @@ func (f *parquetFile) input(l *loader, headerLine, _ int) (fastInput, bool, erro
 	if rows == 0 {
 		return fastInput{}, false, nil
 	}
-	return fastInput{cells: fmt.Sprintf(`SELECT n, %s AS plain, [%s] AS c FROM (%s)`, plainCellsSQL(vals), strings.Join(vals, ", "), texts),
+	return fastInput{cells: fmt.Sprintf(`SELECT n, %s AS plain, %s AS c FROM (%s)`, plainCellsSQL(vals), row, texts),
 		first: headerLine + 1, last: headerLine + rows, rows: rows, odd: -1}, true, nil
 }
 
 // left reads the page of rows from _slow_rows, the rows SQL left, which
 // the first page makes: one more read of the file, whatever the pages.
 func (f *parquetFile) left(l *loader, numbers []int64) (rowSource, error) {
-	if !f.left1 {
+	if !f.slowRows {
 		q := `CREATE OR REPLACE TEMP TABLE _slow_rows AS SELECT r.n, r.c FROM (` + f.cells + `) r SEMI JOIN _slow s ON s.n = r.n`
 		if _, err := l.conn.ExecContext(l.ctx, q); err != nil {
 			return nil, err
 		}
-		f.left1 = true
+		f.slowRows = true
 	}
 	rows, err := l.conn.QueryContext(l.ctx, `SELECT n, c FROM _slow_rows WHERE n BETWEEN ? AND ? ORDER BY n`, numbers[0], numbers[len(numbers)-1])
 	if err != nil {
@@ -83,7 +84,7 @@ func (f *parquetFile) left(l *loader, numbers []int64) (rowSource, error) {
 }
 
 func (f *parquetFile) close(l *loader) {
-	if f.left1 {
+	if f.slowRows {
 		l.conn.ExecContext(l.ctx, `DROP TABLE IF EXISTS _slow_rows`)
 	}
 }
