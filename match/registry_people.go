@@ -25,7 +25,7 @@ func keepRegistryPeople(ctx context.Context, conn *sql.Conn, regVersion string) 
 	}
 	for _, q := range []string{
 		`DELETE FROM match_registry_people`,
-		`INSERT INTO match_registry_people (id_number, household_id, name, sex, birth, phone, region, address, pinyin, surname_py, year, head) ` + registryPeople + ` ORDER BY 1, 2`, // in one order, for the sample
+		`INSERT INTO match_registry_people (id_number, household_id, name, sex, birth, pinyin, surname_py, year, head) ` + registryPeople + ` ORDER BY 1, 2`, // in one order, for the sample
 		`DELETE FROM match_registry_version`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {

@@ -102,15 +102,17 @@ const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''
 // registryPeople are the active registry members with a usable ID, their
 // names folded, with the keys SQL blocks on.
 const registryPeople = `SELECT p.id_number, p.household_id, coalesce(n.folded, p.name, '') AS name, coalesce(p.sex, '') AS sex,
-	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(p.phone, '') AS phone, coalesce(p.region_code, '') AS region,
-	coalesce(p.address, '') AS address, coalesce(n.pinyin, '') AS pinyin, coalesce(n.surname_pinyin, '') AS surname_py,
+	coalesce(strftime(p.birth_date, '%Y%m%d'), '') AS birth, coalesce(n.pinyin, '') AS pinyin, coalesce(n.surname_pinyin, '') AS surname_py,
 	CAST(year(p.birth_date) AS VARCHAR) AS year, left(p.id_number, 14) AS head
 	FROM registry_persons p LEFT JOIN match_names n ON n.name = p.name
 	WHERE p.id_number IS NOT NULL AND p.household_status = 'active'`
 
 // registryColumns are what scanRegistry reads of registryPeople (kept in
-// match_registry_people, registry_people.go).
-const registryColumns = `id_number, household_id, name, sex, birth, phone, region, address, pinyin, surname_py`
+// match_registry_people, registry_people.go): what a department record
+// can agree on. Records carry an ID, a name, a sex and a birth date
+// (unlinkedRecords), so a registry person's phone and address would be
+// millions of values in memory that no comparison ever meets.
+const registryColumns = `id_number, household_id, name, sex, birth, pinyin, surname_py`
 
 // resolve links the records the IDs could not: an ID one typo away from a
 // registry person's that agrees on the name is repaired (id_repaired);
@@ -257,15 +259,9 @@ func (rv *resolver) samplePeople() ([]Person, error) {
 	if rv.sample != nil {
 		return rv.sample, nil
 	}
-	sample, err := registrySample(rv.ctx, rv.conn, registryTable)
-	if err != nil {
-		return nil, err
-	}
-	rv.sample = make([]Person, len(sample))
-	for i := range sample {
-		rv.sample[i] = sample[i].Person
-	}
-	return rv.sample, nil
+	var err error
+	rv.sample, _, err = registrySample(rv.ctx, rv.conn, registryTable)
+	return rv.sample, err
 }
 
 // update notes an outcome for a record.
@@ -322,21 +318,21 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	}
 	ctx, conn := rv.ctx, rv.conn
 	// Only the registry persons some record could be compared with come
-	// into memory (a province has millions).
-	reg, err := loadRegistry(ctx, conn, registryTable, recs)
+	// into memory (a province has millions), each once: read straight into
+	// the people the model scores, with room after them for the records.
+	people, households, err := loadRegistry(ctx, conn, registryTable, recs)
 	if err != nil {
 		return nil, err
 	}
-	if len(reg) == 0 {
+	if len(people) == 0 {
 		return recs, nil
 	}
-	byID := make(map[string]int, len(reg))
-	for i := range reg {
-		reg[i].prepare()
-		byID[reg[i].IDNumber] = i
+	for i := range people {
+		people[i].prepare()
 	}
 
 	// 1. Repair.
+	repairedTo := repairTargets(recs, people)
 	var rest []int
 	for i := range recs {
 		r := &recs[i]
@@ -347,8 +343,8 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 		var hit *registryPerson
 		n := 0
 		for _, c := range r.repairs {
-			if j, ok := byID[c]; ok && sameName(&r.Person, &reg[j].Person) {
-				hit = &reg[j]
+			if j, ok := repairedTo[c]; ok && sameName(&r.Person, &people[j]) {
+				hit = &registryPerson{Person: people[j], household: households[j]}
 				n++
 			}
 		}
@@ -363,14 +359,8 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	}
 
 	// 2. Fellegi–Sunter over registry persons, each record to its best
-	// candidate. At a province the persons are millions: they are held
-	// once, as the stage's people, not also as reg.
-	sd := sides{people: make([]Person, 0, len(reg)+len(rest)), split: len(reg)}
-	households := make([]string, len(reg))
-	for i := range reg {
-		sd.people = append(sd.people, reg[i].Person)
-		households[i] = reg[i].household
-	}
+	// candidate.
+	sd := sides{people: people, split: len(people)}
 	for _, i := range rest {
 		sd.people = append(sd.people, recs[i].scoredForm())
 	}
@@ -662,14 +652,30 @@ func scanUnlinked(rows *sql.Rows) ([]unlinkedRecord, error) {
 
 // loadRegistry reads the active registry persons that share a blocking
 // key with some record (or an ID a record's typo could be), filtered in
-// DuckDB.
-func loadRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord) ([]registryPerson, error) {
+// DuckDB, and each one's household. The persons' slice has room after
+// them for the records, which scoring appends.
+func loadRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord) ([]Person, []string, error) {
+	if err := recordKeys(ctx, conn, recs); err != nil {
+		return nil, nil, err
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
+	return scanRegistry(ctx, conn, `
+		WITH reg AS (SELECT * FROM `+registry+` r)
+		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
+		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.head = k.head`, len(recs))
+}
+
+// recordKeys writes the records' blocking keys to _rk, and the valid IDs
+// one typo from each repairable ID (kept in the record, for the repair).
+func recordKeys(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) error {
 	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, surname_py VARCHAR, pinyin VARCHAR, year VARCHAR, id VARCHAR, head VARCHAR)`); err != nil {
-		return nil, err
+		return err
 	}
 	app, err := store.NewAppender(conn, "_rk")
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for i := range recs {
 		r := &recs[i]
@@ -680,71 +686,82 @@ func loadRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []u
 		}
 		if err := app.AppendRow(nullIf(r.Birth), nullIf(r.surnamePY), nullIf(r.pinyin), year, nil, nullIf(idHead(&r.Person))); err != nil {
 			app.Close()
-			return nil, err
+			return err
 		}
 		if repairable(r.rawID) {
 			r.repairs = repairCandidates(Clean(r.rawID))
 			for _, c := range r.repairs {
 				if err := app.AppendRow(nil, nil, nil, nil, c, nil); err != nil {
 					app.Close()
-					return nil, err
+					return err
 				}
 			}
 		}
 	}
-	if err := app.Close(); err != nil {
-		return nil, err
+	return app.Close()
+}
+
+// repairTargets finds, among the persons, those a record's typo could
+// have come from: by ID, the index of the person holding it. Only the
+// IDs some repair names are looked up, not the persons' millions.
+func repairTargets(recs []unlinkedRecord, people []Person) map[string]int {
+	at := map[string]int{}
+	for i := range recs {
+		for _, c := range recs[i].repairs {
+			at[c] = -1
+		}
 	}
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
-	return scanRegistry(ctx, conn, `
-		WITH reg AS (SELECT * FROM `+registry+` r)
-		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.head = k.head`)
+	if len(at) > 0 {
+		for i := range people {
+			if _, ok := at[people[i].IDNumber]; ok {
+				at[people[i].IDNumber] = i
+			}
+		}
+	}
+	for id, i := range at {
+		if i < 0 {
+			delete(at, id)
+		}
+	}
+	return at
 }
 
 // registrySample is a random sample of registry persons, for u.
-func registrySample(ctx context.Context, conn *sql.Conn, registry string) ([]registryPerson, error) {
-	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`)
+func registrySample(ctx context.Context, conn *sql.Conn, registry string) ([]Person, []string, error) {
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`, 0)
 }
 
-// scanRegistry reads the persons q selects (registryColumns). They are
-// counted first, so that the millions a province loads are read into one
-// slice of the right size instead of one that grows and is copied.
-func scanRegistry(ctx context.Context, conn *sql.Conn, q string) ([]registryPerson, error) {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _scanned AS `+q); err != nil {
-		return nil, fmt.Errorf("match: registry persons: %w", err)
+// scanRegistry reads the persons q selects (registryColumns) and their
+// households, in ID order. A person in two active households belongs to
+// the first (as in exact linking). They are counted first, so that the
+// millions a province loads are read into one slice of the right size,
+// with room for more, instead of one that grows and is copied.
+func scanRegistry(ctx context.Context, conn *sql.Conn, q string, room int) ([]Person, []string, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _scanned AS
+		SELECT DISTINCT ON (id_number) * FROM (`+q+`) ORDER BY id_number, household_id`); err != nil {
+		return nil, nil, fmt.Errorf("match: registry persons: %w", err)
 	}
 	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _scanned`)
 	var n int
 	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM _scanned`).Scan(&n); err != nil {
-		return nil, fmt.Errorf("match: registry persons: %w", err)
+		return nil, nil, fmt.Errorf("match: registry persons: %w", err)
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT `+registryColumns+` FROM _scanned`)
+	rows, err := conn.QueryContext(ctx, `SELECT `+registryColumns+` FROM _scanned ORDER BY id_number`)
 	if err != nil {
-		return nil, fmt.Errorf("match: registry persons: %w", err)
+		return nil, nil, fmt.Errorf("match: registry persons: %w", err)
 	}
 	defer rows.Close()
-	out := make([]registryPerson, 0, n)
-	at := make(map[string]int, n)
+	people, households := make([]Person, 0, n+room), make([]string, 0, n)
 	for rows.Next() {
-		var p registryPerson
-		if err := rows.Scan(&p.IDNumber, &p.household, &p.Name, &p.Sex, &p.Birth, &p.Phone, &p.Region, &p.Address, &p.pinyin, &p.surnamePY); err != nil {
-			return nil, err
+		var p Person
+		var household string
+		if err := rows.Scan(&p.IDNumber, &household, &p.Name, &p.Sex, &p.Birth, &p.pinyin, &p.surnamePY); err != nil {
+			return nil, nil, fmt.Errorf("match: registry persons: %w", err)
 		}
 		p.Key = p.IDNumber
-		// A person in two active households belongs to the first (as in exact linking).
-		if i, ok := at[p.IDNumber]; ok {
-			if p.household < out[i].household {
-				out[i] = p
-			}
-			continue
-		}
-		at[p.IDNumber] = len(out)
-		out = append(out, p)
+		people, households = append(people, p), append(households, household)
 	}
-	return out, rows.Err()
+	return people, households, rows.Err()
 }
 
 // registryVersion changes whenever the registry does: a new delivery of
