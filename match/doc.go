@@ -8,10 +8,9 @@
 // A record links by its normalised ID (id_exact); by an ID one typo from a
 // registry person's with the same name (id_repaired); by completing a
 // registry ID Excel broke into a number (id_completed); or, without a
-// usable ID, by
-// a Fellegi–Sunter model over name, sex and birth date, blocked and
-// scored in Go against the registry persons sharing a key with it
-// (probabilistic, or review below the link threshold). Records of people
+// usable ID, by a Fellegi–Sunter model over name, sex and birth date,
+// scored in Go against the registry persons sharing a blocking key with
+// it (probabilistic, or review below the link threshold). Records of people
 // outside the registry are grouped the same way. Each outcome keeps its
 // weights (match_links.weights) so that a reviewer sees why. A run after
 // department deliveries links only their records (match_state); a
