@@ -222,6 +222,8 @@ func queryLatencies(ctx context.Context, opt AnalyticsOptions, db *store.DB, pac
 	if err != nil {
 		return err
 	}
+	// Closed after the HTTP server's, deferred below.
+	defer srv.Close()
 	ts := httptest.NewServer(h)
 	defer ts.Close()
 	ana, err := loopbackLogin(ts.URL, "ana", "bench-password")

@@ -121,6 +121,8 @@ func RunSoak(ctx context.Context, opt SoakOptions) error {
 	if err != nil {
 		return err
 	}
+	// Closed after the HTTP server's, deferred below.
+	defer srv.Close()
 	chain.Published = func(string) { go srv.WarmCohorts(ctx) } // as serve does
 	ts := httptest.NewServer(h)
 	defer ts.Close()

@@ -58,6 +58,20 @@ func (s *Server) querier(ctx context.Context, u *User) (*analytics.Querier, erro
 // maxQueriers is how many snapshot-and-scope queriers stay open.
 const maxQueriers = 16
 
+// Close closes the queriers the server kept, removing their spools and
+// in-memory databases. Call it once the HTTP server has shut down: a
+// request still running would find its querier closed.
+func (s *Server) Close() error {
+	s.queriersMu.Lock()
+	defer s.queriersMu.Unlock()
+	var errs []error
+	for _, key := range s.querierKeys {
+		errs = append(errs, s.queriers[key].Close())
+	}
+	s.queriers, s.querierKeys, s.regionLists = nil, nil, nil
+	return errors.Join(errs...)
+}
+
 // k is the suppression threshold for the user: 0 (exact counts) for the
 // record-level roles, who could count the rows themselves.
 func (s *Server) k(u *User) int {

@@ -239,3 +239,27 @@ func TestXLSXSplitsPastExcelsLimit(t *testing.T) {
 		t.Errorf("%d rows; README says %q", total, note)
 	}
 }
+
+// TestServerCloseRemovesQuerierSpools: the queriers a server keeps for
+// analysts are closed with it, so a serve that stops leaves no spool
+// folder behind in the temporary directory.
+func TestServerCloseRemovesQuerierSpools(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	s := newSite(t)
+	an := s.login(t, "analyst")
+	if code, _ := get(t, an, s.srv.URL+"/analytics"); code != 200 {
+		t.Fatalf("analytics home: %d", code)
+	}
+	spools, _ := filepath.Glob(filepath.Join(tmp, "safetynet-query-*"))
+	if len(spools) == 0 {
+		t.Fatal("no querier spool while the server runs: the test sees nothing")
+	}
+	s.srv.Close()
+	if err := s.server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(tmp, "safetynet-query-*")); len(left) > 0 {
+		t.Errorf("spools left after Close: %v", left)
+	}
+}

@@ -106,6 +106,7 @@ func (in *instance) serve(t *testing.T, key string) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { srv.Close() })
 	web := httptest.NewServer(h)
 	t.Cleanup(web.Close)
 	return web

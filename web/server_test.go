@@ -76,6 +76,7 @@ func newSite(t *testing.T) *site {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { s.Close() }) // after the HTTP server's (cleanups run last first)
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return &site{srv: srv, server: s, chain: chain, county: county}

@@ -96,6 +96,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	if err != nil {
 		return err
 	}
+	defer srv.Close() // last, once the HTTP server has shut down
 	chain.Published = func(string) { go srv.WarmCohorts(ctx) }
 	cr, err := chain.Schedule(ctx)
 	if err != nil {
