@@ -73,7 +73,7 @@ func TestCrashMidBatchLeavesNothing(t *testing.T) {
 	db.Close()
 
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SAFETYNET_CRASH_DB="+dbPath, "SAFETYNET_CRASH_FILE="+file)
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), "SAFETYNET_CRASH_DB="+dbPath, "SAFETYNET_CRASH_FILE="+file)
 	out, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

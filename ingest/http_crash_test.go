@@ -50,7 +50,7 @@ func TestPullKilledMidway(t *testing.T) {
 			t.Setenv("TEST_MEDINS_TOKEN", "s3cret")
 			dbPath := filepath.Join(t.TempDir(), "pull.duckdb")
 			cmd := exec.Command(os.Args[0], "-test.run=^$")
-			cmd.Env = append(os.Environ(), "SAFETYNET_PULL_DB="+dbPath, "SAFETYNET_PULL_URL="+srv.URL, "SAFETYNET_PULL_PAGING="+paging)
+			cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), "SAFETYNET_PULL_DB="+dbPath, "SAFETYNET_PULL_URL="+srv.URL, "SAFETYNET_PULL_PAGING="+paging)
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}

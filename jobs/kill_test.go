@@ -142,7 +142,7 @@ func copiedSites(t *testing.T, households, records, outsiders int) (*synth.Count
 func child(t *testing.T, site string, kill time.Duration) (string, error) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SAFETYNET_KILLED_RUN="+site)
+	cmd.Env = append(os.Environ(), "TMPDIR="+t.TempDir(), "SAFETYNET_KILLED_RUN="+site)
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
