@@ -17,18 +17,22 @@ type blocked struct {
 	byRule [][]int32 // per rule, indexes into pairs
 }
 
-// rulePairs is rule ri's pairs, at most limit of them, in its order.
-func (b blocked) rulePairs(ri, limit int) []Pair {
+func (b blocked) ruleCount(ri int) int { return len(b.byRule[ri]) }
+
+// rulePatterns are the patterns of rule ri's first limit pairs, in its order.
+func (b blocked) rulePatterns(ri, limit int, skip map[int]bool) patterns {
 	idx := b.byRule[ri]
 	if len(idx) > limit {
 		idx = idx[:limit]
 	}
-	out := make([]Pair, len(idx))
-	for k, i := range idx {
-		out[k] = b.pairs[i]
+	ps := patterns{}
+	for _, i := range idx {
+		ps.add(b.pairs[i].Levels, skip, 1)
 	}
-	return out
+	return ps
 }
+
+func (b blocked) allPatterns() patterns { return patternsOf(b.pairs, nil) }
 
 // block finds the pairs that share a key under any rule, once each. With
 // left > 0, only pairs of a left record (index < left) with a right one
@@ -37,7 +41,7 @@ func (b blocked) rulePairs(ri, limit int) []Pair {
 // the pairs come out in the same order on every run.
 func block(people []Person, left int, rules []BlockingRule) blocked {
 	if left > 0 {
-		return blockLinkage(people, left, rules)
+		return blockLinkage(people, left, rules, nil)
 	}
 	b := blocked{byRule: make([][]int32, len(rules))}
 	seen := map[[2]int32]int32{}
@@ -79,7 +83,10 @@ type linkGroup struct{ lefts, rights []int32 }
 // found is looked for among its right record's few pairs rather than in
 // a map of every pair. The pairs are those and in the order that
 // grouping everyone would give: a key's lefts come before its rights.
-func blockLinkage(people []Person, left int, rules []BlockingRule) blocked {
+// When the rights are a part of the records (registryScorer), rights
+// says, per rule, how many of all the records have each key: a key too
+// common to block on (maxBlock) is so whichever part it falls in.
+func blockLinkage(people []Person, left int, rules []BlockingRule, rights []map[string]int) blocked {
 	b := blocked{byRule: make([][]int32, len(rules))}
 	ofRight := make([][]int32, len(people)-left) // per right record, its pairs
 	for ri, r := range rules {
@@ -103,7 +110,11 @@ func blockLinkage(people []Person, left int, rules []BlockingRule) blocked {
 		}
 		for _, k := range slices.Sorted(maps.Keys(groups)) {
 			g := groups[k]
-			if n := len(g.lefts) + len(g.rights); n < 2 || n > maxBlock {
+			n := len(g.rights)
+			if rights != nil {
+				n = rights[ri][k]
+			}
+			if n += len(g.lefts); n < 2 || n > maxBlock {
 				continue
 			}
 			for _, a := range g.lefts {

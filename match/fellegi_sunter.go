@@ -1,8 +1,10 @@
 package match
 
 import (
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -131,23 +133,34 @@ func (m *Model) Compare(people []Person, pairs []Pair) {
 	}
 }
 
+// trainingPairs is what training reads of the compared candidate pairs:
+// how many each rule made, the levels of a rule's first pairs in its
+// order, and every pair's levels. One blocking (blocked) gives them, or
+// parts blocked one after another (registryTraining).
+type trainingPairs interface {
+	ruleCount(ri int) int
+	// rulePatterns are the level patterns of rule ri's first limit
+	// pairs, the comparisons in skip missing.
+	rulePatterns(ri, limit int, skip map[int]bool) patterns
+	allPatterns() patterns
+}
+
 // train estimates m the way Splink does: for each blocking rule, EM over
 // the pairs that rule makes, leaving out the comparisons the rule itself
 // forces to agree (pairs blocked on birth date agree on it whether they
 // match or not); each comparison's m is the mean of the estimates of the
 // rules that leave it free. The prior is then fitted over all candidates
-// with m and u held. The pairs are b's, compared.
-func (m *Model) train(rules []BlockingRule, b blocked) {
+// with m and u held.
+func (m *Model) train(rules []BlockingRule, b trainingPairs) {
 	sums := make([][]float64, len(m.M))
 	n := make([]int, len(m.M))
 	for c := range sums {
 		sums[c] = make([]float64, len(m.M[c]))
 	}
 	for ri, r := range rules {
-		if r.Wide || len(b.byRule[ri]) < 10 {
+		if r.Wide || b.ruleCount(ri) < 10 {
 			continue
 		}
-		pairs := b.rulePairs(ri, maxTrainPairs)
 		skip := map[int]bool{}
 		for c, cmp := range m.Comparisons {
 			for _, u := range r.Uses {
@@ -157,7 +170,7 @@ func (m *Model) train(rules []BlockingRule, b blocked) {
 			}
 		}
 		est := m.clone()
-		est.em(pairs, skip, true)
+		est.em(b.rulePatterns(ri, maxTrainPairs, skip), skip, true)
 		for c := range sums {
 			if skip[c] {
 				continue
@@ -177,7 +190,7 @@ func (m *Model) train(rules []BlockingRule, b blocked) {
 		}
 		normalise(m.M[c])
 	}
-	m.em(b.pairs, nil, false)
+	m.em(b.allPatterns(), nil, false)
 }
 
 // minPriorPairs: below it not even the prior is fitted.
@@ -195,35 +208,51 @@ func (m *Model) clone() *Model {
 	return &c
 }
 
-// em runs expectation–maximisation over the pairs' level patterns (there
-// are far fewer patterns than pairs), leaving out the comparisons in skip;
-// with updateM false only the prior moves.
-func (m *Model) em(pairs []Pair, skip map[int]bool, updateM bool) {
-	type pattern struct {
-		levels []int8
-		n      float64
+// pattern is a combination of levels and how many pairs have it.
+type pattern struct {
+	levels []int8
+	n      float64
+}
+
+// patterns are pairs' level patterns, by the patterns' bytes.
+type patterns map[string]*pattern
+
+// add counts n pairs of the levels, the comparisons in skip missing.
+func (ps patterns) add(levels []int8, skip map[int]bool, n float64) {
+	if len(skip) > 0 {
+		levels = append([]int8(nil), levels...)
+		for c := range skip {
+			levels[c] = missing
+		}
 	}
-	byKey := map[string]*pattern{}
+	k := string(int8sToBytes(levels))
+	if pt, ok := ps[k]; ok {
+		pt.n += n
+	} else {
+		ps[k] = &pattern{levels: levels, n: n}
+	}
+}
+
+func patternsOf(pairs []Pair, skip map[int]bool) patterns {
+	ps := patterns{}
 	for _, p := range pairs {
-		lv := p.Levels
-		if len(skip) > 0 {
-			lv = append([]int8(nil), lv...)
-			for c := range skip {
-				lv[c] = missing
-			}
-		}
-		k := string(int8sToBytes(lv))
-		if pt, ok := byKey[k]; ok {
-			pt.n++
-		} else {
-			byKey[k] = &pattern{levels: lv, n: 1}
-		}
+		ps.add(p.Levels, skip, 1)
 	}
+	return ps
+}
+
+// em runs expectation–maximisation over the pairs' level patterns (there
+// are far fewer patterns than pairs), built with the comparisons in skip
+// left out; with updateM false only the prior moves.
+func (m *Model) em(byKey patterns, skip map[int]bool, updateM bool) {
+	// In the patterns' order, not the map's: sums in another order differ
+	// in the last bits, and a run is to be made again exactly.
 	pats := make([]*pattern, 0, len(byKey))
-	for _, pt := range byKey {
-		pats = append(pats, pt)
+	total := 0.0
+	for _, k := range slices.Sorted(maps.Keys(byKey)) {
+		pats = append(pats, byKey[k])
+		total += byKey[k].n
 	}
-	total := float64(len(pairs))
 	if total == 0 {
 		return
 	}
@@ -278,23 +307,28 @@ func int8sToBytes(v []int8) []byte {
 // the model on them (when there are at least minTrain) and scores them.
 func (m *Model) Fit(people []Person, left int, rules []BlockingRule, minTrain int) []Pair {
 	b := block(people, left, rules)
-	pairs := b.pairs
-	m.Compare(people, pairs)
+	m.Compare(people, b.pairs)
+	m.learn(rules, b, len(b.pairs), minTrain)
+	m.Score(people, b.pairs)
+	return b.pairs
+}
+
+// learn trains the model on the pairs candidates (when there are at least
+// minTrain) and notes how many there were, for the prior.
+func (m *Model) learn(rules []BlockingRule, tp trainingPairs, pairs, minTrain int) {
 	switch {
-	case len(pairs) >= minTrain:
-		m.train(rules, b)
-	case !m.keptPrior && len(pairs) >= minPriorPairs:
+	case pairs >= minTrain:
+		m.train(rules, tp)
+	case !m.keptPrior && pairs >= minPriorPairs:
 		// Too few pairs to learn m, but the prior is one number that a
 		// few dozen pairs fit well: in a village almost every candidate
 		// pair is the same person, and the starting 1% would make a clear
 		// name-and-birth-date match look doubtful. So few pairs are not
 		// trusted with more than even odds.
-		m.em(pairs, nil, false)
+		m.em(tp.allPatterns(), nil, false)
 		m.Lambda = math.Min(m.Lambda, 0.5)
 	}
-	m.candidates = float64(len(pairs))
-	m.Score(people, pairs)
-	return pairs
+	m.candidates = float64(pairs)
 }
 
 // Prior is the match weight before any comparison, in bits.

@@ -92,12 +92,14 @@ func sameName(a, b *Person) bool {
 const unlinkedColumns = "record_key, id_number, name, sex, birth_date, batch_id"
 
 // unlinkedRecords: a record's birth date is its own, else what its ID
-// (or what Excel left of it) says.
+// (or what Excel left of it) says. In one order, as the model's u is
+// drawn from the records by index: the same records score the same.
 const unlinkedRecords = `SELECT l.source, l.record_key, coalesce(s.id_number, ''), coalesce(s.name, ''), coalesce(s.sex, ''),
 	coalesce(strftime(coalesce(s.birth_date, i.birth_date), '%%Y%%m%%d'), ''), s.batch_id, coalesce(i.id_prefix, '')
 	FROM match_links l JOIN (%s) s ON s.source = l.source AND s.record_key = l.record_key
 	LEFT JOIN match_ids i ON i.id_raw = s.id_number
-	WHERE l.method = 'unlinked' AND l.source <> 'members'`
+	WHERE l.method = 'unlinked' AND l.source <> 'members'
+	ORDER BY l.source, l.record_key`
 
 // registryPeople are the active registry members with a usable ID, their
 // names folded, with the keys SQL blocks on.
@@ -297,7 +299,10 @@ func (rv *resolver) scoreOutside(outside []Person, pending []unlinkedRecord) err
 	for k := range pending {
 		sd.people = append(sd.people, pending[k].scoredForm())
 	}
-	found, err := scoreStage(rv.ctx, rv.conn, "outside", sd, sample, nil)
+	found, err := scoreStage(rv.ctx, rv.conn, "outside", func(k *kept) ([]scored, fitted, error) {
+		out, fit := scoreAgainst(sd, sample, scoring{kept: k})
+		return out, fit, nil
+	})
 	if err != nil {
 		return err
 	}
@@ -316,55 +321,19 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	if len(recs) == 0 {
 		return nil, nil
 	}
-	ctx, conn := rv.ctx, rv.conn
-	// Only the registry persons some record could be compared with come
-	// into memory (a province has millions), each once: read straight into
-	// the people the model scores, with room after them for the records.
-	people, households, err := loadRegistry(ctx, conn, registryTable, recs)
-	if err != nil {
+	rest, err := rv.repair(recs)
+	if err != nil || len(rest) == 0 {
 		return nil, err
 	}
-	if len(people) == 0 {
-		return recs, nil
-	}
-	for i := range people {
-		people[i].prepare()
-	}
 
-	// 1. Repair.
-	repairedTo := repairTargets(recs, people)
-	var rest []int
-	for i := range recs {
-		r := &recs[i]
-		if len(r.repairs) == 0 { // not repairable, or no valid ID one typo away (found by loadRegistry)
-			rest = append(rest, i)
-			continue
-		}
-		var hit *registryPerson
-		n := 0
-		for _, c := range r.repairs {
-			if j, ok := repairedTo[c]; ok && sameName(&r.Person, &people[j]) {
-				hit = &registryPerson{Person: people[j], household: households[j]}
-				n++
-			}
-		}
-		if n == 1 {
-			rv.update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
-			continue
-		}
-		rest = append(rest, i)
+	// Fellegi–Sunter over the registry persons sharing a blocking key
+	// with a record, each record to its best candidate, a part of the
+	// records at a time (registry_parts.go).
+	records := make([]Person, len(rest))
+	for k, i := range rest {
+		records[k] = recs[i].scoredForm()
 	}
-	if len(rest) == 0 {
-		return nil, nil
-	}
-
-	// 2. Fellegi–Sunter over registry persons, each record to its best
-	// candidate.
-	sd := sides{people: people, split: len(people)}
-	for _, i := range rest {
-		sd.people = append(sd.people, recs[i].scoredForm())
-	}
-	names, err := registryNamesakes(ctx, conn, registryTable, sd.records())
+	names, err := registryNamesakes(rv.ctx, rv.conn, registryTable, records)
 	if err != nil {
 		return nil, err
 	}
@@ -372,14 +341,17 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	if err != nil {
 		return nil, err
 	}
-	found, err := scoreStage(ctx, conn, "registry", sd, sample, names)
+	rs := newRegistryScorer(rv.ctx, rv.conn, records)
+	found, err := scoreStage(rv.ctx, rv.conn, "registry", func(k *kept) ([]registryMatch, fitted, error) {
+		return rs.score(sample, names, k)
+	})
 	if err != nil {
 		return nil, err
 	}
 	resolved := make([]bool, len(rest))
 	for _, m := range found {
 		r := &recs[rest[m.record]]
-		p := &registryPerson{Person: sd.people[m.person], household: households[m.person]}
+		p := &registryPerson{Person: Person{IDNumber: m.id}, household: m.household}
 		switch {
 		case m.prob >= rv.th.Link && m.sure && !m.ambiguous:
 			rv.update(r, "probabilistic", p, m.prob, m.terms, "")
@@ -397,6 +369,39 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 		}
 	}
 	return pending, nil
+}
+
+// repair links the records whose ID is one typo from exactly one registry
+// person's of the same name (id_repaired), and returns the indexes of the
+// others.
+func (rv *resolver) repair(recs []unlinkedRecord) ([]int, error) {
+	people, households, err := repairPeople(rv.ctx, rv.conn, registryTable, recs)
+	if err != nil {
+		return nil, err
+	}
+	byID := make(map[string]int, len(people))
+	for i := range people {
+		people[i].prepare()
+		byID[people[i].IDNumber] = i
+	}
+	var rest []int
+	for i := range recs {
+		r := &recs[i]
+		var hit *registryPerson
+		n := 0
+		for _, c := range r.repairs {
+			if j, ok := byID[c]; ok && sameName(&r.Person, &people[j]) {
+				hit = &registryPerson{Person: people[j], household: households[j]}
+				n++
+			}
+		}
+		if n != 1 {
+			rest = append(rest, i)
+			continue
+		}
+		rv.update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
+	}
+	return rest, nil
 }
 
 // scored is a record's best candidate and how sure the model is.
@@ -509,10 +514,7 @@ func (sd sides) records() []Person { return sd.people[sd.split:] }
 
 // scoreAgainst scores each record against the persons (u from the random
 // sample against the records) and returns each record's best candidate.
-// With names, a bare name-and-birth-date agreement on a common name is
-// not sure without something more (phone, region, address).
 func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
-	names := sc.names
 	forU := append(append(make([]Person, 0, len(sample)+len(sd.records())), sample...), sd.records()...)
 	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
 	sc.kept.use(model) // start from what an earlier run learned
@@ -522,6 +524,14 @@ func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
 	}
 	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
 	fit := fitted{model: model, pairs: len(pairs), trained: len(pairs) >= minTrainPairs}
+	return judge(model, people, split, sc.names, pairs), fit
+}
+
+// judge takes each record's best pair (the records are people[split:])
+// and says how sure the model is of it. With names, a bare
+// name-and-birth-date agreement on a common name is not sure without
+// something more (phone, region, address).
+func judge(model *Model, people []Person, split int, names *namesakes, pairs []Pair) []scored {
 	nameAt, birthAt, idAt := comparisonIndex(model, "name"), comparisonIndex(model, "birth_date"), comparisonIndex(model, "id_number")
 	phoneAt, regionAt, addrAt := comparisonIndex(model, "phone"), comparisonIndex(model, "region"), comparisonIndex(model, "address")
 	best, second := rankPerRight(pairs)
@@ -538,18 +548,21 @@ func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
 			ambiguous: ok && p.Weight-w2 < ambiguousBits,
 		})
 	}
-	return out, fit
+	return out
 }
 
-// scoreStage scores records against persons for one stage (registry or
-// outside), starting from the model the stage kept, and keeps the model
+// scoreStage scores records for one stage (registry or outside) with
+// score, starting from the model the stage kept, and keeps the model
 // again when this run had pairs enough to train it.
-func scoreStage(ctx context.Context, conn *sql.Conn, stage string, sd sides, sample []Person, names *namesakes) ([]scored, error) {
+func scoreStage[T any](ctx context.Context, conn *sql.Conn, stage string, score func(*kept) ([]T, fitted, error)) ([]T, error) {
 	k, err := loadModel(ctx, conn, stage)
 	if err != nil {
 		return nil, err
 	}
-	out, fit := scoreAgainst(sd, sample, scoring{names: names, kept: k})
+	out, fit, err := score(k)
+	if err != nil {
+		return nil, err
+	}
 	if fit.trained {
 		if err := saveModel(ctx, conn, stage, fit.model, fit.pairs, time.Now()); err != nil {
 			return nil, fmt.Errorf("match: keep the %s model: %w", stage, err)
@@ -650,85 +663,43 @@ func scanUnlinked(rows *sql.Rows) ([]unlinkedRecord, error) {
 	return out, rows.Err()
 }
 
-// loadRegistry reads the active registry persons that share a blocking
-// key with some record (or an ID a record's typo could be), filtered in
-// DuckDB, and each one's household. The persons' slice has room after
-// them for the records, which scoring appends.
-func loadRegistry(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord) ([]Person, []string, error) {
-	if err := recordKeys(ctx, conn, recs); err != nil {
+// repairPeople notes in each repairable record the valid IDs one typo
+// from its own (unlinkedRecord.repairs) and reads the active registry
+// persons holding one of them.
+func repairPeople(ctx context.Context, conn *sql.Conn, registry string, recs []unlinkedRecord) ([]Person, []string, error) {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _repairs (id VARCHAR)`); err != nil {
 		return nil, nil, err
 	}
-	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _rk`)
-	return scanRegistry(ctx, conn, `
-		WITH reg AS (SELECT * FROM `+registry+` r)
-		SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.birth = k.birth AND reg.surname_py = k.surname_py
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.pinyin = k.pinyin AND reg.year = k.year
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.id_number = k.id
-		UNION SELECT `+registryColumns+` FROM reg SEMI JOIN _rk k ON reg.head = k.head`, len(recs))
-}
-
-// recordKeys writes the records' blocking keys to _rk, and the valid IDs
-// one typo from each repairable ID (kept in the record, for the repair).
-func recordKeys(ctx context.Context, conn *sql.Conn, recs []unlinkedRecord) error {
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _rk (birth VARCHAR, surname_py VARCHAR, pinyin VARCHAR, year VARCHAR, id VARCHAR, head VARCHAR)`); err != nil {
-		return err
-	}
-	app, err := store.NewAppender(conn, "_rk")
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _repairs`)
+	app, err := store.NewAppender(conn, "_repairs")
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for i := range recs {
 		r := &recs[i]
 		r.prepare()
-		var year any
-		if len(r.Birth) == 8 {
-			year = r.Birth[:4]
+		if !repairable(r.rawID) {
+			continue
 		}
-		if err := app.AppendRow(nullIf(r.Birth), nullIf(r.surnamePY), nullIf(r.pinyin), year, nil, nullIf(idHead(&r.Person))); err != nil {
-			app.Close()
-			return err
-		}
-		if repairable(r.rawID) {
-			r.repairs = repairCandidates(Clean(r.rawID))
-			for _, c := range r.repairs {
-				if err := app.AppendRow(nil, nil, nil, nil, c, nil); err != nil {
-					app.Close()
-					return err
-				}
+		r.repairs = repairCandidates(Clean(r.rawID))
+		for _, c := range r.repairs {
+			if err := app.AppendRow(c); err != nil {
+				app.Close()
+				return nil, nil, err
 			}
 		}
 	}
-	return app.Close()
+	if err := app.Close(); err != nil {
+		return nil, nil, err
+	}
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` SEMI JOIN _repairs ON id_number = id`, 0)
 }
 
-// repairTargets finds, among the persons, those a record's typo could
-// have come from: by ID, the index of the person holding it. Only the
-// IDs some repair names are looked up, not the persons' millions.
-func repairTargets(recs []unlinkedRecord, people []Person) map[string]int {
-	at := map[string]int{}
-	for i := range recs {
-		for _, c := range recs[i].repairs {
-			at[c] = -1
-		}
-	}
-	if len(at) > 0 {
-		for i := range people {
-			if _, ok := at[people[i].IDNumber]; ok {
-				at[people[i].IDNumber] = i
-			}
-		}
-	}
-	for id, i := range at {
-		if i < 0 {
-			delete(at, id)
-		}
-	}
-	return at
-}
-
-// registrySample is a random sample of registry persons, for u.
+// registrySample is a random sample of registry persons, for u: the same
+// on every run over the same registry (DuckDB's seeded reservoir is not,
+// on more than one thread), so that a run's scores can be made again.
 func registrySample(ctx context.Context, conn *sql.Conn, registry string) ([]Person, []string, error) {
-	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` USING SAMPLE reservoir(20000 ROWS) REPEATABLE (7)`, 0)
+	return scanRegistry(ctx, conn, `SELECT `+registryColumns+` FROM `+registry+` ORDER BY hash(id_number), id_number LIMIT 20000`, 0)
 }
 
 // scanRegistry reads the persons q selects (registryColumns) and their
