@@ -105,27 +105,12 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 	for p, v := range e.Standards.ByRegion {
 		std = append(std, fmt.Sprintf("(%s, %v)", store.Quote(p), v))
 	}
-	var ser []string
-	for _, c := range e.SeriousIllness {
-		lo, hi, ok := strings.Cut(c, "-")
-		if !ok {
-			hi = lo
-		}
-		ser = append(ser, fmt.Sprintf("(%s, %s)", store.Quote(lo), store.Quote(hi)))
-	}
-	if len(ser) == 0 {
-		ser = append(ser, "(NULL, NULL)")
-	}
 	stmts := []string{
 		"CREATE OR REPLACE TEMP TABLE _standards (prefix VARCHAR, monthly DOUBLE)",
 		"INSERT INTO _standards VALUES " + strings.Join(std, ", "),
-		"CREATE OR REPLACE TEMP TABLE _serious (lo VARCHAR, hi VARCHAR)",
-		"INSERT INTO _serious VALUES " + strings.Join(ser, ", "),
 		`CREATE OR REPLACE TEMP MACRO standard_of(rc) AS (
 			SELECT monthly FROM _standards WHERE starts_with(coalesce(rc, ''), prefix) ORDER BY length(prefix) DESC LIMIT 1)`,
-		`CREATE OR REPLACE TEMP MACRO is_serious(code) AS (
-			code IS NOT NULL AND EXISTS (SELECT 1 FROM _serious s
-			WHERE left(upper(replace(code, ' ', '')), length(s.lo)) BETWEEN s.lo AND s.hi))`,
+		"CREATE OR REPLACE TEMP MACRO is_serious(code) AS (" + seriousTest(e.SeriousIllness) + ")",
 	}
 	names := make([]string, 0, len(e.Pack.Views))
 	for n := range e.Pack.Views {
@@ -145,6 +130,27 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 		}
 	}
 	return nil
+}
+
+// seriousTest is is_serious's body: the code, without spaces and in
+// capitals, cut to the length of each range's bounds, within one of the
+// ranges ("C00-C97", "N18.5"). An expression, not a lookup in a table:
+// DuckDB then filters a department's rows by it before joining them to
+// their links (a subquery it joined after: 16 s against 1.3 s for a
+// year of settlements at 5,000,000 persons).
+func seriousTest(ranges []string) string {
+	var or []string
+	for _, c := range ranges {
+		lo, hi, ok := strings.Cut(c, "-")
+		if !ok {
+			hi = lo
+		}
+		or = append(or, fmt.Sprintf("left(upper(replace(code, ' ', '')), %d) BETWEEN %s AND %s", len(lo), store.Quote(lo), store.Quote(hi)))
+	}
+	if len(or) == 0 {
+		return "false"
+	}
+	return "code IS NOT NULL AND (" + strings.Join(or, " OR ") + ")"
 }
 
 // viewStatement creates the pack's view n as of a date.
