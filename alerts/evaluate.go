@@ -100,16 +100,8 @@ func (e *Evaluator) Prepared() string {
 }
 
 func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time) error {
-	var std []string
-	std = append(std, fmt.Sprintf("('', %v)", e.Standards.DefaultMonthly))
-	for p, v := range e.Standards.ByRegion {
-		std = append(std, fmt.Sprintf("(%s, %v)", store.Quote(p), v))
-	}
 	stmts := []string{
-		"CREATE OR REPLACE TEMP TABLE _standards (prefix VARCHAR, monthly DOUBLE)",
-		"INSERT INTO _standards VALUES " + strings.Join(std, ", "),
-		`CREATE OR REPLACE TEMP MACRO standard_of(rc) AS (
-			SELECT monthly FROM _standards WHERE starts_with(coalesce(rc, ''), prefix) ORDER BY length(prefix) DESC LIMIT 1)`,
+		"CREATE OR REPLACE TEMP MACRO standard_of(rc) AS (" + standardOf(e.Standards) + ")",
 		"CREATE OR REPLACE TEMP MACRO is_serious(code) AS (" + seriousTest(e.SeriousIllness) + ")",
 	}
 	names := make([]string, 0, len(e.Pack.Views))
@@ -130,6 +122,29 @@ func (e *Evaluator) Prepare(ctx context.Context, conn *sql.Conn, asOf time.Time)
 		}
 	}
 	return nil
+}
+
+// standardOf is standard_of's body: the monthly standard of the longest
+// configured prefix of the region code, else the default. An expression
+// for the same reason as seriousTest: a lookup was a subquery per row.
+func standardOf(st config.Standards) string {
+	prefixes := slices.Collect(maps.Keys(st.ByRegion))
+	slices.SortFunc(prefixes, func(a, b string) int { // longest first; one order
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	if len(prefixes) == 0 {
+		return fmt.Sprintf("%v::DOUBLE", st.DefaultMonthly)
+	}
+	var b strings.Builder
+	b.WriteString("CASE")
+	for _, p := range prefixes {
+		fmt.Fprintf(&b, " WHEN starts_with(coalesce(rc, ''), %s) THEN %v::DOUBLE", store.Quote(p), st.ByRegion[p])
+	}
+	fmt.Fprintf(&b, " ELSE %v::DOUBLE END", st.DefaultMonthly)
+	return b.String()
 }
 
 // seriousTest is is_serious's body: the code, without spaces and in

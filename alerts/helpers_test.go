@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"strings"
 	"testing"
+
+	"safetynet/config"
 )
 
 // TestIsSerious: is_serious reads a diagnosis code as the configured
@@ -60,6 +62,39 @@ func TestIsSerious(t *testing.T) {
 		}
 		if none {
 			t.Error("is_serious with no ranges configured is true")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStandardOf: standard_of is the monthly standard of the longest
+// configured prefix of a region code, else the default, as a DOUBLE.
+func TestStandardOf(t *testing.T) {
+	db := fixture(t, map[string]string{"registry1": households, "registry2": members})
+	ev := evaluator(db, nil)
+	ev.Pack, _ = LoadPack(nil)
+	ev.Standards = config.Standards{DefaultMonthly: 480, ByRegion: map[string]float64{"33": 700, "3301": 900, "330110": 1000, "330110001": 1100.5}}
+	want := map[string]float64{"330110001001": 1100.5, "330110002001": 1000, "330102001001": 900, "330200000000": 700, "110105001001": 480, "": 480}
+	err := db.Tx(context.Background(), func(conn *sql.Conn) error {
+		if err := ev.Prepare(context.Background(), conn, asOf); err != nil {
+			return err
+		}
+		for rc, w := range want {
+			var got float64
+			var typ string
+			if err := conn.QueryRowContext(context.Background(), `SELECT standard_of(?), typeof(standard_of(?))`, rc, rc).Scan(&got, &typ); err != nil {
+				return err
+			}
+			if got != w || typ != "DOUBLE" {
+				t.Errorf("standard_of(%q) = %v (%s), want %v (DOUBLE)", rc, got, typ, w)
+			}
+		}
+		var null float64
+		if err := conn.QueryRowContext(context.Background(), `SELECT standard_of(NULL)`).Scan(&null); err != nil || null != 480 {
+			t.Errorf("standard_of(NULL) = %v, %v; want the default, 480", null, err)
 		}
 		return nil
 	})
