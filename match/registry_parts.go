@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
@@ -51,7 +50,7 @@ type registryScorer struct {
 // model is: the candidate by ID and household, as its part is gone.
 type registryMatch struct {
 	scored
-	id, household string
+	candidate
 }
 
 func newRegistryScorer(ctx context.Context, conn *sql.Conn, records []Person) *registryScorer {
@@ -93,9 +92,7 @@ func (rs *registryScorer) split() {
 // score trains the model (from kept, when a run kept one) on every part's
 // pairs, then scores each part, and returns each record's best candidate.
 func (rs *registryScorer) score(sample []Person, names *namesakes, k *kept) ([]registryMatch, fitted, error) {
-	forU := append(append(make([]Person, 0, len(sample)+len(rs.records)), sample...), rs.records...)
-	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
-	k.use(model)
+	model := stageModel(sample, rs.records, k)
 	rs.split()
 	if err := rs.findCandidates(); err != nil {
 		return nil, fitted{}, err
@@ -122,9 +119,9 @@ func (rs *registryScorer) score(sample []Person, names *namesakes, k *kept) ([]r
 		}
 		model.Score(pt.people, pt.pairs)
 		for _, s := range judge(model, pt.people, pt.split, names, pt.pairs) {
-			id, household := pt.people[s.person].IDNumber, pt.households[s.person]
+			c := candidate{id: pt.people[s.person].IDNumber, household: pt.households[s.person]}
 			s.record = pt.records[s.record]
-			out = append(out, registryMatch{scored: s, id: id, household: household})
+			out = append(out, registryMatch{scored: s, candidate: c})
 		}
 	}
 	slices.SortFunc(out, func(a, b registryMatch) int { return a.record - b.record })

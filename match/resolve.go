@@ -21,10 +21,10 @@ type Thresholds struct {
 // DefaultThresholds are used when the config says nothing.
 var DefaultThresholds = Thresholds{Link: 0.95, Review: 0.5}
 
-// registryPerson is an active registry member as linkage sees them.
-type registryPerson struct {
-	Person
-	household string
+// candidate is the person a record is linked to or queued with: by ID,
+// and in the registry by household too.
+type candidate struct {
+	id, household string
 }
 
 // unlinkedRecord is a department record whose ID did not link it.
@@ -267,17 +267,15 @@ func (rv *resolver) samplePeople() ([]Person, error) {
 }
 
 // update notes an outcome for a record.
-func (rv *resolver) update(r *unlinkedRecord, method string, p *registryPerson, score float64, terms []Term, problem string) {
+func (rv *resolver) update(r *unlinkedRecord, method string, c candidate, score float64, terms []Term, problem string) {
 	res := resolution{source: r.source, key: r.key, version: r.version, method: method, score: score, problem: problem}
 	if terms != nil {
 		b, _ := json.Marshal(terms)
 		res.weights = string(b)
 	}
-	if p != nil {
-		res.candidate = p.IDNumber
-		if method != "review" { // nothing is linked until a person decides
-			res.id, res.household = p.IDNumber, p.household
-		}
+	res.candidate = c.id
+	if method != "review" { // nothing is linked until a person decides
+		res.id, res.household = c.id, c.household
 	}
 	rv.results = append(rv.results, res)
 	if method != "probabilistic_outside" {
@@ -308,7 +306,7 @@ func (rv *resolver) scoreOutside(outside []Person, pending []unlinkedRecord) err
 	}
 	for _, m := range found {
 		if m.prob >= rv.th.Link && m.sure && !m.ambiguous {
-			rv.update(&pending[m.record], "probabilistic_outside", &registryPerson{Person: outside[m.person]}, m.prob, m.terms, "")
+			rv.update(&pending[m.record], "probabilistic_outside", candidate{id: outside[m.person].IDNumber}, m.prob, m.terms, "")
 		}
 	}
 	return nil
@@ -351,12 +349,11 @@ func (rv *resolver) resolveRegistry(recs []unlinkedRecord) ([]unlinkedRecord, er
 	resolved := make([]bool, len(rest))
 	for _, m := range found {
 		r := &recs[rest[m.record]]
-		p := &registryPerson{Person: Person{IDNumber: m.id}, household: m.household}
 		switch {
 		case m.prob >= rv.th.Link && m.sure && !m.ambiguous:
-			rv.update(r, "probabilistic", p, m.prob, m.terms, "")
+			rv.update(r, "probabilistic", m.candidate, m.prob, m.terms, "")
 		case m.prob >= rv.th.Review:
-			rv.update(r, "review", p, m.prob, m.terms, "")
+			rv.update(r, "review", m.candidate, m.prob, m.terms, "")
 		default:
 			continue
 		}
@@ -387,11 +384,11 @@ func (rv *resolver) repair(recs []unlinkedRecord) ([]int, error) {
 	var rest []int
 	for i := range recs {
 		r := &recs[i]
-		var hit *registryPerson
+		var hit candidate
 		n := 0
 		for _, c := range r.repairs {
 			if j, ok := byID[c]; ok && sameName(&r.Person, &people[j]) {
-				hit = &registryPerson{Person: people[j], household: households[j]}
+				hit = candidate{id: people[j].IDNumber, household: households[j]}
 				n++
 			}
 		}
@@ -399,7 +396,7 @@ func (rv *resolver) repair(recs []unlinkedRecord) ([]int, error) {
 			rest = append(rest, i)
 			continue
 		}
-		rv.update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.IDNumber))
+		rv.update(r, "id_repaired", hit, 1, nil, "ID "+Mask(Clean(r.rawID))+" repaired to "+Mask(hit.id))
 	}
 	return rest, nil
 }
@@ -515,9 +512,7 @@ func (sd sides) records() []Person { return sd.people[sd.split:] }
 // scoreAgainst scores each record against the persons (u from the random
 // sample against the records) and returns each record's best candidate.
 func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
-	forU := append(append(make([]Person, 0, len(sample)+len(sd.records())), sample...), sd.records()...)
-	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
-	sc.kept.use(model) // start from what an earlier run learned
+	model := stageModel(sample, sd.records(), sc.kept)
 	people, split := sd.people, sd.split
 	for i := range people {
 		people[i].prepare()
@@ -525,6 +520,16 @@ func scoreAgainst(sd sides, sample []Person, sc scoring) ([]scored, fitted) {
 	pairs := model.Fit(people, split, BlockingRules(false), minTrainPairs)
 	fit := fitted{model: model, pairs: len(pairs), trained: len(pairs) >= minTrainPairs}
 	return judge(model, people, split, sc.names, pairs), fit
+}
+
+// stageModel is a stage's model before its pairs: u from the random
+// sample against the records (a seeded draw, so the same records give
+// the same u), m and the prior from what an earlier run kept.
+func stageModel(sample, records []Person, k *kept) *Model {
+	forU := append(append(make([]Person, 0, len(sample)+len(records)), sample...), records...)
+	model := NewModel(Comparisons(false), forU, len(sample), rand.New(rand.NewPCG(1, 2)))
+	k.use(model)
+	return model
 }
 
 // judge takes each record's best pair (the records are people[split:])
