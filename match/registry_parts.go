@@ -57,6 +57,7 @@ func newRegistryScorer(ctx context.Context, conn *sql.Conn, records []Person) *r
 	rs := &registryScorer{ctx: ctx, conn: conn, registry: registryTable, records: records, size: registrySizes.part,
 		limit: registrySizes.trainPairs, rules: BlockingRules(false)}
 	rs.countKeys()
+	rs.split()
 	return rs
 }
 
@@ -81,7 +82,6 @@ func (rs *registryScorer) split() {
 		byBirth[i] = i
 	}
 	slices.SortStableFunc(byBirth, func(a, b int) int { return strings.Compare(rs.records[a].Birth, rs.records[b].Birth) })
-	rs.parts = nil
 	for lo := 0; lo < len(byBirth); lo += rs.size {
 		p := slices.Clone(byBirth[lo:min(lo+rs.size, len(byBirth))])
 		slices.Sort(p)
@@ -93,7 +93,6 @@ func (rs *registryScorer) split() {
 // pairs, then scores each part, and returns each record's best candidate.
 func (rs *registryScorer) score(sample []Person, names *namesakes, k *kept) ([]registryMatch, fitted, error) {
 	model := stageModel(sample, rs.records, k)
-	rs.split()
 	if err := rs.findCandidates(); err != nil {
 		return nil, fitted{}, err
 	}
