@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/netip"
 	"net/url"
@@ -52,6 +53,13 @@ type Config struct {
 	// Peers are the other instances this one pulls forwarded records
 	// from: what their departments sent about people registered here.
 	Peers map[string]Peer `yaml:"peers"`
+	// Hub makes this instance a province's hub (docs/scale.md): it holds
+	// no registry and raises no alerts; it pulls from its peers what they
+	// forward to it, takes the files of province-wide departments in its
+	// inboxes, and forwards each record to the county responsible for its
+	// person, so that each county names one peer, the hub, instead of
+	// every other county.
+	Hub bool `yaml:"hub"`
 
 	Location *time.Location `yaml:"-"`
 }
@@ -85,6 +93,15 @@ func (p Peer) HTTP(source string) HTTP {
 		h.RateLimit = 2
 	}
 	return h.WithDefaults()
+}
+
+// HubOf are the instances a hub pulls from, sorted; nil when this
+// instance is not a hub.
+func (c *Config) HubOf() []string {
+	if !c.Hub {
+		return nil
+	}
+	return slices.Sorted(maps.Keys(c.Peers))
 }
 
 // PeerSources are the sources pulled from a peer: the ones it names, or
@@ -528,6 +545,12 @@ func (c *Config) validate(root *yaml.Node) error {
 		if p.RateLimit < 0 {
 			return fail("requests per second must not be negative", "peers", name, "rate_limit")
 		}
+	}
+	if c.Hub && len(c.Peers) == 0 {
+		return fail("a hub pulls from the counties it joins: name each under peers, by its instance name", "hub")
+	}
+	if c.Hub && c.Sources["registry"].On() {
+		return fail("a hub holds no registry (its records go to the counties that do): set sources.registry.enabled: false", "hub")
 	}
 	return nil
 }

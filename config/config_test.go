@@ -66,6 +66,8 @@ func TestValidationNamesKeyAndLine(t *testing.T) {
 		{"peers:\n  county-a:\n    url: county-a.example/api/forward\n    token_env: T\n", "x.yaml:3: peers.county-a.url: \"county-a.example/api/forward\" is not an http(s) URL"},
 		{"peers:\n  county-a:\n    url: https://a.example/api/forward\n", "peers.county-a.token_env: name the environment variable"},
 		{"peers:\n  county-a:\n    url: https://a.example/api/forward\n    token_env: T\n    sources: [registry]\n", "x.yaml:5: peers.county-a.sources: \"registry\" is not a department source"},
+		{"hub: true\n", "x.yaml:1: hub: a hub pulls from the counties it joins"},
+		{"hub: true\npeers:\n  county-a:\n    url: https://a.example/api/forward\n    token_env: T\n", "x.yaml:1: hub: a hub holds no registry"},
 	}
 	for _, c := range cases {
 		_, err := Parse([]byte(c.yaml), "x.yaml")
@@ -122,5 +124,16 @@ func TestConnectorKinds(t *testing.T) {
 	}
 	if c.Sources["medins"].Schedule == "" || c.Sources["disability"].Postgres.Incremental != "updated_at" || c.Sources["education"].Delimiter != "tab" {
 		t.Errorf("sources: %+v", c.Sources)
+	}
+}
+
+// TestHubConfig: a hub names its counties and keeps no registry.
+func TestHubConfig(t *testing.T) {
+	c, err := Parse([]byte("hub: true\nsources:\n  registry:\n    enabled: false\npeers:\n  county-a:\n    url: https://a.example/api/forward\n    token_env: T\n"), "x.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Hub || c.Sources["registry"].On() || !c.Sources["medins"].On() {
+		t.Errorf("hub %v, registry on %v, medins on %v: want a hub that takes department files but no registry", c.Hub, c.Sources["registry"].On(), c.Sources["medins"].On())
 	}
 }

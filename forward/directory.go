@@ -79,7 +79,21 @@ type Dir struct {
 // Directory is this instance's directory, hashed with key; a run makes it
 // once and offers it to every peer.
 func Directory(ctx context.Context, db *store.DB, key string) (Dir, error) {
-	rows, err := db.QueryContext(ctx, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL ORDER BY h`, key)
+	return directory(ctx, db, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL ORDER BY h`, key)
+}
+
+// HubDirectory is what a hub offers peer: the people every other peer's
+// directory names, so that peer forwards the hub their records, which the
+// hub forwards on; and the hub's own registry's, if it had one. The hashes
+// are relayed as the counties made them: the hub needs no ID to do it.
+func HubDirectory(ctx context.Context, db *store.DB, key, peer string) (Dir, error) {
+	return directory(ctx, db, `SELECT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL
+UNION SELECT person FROM forward_directory WHERE peer <> $2
+ORDER BY h`, key, peer)
+}
+
+func directory(ctx context.Context, db *store.DB, q string, args ...any) (Dir, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return Dir{}, fmt.Errorf("forward: the directory: %w", err)
 	}

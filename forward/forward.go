@@ -9,7 +9,10 @@
 // A record is forwarded when it links to nobody in this instance's
 // registry (id_outside_registry), to the peer whose directory names its
 // person (directory.go), or, when no directory does, to the peer whose
-// region its ID begins with (the county where the ID was issued).
+// region its ID begins with (the county where the ID was issued); never
+// back to the instance it came from. A province's hub (config hub) holds
+// no registry, so it forwards all it holds, and relays the counties'
+// directories to each other (HubDirectory).
 package forward
 
 import (
@@ -130,8 +133,11 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 // text: the ID normalised, the record's ID prefixed with this instance's
 // name. A record is due to the peer when it was linked, or, when its
 // person's records were due again later (resend.go), then; the pull
-// follows that time. Its arguments: instance, region, since, the cursor's
-// time twice and key, the limit, the pseudonym key, the peer.
+// follows that time. A record never goes back to the instance it came
+// from (its ID begins with that instance's name): through a hub, a
+// county's own region would otherwise bring it home again. Its arguments:
+// instance, region, since, the cursor's time twice and key, the limit,
+// the pseudonym key, the peer.
 func pageQuery(source string) (string, error) {
 	tables := ingest.TablesOf(source)
 	if len(tables) != 1 || source == "registry" {
@@ -159,7 +165,8 @@ due AS (
     WHERE x.link_method = 'id_outside_registry' AND x.linked_at <= $3 AND r.due_at > $3),
 outside AS (
     SELECT *, %[1]s AS person_hash FROM due
-    WHERE due_at > $4 OR (due_at = $5 AND record_key > $6))
+    WHERE (due_at > $4 OR (due_at = $5 AND record_key > $6))
+      AND NOT coalesce(starts_with(record_id, $9 || ':'), false))
 SELECT %[3]s FROM outside o
 WHERE EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash AND d.peer = $9)
    OR (starts_with(person_id, $2) AND NOT EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash))

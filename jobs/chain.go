@@ -189,8 +189,37 @@ func (c *Chain) runLocked(ctx context.Context, trigger string, asOf time.Time, s
 	return rep, errors.Join(err, uerr)
 }
 
+// run is one run's stages: ingest, link, the rules, the analytic
+// snapshot. A hub (config hub) stops after linking: it raises no alerts
+// and publishes nothing; its records wait for the counties' pulls.
 func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at time.Time) error {
 	defer c.begin("")
+	if err := c.ingest(ctx, rep, sources); err != nil {
+		return err
+	}
+	if err := c.link(ctx, rep); err != nil {
+		return err
+	}
+	if c.Cfg.Hub {
+		rep.Alerts = &alerts.Report{}
+		return nil
+	}
+	if err := c.evaluate(ctx, rep, asOf, at); err != nil {
+		return err
+	}
+	c.begin("analytics")
+	t := time.Now()
+	c.stage(ctx, rep, "analytics")
+	if err := c.Publish(ctx, at); err != nil {
+		rep.Analytics = err.Error()
+	}
+	rep.Stages["analytics"] = time.Since(t)
+	return nil
+}
+
+// ingest brings in what the sources have, sends the peers this
+// instance's directory, and pulls what the peers forward to it.
+func (c *Chain) ingest(ctx context.Context, rep *Report, sources []string) error {
 	c.begin("ingest")
 	t := time.Now()
 	for _, s := range sources {
@@ -215,9 +244,13 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		}
 	}
 	rep.Stages["ingest"] = time.Since(t)
+	return nil
+}
 
+// link links the records the run brought to the registry.
+func (c *Chain) link(ctx context.Context, rep *Report) error {
 	c.begin("match")
-	t = time.Now()
+	t := time.Now()
 	c.stage(ctx, rep, "match")
 	st, err := match.LinkWith(ctx, c.DB, match.Thresholds{Link: c.Cfg.Match.LinkThreshold, Review: c.Cfg.Match.ReviewThreshold})
 	if err != nil {
@@ -229,9 +262,14 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 		"probabilistic", st.Linked["probabilistic"], "review", st.Linked["review"],
 		"outside_registry", st.Linked["id_outside_registry"], "unlinked", st.Linked["unlinked"], "took", st.Duration.Round(time.Millisecond),
 		"steps", stepTimes(st.Steps))
+	return nil
+}
 
+// evaluate runs the rule pack as of asOf and escalates the alerts past
+// their due time.
+func (c *Chain) evaluate(ctx context.Context, rep *Report, asOf, at time.Time) error {
 	c.begin("alerts")
-	t = time.Now()
+	t := time.Now()
 	c.stage(ctx, rep, "alerts")
 	ev := &alerts.Evaluator{DB: c.DB, Pack: c.Pack, Standards: c.Cfg.Standards, SeriousIllness: c.Cfg.SeriousIllness}
 	ar, err := ev.Run(ctx, asOf, at)
@@ -247,17 +285,8 @@ func (c *Chain) run(ctx context.Context, rep *Report, sources []string, asOf, at
 	}
 	c.Log.Info("rules evaluated", "as_of", asOf.Format("2006-01-02"), "raised", ar.Raised, "refreshed", ar.Refreshed, "kept_quiet", ar.Kept,
 		"rules", ruleTimes(ar))
-	if rep.Escalated, err = c.sla(ctx); err != nil {
-		return err
-	}
-	c.begin("analytics")
-	t = time.Now()
-	c.stage(ctx, rep, "analytics")
-	if err := c.Publish(ctx, at); err != nil {
-		rep.Analytics = err.Error()
-	}
-	rep.Stages["analytics"] = time.Since(t)
-	return nil
+	rep.Escalated, err = c.sla(ctx)
+	return err
 }
 
 // begin tells the Stage hook, if any, that a stage begins.

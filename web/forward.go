@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -129,7 +130,8 @@ func (s *Server) sameKey(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // peer is the peer instance whose token the request carries; without one
-// it answers 401 and false.
+// it answers 401 and false, and on a hub, for an instance it does not
+// pull from, 403.
 func (s *Server) peer(w http.ResponseWriter, r *http.Request) (*User, bool) {
 	token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 	peer, err := PeerByToken(r.Context(), s.DB, token)
@@ -138,6 +140,10 @@ func (s *Server) peer(w http.ResponseWriter, r *http.Request) (*User, bool) {
 			s.Log.Error("forward: token", "err", err)
 		}
 		writeAPIError(w, http.StatusUnauthorized, ErrBadToken)
+		return nil, false
+	}
+	if s.HubOf != nil && !slices.Contains(s.HubOf, peer.Name) {
+		writeAPIError(w, http.StatusForbidden, fmt.Errorf("this hub pulls from no instance named %q: name a county's account as the county names itself (its config instance), and list it under the hub's peers", peer.Name))
 		return nil, false
 	}
 	return peer, true

@@ -101,7 +101,7 @@ func (in *instance) peerToken(t *testing.T, name, region string) string {
 func (in *instance) serve(t *testing.T, key string) *httptest.Server {
 	t.Helper()
 	srv := &Server{DB: in.chain.DB, Pack: in.chain.Pack, Log: in.chain.Log, Registry: NewRegistry(), Instance: in.cfg.Instance, PseudonymKey: key,
-		Analytics: AnalyticsConfig{Dir: in.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
+		HubOf: in.cfg.HubOf(), Analytics: AnalyticsConfig{Dir: in.cfg.Analytics.Dir}, PhotoDir: t.TempDir()}
 	h, err := srv.Handler()
 	if err != nil {
 		t.Fatal(err)

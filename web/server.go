@@ -61,6 +61,10 @@ type Server struct {
 	// PseudonymKey hashes the directories peers send (package forward);
 	// without it none is taken and records go by the ID's region.
 	PseudonymKey string
+	// HubOf, on a hub (config hub), are the instances it pulls from
+	// (config peers). It serves only their accounts, named as they name
+	// themselves, so that what a county forwarded never goes back to it.
+	HubOf []string
 
 	pages       map[string]*template.Template
 	queriersMu  sync.Mutex

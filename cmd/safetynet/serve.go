@@ -91,7 +91,7 @@ func serve(ctx context.Context, log *slog.Logger, chain *jobs.Chain, addr string
 	}
 	srv := &web.Server{Proxies: proxies, DB: chain.DB, Pack: chain.Pack, Log: log, Registry: reg, Chain: chain, StaleAfter: chain.Cfg.StaleAfter(),
 		PhotoDir: chain.Cfg.PhotoDir(), Instance: chain.Cfg.Instance, PseudonymKey: os.Getenv(chain.Cfg.Analytics.PseudonymKeyEnv),
-		Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
+		HubOf: chain.Cfg.HubOf(), Analytics: web.AnalyticsConfig{Dir: chain.Cfg.Analytics.Dir, SmallCell: chain.Cfg.Analytics.SmallCell}}
 	h, err := srv.Handler()
 	if err != nil {
 		return err
