@@ -7,11 +7,9 @@ import (
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"slices"
 	"strings"
 	"time"
@@ -82,14 +80,18 @@ func Directory(ctx context.Context, db *store.DB, key string) (Dir, error) {
 	return directory(ctx, db, `SELECT DISTINCT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL ORDER BY h`, key)
 }
 
-// HubDirectory is what a hub offers peer: the people every other peer's
-// directory names, so that peer forwards the hub their records, which the
-// hub forwards on; and the hub's own registry's, if it had one. The hashes
-// are relayed as the counties made them: the hub needs no ID to do it.
-func HubDirectory(ctx context.Context, db *store.DB, key, peer string) (Dir, error) {
+// HubDirectory is what a hub offers every peer: the people the peers'
+// directories name, so that each forwards the hub the records of the
+// people the others register, which the hub forwards on; and the hub's
+// own registry's, if it had one. The hashes are relayed as the counties
+// made them: the hub needs no ID to do it. A county is offered its own
+// people too, which is harmless (their records link to its registry and
+// are never forwarded), and makes one directory for all, so that one is
+// kept to send changes from (sent.go).
+func HubDirectory(ctx context.Context, db *store.DB, key string) (Dir, error) {
 	return directory(ctx, db, `SELECT `+hashSQL("$1", "id_number")+` AS h FROM members WHERE id_number IS NOT NULL
-UNION SELECT person FROM forward_directory WHERE peer <> $2
-ORDER BY h`, key, peer)
+UNION SELECT person FROM forward_directory
+ORDER BY h`, key)
 }
 
 func directory(ctx context.Context, db *store.DB, q string, args ...any) (Dir, error) {
@@ -145,10 +147,12 @@ type Arrival struct {
 	At   time.Time // when it came
 }
 
-// Receipt is what Receive kept of a directory.
+// Receipt is what Receive or ReceiveChange kept of a directory.
 type Receipt struct {
 	People int // the people it names
 	Resent int // of whom people it did not name before, whose records go to the peer again (resend.go)
+	// A change's people added and removed.
+	Added, Removed int
 }
 
 // Receive replaces the directory of the peer with the one r holds, whole
@@ -170,6 +174,9 @@ func Receive(ctx context.Context, db *store.DB, a Arrival, r io.Reader) (Receipt
 		if err := appendDirectory(conn, a.Peer, people); err != nil {
 			return err
 		}
+		if err := anewWhole(ctx, conn, a.Peer); err != nil {
+			return err
+		}
 		if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
 			a.Peer, len(people), a.At, digest(lines(people))); err != nil {
 			return err
@@ -181,6 +188,125 @@ func Receive(ctx context.Context, db *store.DB, a Arrival, r io.Reader) (Receipt
 		return Receipt{}, fmt.Errorf("forward: the directory of %s: %w", a.Peer, err)
 	}
 	return rc, nil
+}
+
+// ErrStale is a change made from another directory than the one this
+// instance holds of the peer, or that does not make the directory it
+// says: the peer sends the directory whole instead.
+var ErrStale = errors.New("forward: the change was not made from the directory held here, or does not give the one it names: send the directory whole")
+
+// Change is a change of a peer's directory as it arrives: made from the
+// directory of digest Base, it gives the one of digest Digest.
+type Change struct {
+	Base, Digest string
+}
+
+// ReceiveChange applies to the peer's directory the change r holds (a
+// line "+hash" for each person added, "-hash" for each removed), whole or
+// not at all, and makes the records about the people it adds due to the
+// peer again. It refuses (ErrStale) a change made from another directory
+// than the one held, or that does not give the directory it names.
+func ReceiveChange(ctx context.Context, db *store.DB, a Arrival, c Change, r io.Reader) (Receipt, error) {
+	added, removed, err := readChange(r)
+	if err != nil {
+		return Receipt{}, err
+	}
+	rc := Receipt{Added: len(added), Removed: len(removed)}
+	err = db.Tx(ctx, func(conn *sql.Conn) error {
+		var held string
+		err := conn.QueryRowContext(ctx, `SELECT coalesce(digest, '') FROM forward_directories WHERE peer = ?`, a.Peer).Scan(&held)
+		if errors.Is(err, sql.ErrNoRows) || (err == nil && held != c.Base) {
+			return ErrStale
+		}
+		if err != nil {
+			return err
+		}
+		if err := applyChange(ctx, conn, a.Peer, added, removed); err != nil {
+			return err
+		}
+		var got string
+		if err := conn.QueryRowContext(ctx, `SELECT count(*), `+digestSQL+` FROM forward_directory WHERE peer = ?`, a.Peer).Scan(&rc.People, &got); err != nil {
+			return err
+		}
+		if got != c.Digest {
+			return ErrStale
+		}
+		if _, err := conn.ExecContext(ctx, `UPDATE forward_directories SET people = ?, received_at = ?, digest = ? WHERE peer = ?`, rc.People, a.At, got, a.Peer); err != nil {
+			return err
+		}
+		rc.Resent, err = markResend(ctx, conn, a)
+		return err
+	})
+	if err != nil {
+		return Receipt{}, fmt.Errorf("forward: the directory of %s: %w", a.Peer, err)
+	}
+	return rc, nil
+}
+
+// digestSQL is digest in SQL, over the person column of the rows read.
+const digestSQL = `sha256(coalesce(string_agg(person || chr(10), '' ORDER BY person), ''))`
+
+// applyChange removes the people removed from the peer's directory and
+// adds the people added that it does not name yet, keeping those in
+// _anew for markResend.
+func applyChange(ctx context.Context, conn *sql.Conn, peer string, added, removed []string) error {
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _change (person VARCHAR, added BOOLEAN)`); err != nil {
+		return err
+	}
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _change`)
+	app, err := store.NewColumnAppender(conn, "_change", []string{"person", "added"})
+	if err != nil {
+		return err
+	}
+	for _, list := range []struct {
+		people []string
+		added  bool
+	}{{added, true}, {removed, false}} {
+		for _, p := range list.people {
+			if err := app.AppendRow(p, list.added); err != nil {
+				app.Close()
+				return err
+			}
+		}
+	}
+	if err := app.Close(); err != nil {
+		return err
+	}
+	if err := anewChange(ctx, conn, peer); err != nil {
+		return err
+	}
+	for _, q := range []string{
+		`DELETE FROM forward_directory WHERE peer = $1 AND person IN (SELECT person FROM _change WHERE NOT added)`,
+		`INSERT INTO forward_directory (peer, person) SELECT $1, person FROM _change WHERE added
+		 EXCEPT SELECT peer, person FROM forward_directory WHERE peer = $1`,
+	} {
+		if _, err := conn.ExecContext(ctx, q, peer); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readChange reads a change: "+hash" or "-hash" a line; a line that is
+// neither refuses the whole change, naming the line.
+func readChange(r io.Reader) (added, removed []string, err error) {
+	sc := bufio.NewScanner(r)
+	for line := 1; sc.Scan(); line++ {
+		l := strings.TrimSpace(sc.Text())
+		switch {
+		case l == "":
+		case len(l) == hashLen+1 && l[0] == '+' && isHash(l[1:]):
+			added = append(added, l[1:])
+		case len(l) == hashLen+1 && l[0] == '-' && isHash(l[1:]):
+			removed = append(removed, l[1:])
+		default:
+			return nil, nil, fmt.Errorf("%w: line %d holds %.40q, not + or - and %d hex digits", ErrDirectory, line, l, hashLen)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrDirectory, err)
+	}
+	return added, removed, nil
 }
 
 // appendDirectory writes the peer's people to forward_directory.
@@ -262,63 +388,4 @@ func queryHeld(ctx context.Context, db *store.DB, q string, args ...any) ([]Rece
 		out = append(out, d)
 	}
 	return out, rows.Err()
-}
-
-// Offer is where and how this instance's directory goes to one peer.
-type Offer struct {
-	URL   string // the peer's forwarding endpoint (config peers.*.url)
-	Token string // the token the peer issued to this instance
-	Key   string // the pseudonym key
-}
-
-// Held is what a peer answers for the directory it holds of this
-// instance (GET on DirectoryPath).
-type Held struct {
-	People int    `json:"people"`
-	Digest string `json:"digest"`
-}
-
-// Send sends the directory d to the peer unless the peer holds it
-// already (the same digest), and says whether it went.
-func Send(ctx context.Context, client *http.Client, o Offer, d Dir) (bool, error) {
-	url := strings.TrimSuffix(o.URL, "/") + DirectoryPath
-	var held Held
-	if err := o.do(ctx, client, http.MethodGet, url, nil, &held); err != nil {
-		return false, err
-	}
-	if held.Digest == d.Digest {
-		return false, nil
-	}
-	if err := o.do(ctx, client, http.MethodPut, url, d.Body, nil); err != nil {
-		return false, err
-	}
-	return true, nil
-}
-
-// do makes one request of the peer with this instance's token and key
-// check, and reads a JSON answer into out when out is not nil.
-func (o Offer) do(ctx context.Context, client *http.Client, method, url string, body []byte, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Authorization", "Bearer "+o.Token)
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	req.Header.Set(KeyCheckHeader, KeyCheck(o.Key))
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("forward: the directory at %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-		return fmt.Errorf("forward: the directory at %s: %s %s: %s", url, method, resp.Status, strings.TrimSpace(string(msg)))
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
-		return fmt.Errorf("forward: the directory at %s: %w", url, err)
-	}
-	return nil
 }

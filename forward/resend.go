@@ -30,14 +30,12 @@ func outsidePeople() string {
 		strings.Join(parts, " UNION ALL ") + `) GROUP BY person_id`
 }
 
-// namedAnew are the people of _outside whose hash the peer's directory
-// names and _before, its last one, did not. Arguments: the peer, the
-// pseudonym key.
+// namedAnew are the people of _outside whose hash is in _anew, the
+// people the peer's directory names and its last one did not. Argument:
+// the pseudonym key.
 func namedAnew() string {
 	return fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE _named_anew AS
-SELECT o.person_id FROM _outside o
-SEMI JOIN (SELECT person FROM forward_directory WHERE peer = $1 EXCEPT SELECT person FROM _before) d ON d.person = %s`,
-		hashSQL("$2", "o.person_id"))
+SELECT o.person_id FROM _outside o SEMI JOIN _anew d ON d.person = %s`, hashSQL("$1", "o.person_id"))
 }
 
 // dueAgain is when the records of the people named anew are due: the
@@ -47,24 +45,44 @@ SEMI JOIN (SELECT person FROM forward_directory WHERE peer = $1 EXCEPT SELECT pe
 const dueAgain = `SELECT greatest($1::TIMESTAMPTZ, coalesce((SELECT max(last_linked) FROM _outside), $1::TIMESTAMPTZ),
 	coalesce((SELECT max(due_at) FROM forward_resend WHERE peer = $2), $1::TIMESTAMPTZ))`
 
-// keepBefore keeps the peer's directory as it was, in _before, for
-// markResend, before Receive replaces it.
+// keepBefore keeps the peer's directory as it was, in _before, before
+// Receive replaces it; anewWhole then keeps in _anew the people the new
+// one names that it did not.
 func keepBefore(ctx context.Context, conn *sql.Conn, peer string) error {
 	_, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _before AS SELECT person FROM forward_directory WHERE peer = ?`, peer)
 	return err
 }
 
-// markResend notes the people the peer's new directory names anew whose
-// records this instance holds, with when those records are due again,
-// and says how many they are. It runs in Receive's transaction.
+func anewWhole(ctx context.Context, conn *sql.Conn, peer string) error {
+	defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS _before`)
+	_, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _anew AS
+SELECT person FROM forward_directory WHERE peer = ? EXCEPT SELECT person FROM _before`, peer)
+	return err
+}
+
+// anewChange keeps in _anew the people a change adds that the peer's
+// directory does not name yet; it runs before the change is applied.
+func anewChange(ctx context.Context, conn *sql.Conn, peer string) error {
+	_, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE _anew AS
+SELECT person FROM _change WHERE added EXCEPT SELECT person FROM forward_directory WHERE peer = ?`, peer)
+	return err
+}
+
+// markResend notes the people in _anew whose records this instance
+// holds, with when those records are due again, and says how many they
+// are. It runs in Receive's or ReceiveChange's transaction.
 func markResend(ctx context.Context, conn *sql.Conn, a Arrival) (int, error) {
-	for _, t := range []string{"_before", "_outside", "_named_anew"} {
+	for _, t := range []string{"_anew", "_outside", "_named_anew"} {
 		defer conn.ExecContext(ctx, `DROP TABLE IF EXISTS `+t)
+	}
+	var anew int
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM _anew`).Scan(&anew); err != nil || anew == 0 {
+		return 0, err
 	}
 	if _, err := conn.ExecContext(ctx, outsidePeople()); err != nil {
 		return 0, fmt.Errorf("the people outside the registry: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, namedAnew(), a.Peer, a.Key); err != nil {
+	if _, err := conn.ExecContext(ctx, namedAnew(), a.Key); err != nil {
 		return 0, fmt.Errorf("the people named anew: %w", err)
 	}
 	var n int

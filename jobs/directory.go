@@ -18,9 +18,10 @@ var directoryClient = &http.Client{Timeout: 10 * time.Minute}
 // sendDirectories sends each peer this instance's directory, when the
 // peer does not hold it already, before the run pulls from it, so that
 // the peer forwards the records of the people registered here whose IDs
-// another county issued. A hub sends each county the directories of the
-// others instead. A peer that cannot take it makes the run partial; its
-// records still come by the ID's region.
+// another county issued; after the first, as the change from the one
+// the peer holds (forward.Send). A hub sends the counties' directories
+// instead (forward.HubDirectory). A peer that cannot take it makes the
+// run partial; its records still come by the ID's region.
 func (c *Chain) sendDirectories(ctx context.Context, rep *Report) {
 	if len(c.Cfg.Peers) == 0 {
 		return
@@ -30,33 +31,25 @@ func (c *Chain) sendDirectories(ctx context.Context, rep *Report) {
 		c.Log.Warn("directory not sent to the peers: no pseudonym key; their records come by the ID's region only", "env", c.Cfg.Analytics.PseudonymKeyEnv)
 		return
 	}
-	var own forward.Dir
-	if !c.Cfg.Hub { // one directory for every peer; a hub makes one for each
-		var err error
-		if own, err = forward.Directory(ctx, c.DB, key); err != nil {
-			rep.SourceErrors = append(rep.SourceErrors, "directory: "+err.Error())
-			c.Log.Error("directory not made", "err", err)
-			return
-		}
+	makeDir := forward.Directory
+	if c.Cfg.Hub {
+		makeDir = forward.HubDirectory
+	}
+	dir, err := makeDir(ctx, c.DB, key)
+	if err != nil {
+		rep.SourceErrors = append(rep.SourceErrors, "directory: "+err.Error())
+		c.Log.Error("directory not made", "err", err)
+		return
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Cfg.Peers)) {
 		peer := c.Cfg.Peers[name]
 		c.stage(ctx, rep, "directory@"+name)
-		dir := own
-		if c.Cfg.Hub {
-			var err error
-			if dir, err = forward.HubDirectory(ctx, c.DB, key, name); err != nil {
-				rep.SourceErrors = append(rep.SourceErrors, "directory@"+name+": "+err.Error())
-				c.Log.Error("directory not made", "peer", name, "err", err)
-				continue
-			}
-		}
-		sent, err := forward.Send(ctx, directoryClient, forward.Offer{URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key}, dir)
+		sent, err := forward.Send(ctx, c.DB, directoryClient, forward.Offer{Peer: name, URL: peer.URL, Token: os.Getenv(peer.TokenEnv), Key: key}, dir)
 		if err != nil {
 			rep.SourceErrors = append(rep.SourceErrors, "directory@"+name+": "+err.Error())
 			c.Log.Error("directory not sent", "peer", name, "err", err)
 			continue
 		}
-		c.Log.Info("directory offered", "peer", name, "people", dir.People, "sent", sent)
+		c.Log.Info("directory offered", "peer", name, "people", dir.People, "sent", sent.Went(), "whole", sent.Whole, "added", sent.Added, "removed", sent.Removed)
 	}
 }

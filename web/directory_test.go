@@ -106,8 +106,8 @@ func TestMoverReachesTheCountyThatRegistersHim(t *testing.T) {
 	daughter := string(match.NewID("330102", time.Date(1990, 7, 7, 0, 0, 0, 0, time.UTC), 22))
 	b.drop(t, "registry", "members-2.csv", "户编号,姓名,公民身份号码,性别,出生日期,与户主关系,联系电话\nH330102001,赵小迁,"+daughter+",女,1990-07-07,女儿,13800000001\n")
 	b.run(t, asOf.Add(20*time.Minute))
-	if got := strings.Join(received(), ","); got != "people=1 resent=1,people=2 resent=0" {
-		t.Errorf("after a member more in B's registry A received directories %q, want people=1 and then people=2 (her records: none)", got)
+	if got := strings.Join(received(), ","); got != "people=1 resent=1,people=2 resent=0 added=1 removed=0" {
+		t.Errorf("after a member more in B's registry A received directories %q, want people=1 and then the change adding her (her records: none)", got)
 	}
 	if held, err = forward.Directories(ctx, a.chain.DB); err != nil || len(held) != 1 || held[0].People != 2 {
 		t.Fatalf("A holds %+v (%v), want county-b's of 2 people", held, err)
@@ -216,7 +216,7 @@ func TestBillLinkedBeforeTheDirectoryNamedHim(t *testing.T) {
 	if n := b.count(t, `SELECT coalesce(sum(rows_new), 0) FROM ingest_batches WHERE source = 'medins'`); n != 2 {
 		t.Errorf("B's batches stored %d records new, want 2 (JS-7 once, JS-5 once)", n)
 	}
-	if got := directoriesReceived(t, a); strings.Join(got, ",") != "people=1 resent=0,people=3 resent=2" {
+	if got := directoriesReceived(t, a); strings.Join(got, ",") != "people=1 resent=0,people=3 resent=2 added=2 removed=0" {
 		t.Errorf("A's audit log of B's directories: %q; want the first (nobody with records here) and the one naming both men anew", got)
 	}
 }

@@ -80,22 +80,53 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := forward.Receive(ctx, s.DB, forward.Arrival{Peer: peer.Name, Key: s.PseudonymKey, At: time.Now()},
 		http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes))
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("a directory is at most %d MiB", forward.MaxDirectoryBytes>>20))
-		return
-	case errors.Is(err, forward.ErrDirectory):
-		writeAPIError(w, http.StatusBadRequest, err)
-		return
-	case err != nil:
-		s.Log.Error("forward directory", "peer", peer.Name, "err", err)
-		writeAPIError(w, http.StatusInternalServerError, errors.New("the directory could not be stored; send it again"))
+	if !s.directoryStored(w, peer.Name, err) {
 		return
 	}
 	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d resent=%d", rc.People, rc.Resent))
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	json.NewEncoder(w).Encode(map[string]int{"people": rc.People, "resent": rc.Resent})
+}
+
+// apiDirectoryChange takes the change of a peer's directory from the one
+// this instance holds (forward.ReceiveChange), or refuses it (409) when
+// it was made from another, so that the peer sends it whole. It is in
+// the audit log under the peer's name, as a directory sent whole is.
+func (s *Server) apiDirectoryChange(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	peer, ok := s.peer(w, r)
+	if !ok || !s.sameKey(w, r) {
+		return
+	}
+	c := forward.Change{Base: r.Header.Get(forward.BaseHeader), Digest: r.Header.Get(forward.DigestHeader)}
+	rc, err := forward.ReceiveChange(ctx, s.DB, forward.Arrival{Peer: peer.Name, Key: s.PseudonymKey, At: time.Now()}, c,
+		http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes))
+	if !s.directoryStored(w, peer.Name, err) {
+		return
+	}
+	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d resent=%d added=%d removed=%d", rc.People, rc.Resent, rc.Added, rc.Removed))
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	json.NewEncoder(w).Encode(map[string]int{"people": rc.People, "resent": rc.Resent, "added": rc.Added, "removed": rc.Removed})
+}
+
+// directoryStored answers a directory or a change that was not stored,
+// with what the peer should do, and says whether it was.
+func (s *Server) directoryStored(w http.ResponseWriter, peer string, err error) bool {
+	var tooBig *http.MaxBytesError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &tooBig):
+		writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("a directory is at most %d MiB", forward.MaxDirectoryBytes>>20))
+	case errors.Is(err, forward.ErrDirectory):
+		writeAPIError(w, http.StatusBadRequest, err)
+	case errors.Is(err, forward.ErrStale):
+		writeAPIError(w, http.StatusConflict, forward.ErrStale)
+	default:
+		s.Log.Error("forward directory", "peer", peer, "err", err)
+		writeAPIError(w, http.StatusInternalServerError, errors.New("the directory could not be stored; send it again"))
+	}
+	return false
 }
 
 // apiDirectoryHeld answers a peer what directory of its this instance

@@ -134,11 +134,11 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 	if got := strings.Join(directoriesReceived(t, h), ","); got != "people=1 resent=0,people=2 resent=0" {
 		t.Errorf("the hub received directories %q, want A's of 1 person and B's of 2", got)
 	}
-	if got := strings.Join(directoriesReceived(t, a), ","); got != "people=2 resent=2" {
-		t.Errorf("A received directories %q, want the hub's once, naming B's 2 people, whose records go again", got)
+	if got := strings.Join(directoriesReceived(t, a), ","); got != "people=3 resent=2" {
+		t.Errorf("A received directories %q, want the hub's once, naming the counties' 3 people, of whom B's 2 have records in A that go again", got)
 	}
-	if got := strings.Join(directoriesReceived(t, b), ","); got != "people=1 resent=0" {
-		t.Errorf("B received directories %q, want the hub's once, naming A's 1 person", got)
+	if got := strings.Join(directoriesReceived(t, b), ","); got != "people=3 resent=0" {
+		t.Errorf("B received directories %q, want the hub's once, naming the counties' 3 people", got)
 	}
 	// A pull serves the hour before its watermark again (forward.Overlap),
 	// so the most one page served is what went.

@@ -136,6 +136,7 @@ func (s *Server) Handler() (http.Handler, error) {
 	mux.Handle("GET /api/forward/{source}", s.timed("forward", http.HandlerFunc(s.apiForward)))
 	mux.Handle("PUT /api/forward/directory", s.timed("forward_directory", http.HandlerFunc(s.apiDirectory)))
 	mux.Handle("GET /api/forward/directory", s.timed("forward_directory", http.HandlerFunc(s.apiDirectoryHeld)))
+	mux.Handle("PATCH /api/forward/directory", s.timed("forward_directory", http.HandlerFunc(s.apiDirectoryChange)))
 	mux.Handle("GET /audit", s.timed("audit", s.authed(s.auditPage)))
 	mux.Handle("GET /audit.xlsx", s.timed("audit_export", s.authed(s.exportAudit)))
 	mux.Handle("POST /alerts/act", s.timed("act", s.posted(s.act)))
