@@ -177,8 +177,7 @@ func Receive(ctx context.Context, db *store.DB, a Arrival, r io.Reader) (Receipt
 		if err := anewWhole(ctx, conn, a.Peer); err != nil {
 			return err
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
-			a.Peer, len(people), a.At, digest(lines(people))); err != nil {
+		if err := noteHeld(ctx, conn, a, len(people), digest(lines(people))); err != nil {
 			return err
 		}
 		rc.Resent, err = markResend(ctx, conn, a)
@@ -188,6 +187,14 @@ func Receive(ctx context.Context, db *store.DB, a Arrival, r io.Reader) (Receipt
 		return Receipt{}, fmt.Errorf("forward: the directory of %s: %w", a.Peer, err)
 	}
 	return rc, nil
+}
+
+// noteHeld notes the directory now held of the peer: how many it names,
+// when it came, its digest.
+func noteHeld(ctx context.Context, conn *sql.Conn, a Arrival, people int, digest string) error {
+	_, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO forward_directories (peer, people, received_at, digest) VALUES (?, ?, ?, ?)`,
+		a.Peer, people, a.At, digest)
+	return err
 }
 
 // ErrStale is a change made from another directory than the one this
@@ -231,14 +238,14 @@ func ReceiveChange(ctx context.Context, db *store.DB, a Arrival, c Change, r io.
 		if got != c.Digest {
 			return ErrStale
 		}
-		if _, err := conn.ExecContext(ctx, `UPDATE forward_directories SET people = ?, received_at = ?, digest = ? WHERE peer = ?`, rc.People, a.At, got, a.Peer); err != nil {
+		if err := noteHeld(ctx, conn, a, rc.People, got); err != nil {
 			return err
 		}
 		rc.Resent, err = markResend(ctx, conn, a)
 		return err
 	})
 	if err != nil {
-		return Receipt{}, fmt.Errorf("forward: the directory of %s: %w", a.Peer, err)
+		return Receipt{}, fmt.Errorf("forward: the change of the directory of %s: %w", a.Peer, err)
 	}
 	return rc, nil
 }
