@@ -10,7 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding/simplifiedchinese"
 	"golang.org/x/text/encoding/unicode"
 	"golang.org/x/text/transform"
 )
@@ -82,7 +81,7 @@ func decode(r io.Reader, enc string) io.Reader {
 	case "utf-16be":
 		return transform.NewReader(r, unicode.UTF16(unicode.BigEndian, unicode.UseBOM).NewDecoder())
 	case "gb18030", "gbk":
-		return transform.NewReader(r, simplifiedchinese.GB18030.NewDecoder())
+		return transform.NewReader(r, gb18030Decoder{})
 	}
 	return r
 }
