@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"encoding/binary"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding/simplifiedchinese"
@@ -21,13 +22,17 @@ type gb18030Decoder struct{ transform.NopResetter }
 // slow is x/text's decoder, for what the table does not hold.
 var slow = simplifiedchinese.GB18030.NewDecoder()
 
-// twoByte holds the UTF-8 bytes of each two-byte sequence, lead byte
-// 0x81–0xFE and trail byte 0x40–0xFE but 0x7F, at (lead-0x81)*191 +
-// trail-0x40; its length is 0 for the trail 0x7F.
-var twoByte = func() (t [126 * 191]struct {
+// twoByteSeq is the UTF-8 of one two-byte sequence.
+type twoByteSeq struct {
 	b [4]byte
 	n uint8
-}) {
+}
+
+// twoByte holds the UTF-8 bytes of each two-byte sequence, lead byte
+// 0x81–0xFE and trail byte 0x40–0xFE but 0x7F, at (lead-0x81)*191 +
+// trail-0x40 (0x7F's are empty); made when first needed.
+var twoByte = sync.OnceValue(func() *[126 * 191]twoByteSeq {
+	var t [126 * 191]twoByteSeq
 	for lead := 0x81; lead <= 0xFE; lead++ {
 		for trail := 0x40; trail <= 0xFE; trail++ {
 			if trail == 0x7F {
@@ -41,10 +46,11 @@ var twoByte = func() (t [126 * 191]struct {
 			e.n = uint8(copy(e.b[:], out))
 		}
 	}
-	return t
-}()
+	return &t
+})
 
 func (gb18030Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, err error) {
+	table := twoByte()
 	for nSrc < len(src) {
 		c0 := src[nSrc]
 		if c0 < utf8.RuneSelf {
@@ -61,7 +67,7 @@ func (gb18030Decoder) Transform(dst, src []byte, atEOF bool) (nDst, nSrc int, er
 		}
 		if 0x81 <= c0 && c0 <= 0xFE && nSrc+1 < len(src) {
 			if c1 := src[nSrc+1]; 0x40 <= c1 && c1 <= 0xFE && c1 != 0x7F {
-				e := &twoByte[int(c0-0x81)*191+int(c1-0x40)]
+				e := &table[int(c0-0x81)*191+int(c1-0x40)]
 				if nDst+int(e.n) > len(dst) {
 					return nDst, nSrc, transform.ErrShortDst
 				}
