@@ -6,9 +6,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -17,9 +20,10 @@ import (
 )
 
 // TestBrowserOfflineOutcome: on a phone with the network switched off, a
-// grid worker records a visit; it waits on the phone, the task still
-// open on the server; with the network back it is sent by itself and
-// recorded exactly once.
+// grid worker records a visit; it waits on the phone (its text fields;
+// a photo cannot be kept offline), the task still open on the server;
+// with the network back it is sent by itself, tried again after a first
+// try fails, and recorded exactly once.
 func TestBrowserOfflineOutcome(t *testing.T) {
 	ctx := browser(t)
 	s := newSite(t)
@@ -65,10 +69,33 @@ func TestBrowserOfflineOutcome(t *testing.T) {
 		chromedp.Poll(fmt.Sprintf(`document.getElementById("task-%d") !== null`, task.TaskID), &listed, chromedp.WithPollingTimeout(10*time.Second))); err != nil {
 		t.Errorf("the task list offline: %v", err)
 	}
-	// The network returns: the saved outcome goes by itself, once.
+	var kept string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`localStorage.getItem("safetynet-outbox")`, &kept)); err != nil || !strings.Contains(kept, "outcome=assisted_application") || strings.Contains(kept, "photo=") {
+		t.Errorf("the phone keeps %s (%v); want the outcome's text fields, no photo field (a photo cannot be kept offline)", kept, err)
+	}
+	// The network returns, but the first two sends fail (a village's
+	// network comes back unsteadily; one try as it returns, one as the
+	// page opens): the form stays on the phone and goes on a later try by
+	// itself, once.
+	var tries atomic.Int32
+	chromedp.ListenTarget(ctx, func(ev any) {
+		e, ok := ev.(*fetch.EventRequestPaused)
+		if !ok {
+			return
+		}
+		go func() {
+			ex := cdp.WithExecutor(ctx, chromedp.FromContext(ctx).Target)
+			if tries.Add(1) <= 2 {
+				fetch.FailRequest(e.RequestID, network.ErrorReasonConnectionFailed).Do(ex)
+				return
+			}
+			fetch.ContinueRequest(e.RequestID).Do(ex)
+		}()
+	})
 	var left string
 	var sent bool
 	err = chromedp.Run(ctx,
+		fetch.Enable().WithPatterns([]*fetch.RequestPattern{{URLPattern: "*/outcome"}}),
 		network.EmulateNetworkConditions(false, 0, -1, -1),
 		chromedp.Poll(`navigator.onLine === true`, &online, chromedp.WithPollingTimeout(10*time.Second)),
 		chromedp.Navigate(s.srv.URL+"/tasks"),
@@ -81,6 +108,9 @@ func TestBrowserOfflineOutcome(t *testing.T) {
 		var state string
 		chromedp.Run(ctx, chromedp.Evaluate(`location.href + " outbox=" + document.documentElement.dataset.outbox + " online=" + navigator.onLine + " saved=" + localStorage.getItem("safetynet-outbox")`, &state))
 		t.Fatalf("%v (%s)", err, state)
+	}
+	if n := tries.Load(); n < 3 {
+		t.Errorf("the outcome was tried %d times; want the two failed tries and a later one", n)
 	}
 	got, err := alerts.GetTask(context.Background(), s.chain.DB, task.TaskID)
 	if err != nil || got.Status != "done" || got.Outcome != "assisted_application" {
