@@ -12,8 +12,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"safetynet/ingest"
-	"safetynet/match"
 	"safetynet/store"
 )
 
@@ -65,11 +63,7 @@ func TestDirectoryLines(t *testing.T) {
 // its size and when it came; a directory sent again replaces the last.
 func TestDirectoryMetrics(t *testing.T) {
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "m.duckdb"), ingest.Migrations(), match.Migrations(), Migrations())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openStore(t, "m")
 	at := time.Date(2026, 12, 6, 8, 0, 0, 0, time.UTC)
 	for _, d := range []struct {
 		peer, body string
