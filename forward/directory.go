@@ -149,10 +149,21 @@ type Arrival struct {
 
 // Receipt is what Receive or ReceiveChange kept of a directory.
 type Receipt struct {
-	People int // the people it names
-	Resent int // of whom people it did not name before, whose records go to the peer again (resend.go)
+	People int `json:"people"` // the people it names
+	Resent int `json:"resent"` // of whom people it did not name before, whose records go to the peer again (resend.go)
 	// A change's people added and removed.
-	Added, Removed int
+	Added   int `json:"added,omitempty"`
+	Removed int `json:"removed,omitempty"`
+	change  bool
+}
+
+// String is the receipt as the audit log notes it.
+func (rc Receipt) String() string {
+	s := fmt.Sprintf("people=%d resent=%d", rc.People, rc.Resent)
+	if rc.change {
+		s += fmt.Sprintf(" added=%d removed=%d", rc.Added, rc.Removed)
+	}
+	return s
 }
 
 // Receive replaces the directory of the peer with the one r holds, whole
@@ -218,7 +229,7 @@ func ReceiveChange(ctx context.Context, db *store.DB, a Arrival, c Change, r io.
 	if err != nil {
 		return Receipt{}, err
 	}
-	rc := Receipt{Added: len(added), Removed: len(removed)}
+	rc := Receipt{Added: len(added), Removed: len(removed), change: true}
 	err = db.Tx(ctx, func(conn *sql.Conn) error {
 		var held string
 		err := conn.QueryRowContext(ctx, `SELECT coalesce(digest, '') FROM forward_directories WHERE peer = ?`, a.Peer).Scan(&held)

@@ -38,7 +38,7 @@ var twoByte = sync.OnceValue(func() *[126 * 191]twoByteSeq {
 			if trail == 0x7F {
 				continue
 			}
-			out, _, err := transform.Bytes(simplifiedchinese.GB18030.NewDecoder(), []byte{byte(lead), byte(trail)})
+			out, _, err := transform.Bytes(slow, []byte{byte(lead), byte(trail)})
 			e := &t[(lead-0x81)*191+trail-0x40]
 			if err != nil || len(out) > len(e.b) {
 				panic("ingest: GB18030 table: " + string(out))

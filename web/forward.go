@@ -80,12 +80,7 @@ func (s *Server) apiDirectory(w http.ResponseWriter, r *http.Request) {
 	}
 	rc, err := forward.Receive(ctx, s.DB, forward.Arrival{Peer: peer.Name, Key: s.PseudonymKey, At: time.Now()},
 		http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes))
-	if !s.directoryStored(w, peer.Name, err) {
-		return
-	}
-	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d resent=%d", rc.People, rc.Resent))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(map[string]int{"people": rc.People, "resent": rc.Resent})
+	s.answerDirectory(w, r, peer.Name, rc, err)
 }
 
 // apiDirectoryChange takes the change of a peer's directory from the one
@@ -101,21 +96,19 @@ func (s *Server) apiDirectoryChange(w http.ResponseWriter, r *http.Request) {
 	c := forward.Change{Base: r.Header.Get(forward.BaseHeader), Digest: r.Header.Get(forward.DigestHeader)}
 	rc, err := forward.ReceiveChange(ctx, s.DB, forward.Arrival{Peer: peer.Name, Key: s.PseudonymKey, At: time.Now()}, c,
 		http.MaxBytesReader(w, r.Body, forward.MaxDirectoryBytes))
-	if !s.directoryStored(w, peer.Name, err) {
-		return
-	}
-	s.audit(ctx, peer.Name, "forward_directory", "directory", fmt.Sprintf("people=%d resent=%d added=%d removed=%d", rc.People, rc.Resent, rc.Added, rc.Removed))
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	json.NewEncoder(w).Encode(map[string]int{"people": rc.People, "resent": rc.Resent, "added": rc.Added, "removed": rc.Removed})
+	s.answerDirectory(w, r, peer.Name, rc, err)
 }
 
-// directoryStored answers a directory or a change that was not stored,
-// with what the peer should do, and says whether it was.
-func (s *Server) directoryStored(w http.ResponseWriter, peer string, err error) bool {
+// answerDirectory answers a directory or a change: what was kept, noted
+// in the audit log under the peer's name, or, when it was not stored,
+// what the peer should do.
+func (s *Server) answerDirectory(w http.ResponseWriter, r *http.Request, peer string, rc forward.Receipt, err error) {
 	var tooBig *http.MaxBytesError
 	switch {
 	case err == nil:
-		return true
+		s.audit(r.Context(), peer, "forward_directory", "directory", rc.String())
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		json.NewEncoder(w).Encode(rc)
 	case errors.As(err, &tooBig):
 		writeAPIError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("a directory is at most %d MiB", forward.MaxDirectoryBytes>>20))
 	case errors.Is(err, forward.ErrDirectory):
@@ -126,7 +119,6 @@ func (s *Server) directoryStored(w http.ResponseWriter, peer string, err error) 
 		s.Log.Error("forward directory", "peer", peer, "err", err)
 		writeAPIError(w, http.StatusInternalServerError, errors.New("the directory could not be stored; send it again"))
 	}
-	return false
 }
 
 // apiDirectoryHeld answers a peer what directory of its this instance
