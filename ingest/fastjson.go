@@ -88,7 +88,7 @@ type jsonScan struct {
 }
 
 func (s *jsonScan) space() {
-	for s.i < len(s.b) && (s.b[s.i] == ' ' || s.b[s.i] == '\t') {
+	for s.i < len(s.b) && isXMLSpace(s.b[s.i]) { // JSON's white space is XML's
 		s.i++
 	}
 }

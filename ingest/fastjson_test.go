@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 )
 
 // jsonlRows makes a JSON Lines file of a table's columns, row by row
@@ -161,36 +160,39 @@ func TestFastPathJSONLNotesLateKeys(t *testing.T) {
 	}
 }
 
-// FuzzJSONLine: a line the fast path lays out as cells is one Go decodes
-// into the same cells (objectSource.cells), whatever the line.
+// FuzzJSONLine: a line laid out as cells without decoding it (the fast
+// path's tab-separated line, and the Go reader's flatCells) is one Go
+// decodes into the same cells (objectSource.cells), with the same
+// watermark heard, whatever the line.
 func FuzzJSONLine(f *testing.F) {
 	for _, s := range []string{
 		`{"a": "1", "b": 2, "c": null}`, `{"b":true,"a":"x"}`, `{}`, `{"a": "1",}`, `{"a": 01}`, `{"a": -0.5e+3}`,
 		`{"a": "\u4e2d"}`, `{"a": "x", "a": "y"}`, `{"a": [1]}`, `{"a": {"b": 1}}`, `{"a": "1"} x`, `{"a": 1.}`,
 		"{\"a\": \"\t\"}", `{"a": tru}`, `{"a": nulls}`, `{"z": "1"}`, ` { "a" : "中文" , "b" : -1 } `, `{"a": "1"`,
+		"{\n  \"a\": \"1\",\r\n  \"b\": \"2024-03-05T08:00:00\"\n}", "{\"a\": \"\xff\"}", `{"b": ""}`,
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
-		src := &objectSource{keys: []string{"a", "b", "c"}, pos: map[string]int{"a": 0, "b": 1, "c": 2}, late: map[string]bool{}}
-		j := newJSONLines(src)
-		if !utf8.ValidString(line) { // the fast path leaves such a file to Go (numberLines)
-			return
-		}
-		if !j.flat([]byte(line)) {
+		var heard, goHeard []string
+		src := &objectSource{keys: []string{"a", "b", "c"}, pos: map[string]int{"a": 0, "b": 1, "c": 2}, late: map[string]bool{},
+			watchKey: "b", watch: func(v string) { heard = append(heard, v) }}
+		src.flat = newJSONLines(src)
+		got, ok := src.flatCells([]byte(line))
+		if !ok {
 			return
 		}
 		_, obj, err := decodeRecord([]byte(line), false, 1)
 		if err != nil {
 			t.Fatalf("laid out %q, which Go does not decode: %v", line, err)
 		}
+		src.watch = func(v string) { goHeard = append(goHeard, v) }
 		want := src.cells(obj)
-		got := make([]string, len(j.vals))
-		for i, v := range j.vals {
-			got[i] = string(v)
-		}
 		if !reflect.DeepEqual(got, want) || len(src.late) > 0 {
 			t.Fatalf("%q: laid out %q, Go reads %q (late keys %v)", line, got, want, src.late)
+		}
+		if !reflect.DeepEqual(heard, goHeard) {
+			t.Fatalf("%q: the watermark heard %q, from Go's decoding %q", line, heard, goHeard)
 		}
 	})
 }

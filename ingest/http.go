@@ -110,11 +110,9 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 	var out []*Result
 	var pages []page
 	buffered := 0
-	seen := func(obj map[string]any) {
-		if v, ok := obj[h.WatermarkField]; ok {
-			if s := jsonText(v); s != "" && (!runMax.Valid || laterMark(s, runMax.String)) {
-				runMax = sql.NullString{String: s, Valid: true}
-			}
+	seen := func(mark string) {
+		if !runMax.Valid || laterMark(mark, runMax.String) {
+			runMax = sql.NullString{String: mark, Valid: true}
 		}
 	}
 	flush := func(next sql.NullString, done bool) error {
@@ -130,10 +128,11 @@ func (p HTTPPull) Run(ctx context.Context, db *store.DB, log *slog.Logger) ([]*R
 		}
 		// One sheet per batch, named for its pages; a record's line is its
 		// place among the batch's records.
-		src, err := newObjectSource(recordsOf(pages, seen))
+		src, err := newObjectSource(recordsOf(pages))
 		if err != nil {
 			return err
 		}
+		src.watchKey, src.watch = h.WatermarkField, seen
 		label := pages[0].label
 		if len(pages) > 1 {
 			label += " to " + pages[len(pages)-1].label
@@ -226,26 +225,20 @@ type page struct {
 	bytes int
 }
 
-// recordsOf yields the records of the pages in order; seen hears each
-// decoded record (for the watermark).
-func recordsOf(pages []page, seen func(map[string]any)) nextObject {
+// recordsOf yields the records of the pages in order.
+func recordsOf(pages []page) nextObject {
 	p, i, n := 0, 0, 0
-	return func(ordered bool) (int, []string, map[string]any, error) {
+	return func() (int, []byte, error) {
 		for p < len(pages) && i >= len(pages[p].raws) {
 			p, i = p+1, 0
 		}
 		if p >= len(pages) {
-			return n + 1, nil, nil, io.EOF
+			return n + 1, nil, io.EOF
 		}
 		raw := pages[p].raws[i]
 		i++
 		n++
-		keys, obj, err := decodeRecord(raw, ordered, n)
-		if err != nil {
-			return n, nil, nil, err
-		}
-		seen(obj)
-		return n, keys, obj, nil
+		return n, raw, nil
 	}
 }
 
@@ -260,23 +253,27 @@ func pagesBytes(pages []page) int64 {
 // parsePage splits one response into its records and says where the
 // next page is ("" when this was the last).
 func parsePage(h config.HTTP, body []byte, cursor string) (page, string, error) {
-	var top map[string]json.RawMessage
-	recs := json.RawMessage(body)
-	if h.Records != "" || h.Pagination == "cursor" {
-		if err := json.Unmarshal(body, &top); err != nil {
+	needTop := h.Records != "" || h.Pagination == "cursor"
+	if !json.Valid(body) || (needTop && !objectOrNull(body)) {
+		var top map[string]json.RawMessage // the decoder words what is wrong
+		err := json.Unmarshal(body, &top)
+		if needTop {
 			return page{}, "", fmt.Errorf("the response is not a JSON object: %v", err)
 		}
+		return page{}, "", fmt.Errorf("%q in the response is not an array of records: %v", h.Records, err)
 	}
+	recs := json.RawMessage(body)
 	if h.Records != "" {
-		recs = digRaw(top, h.Records)
-		if recs == nil {
+		if recs = dig(body, h.Records); recs == nil {
 			return page{}, "", fmt.Errorf("no %q in the response", h.Records)
 		}
 	}
 	pg := page{bytes: len(body)}
 	if t := bytes.TrimSpace(recs); len(t) > 0 && string(t) != "null" {
-		if err := json.Unmarshal(recs, &pg.raws); err != nil {
-			return page{}, "", fmt.Errorf("%q in the response is not an array of records: %v", h.Records, err)
+		var ok bool
+		if pg.raws, ok = elements(t); !ok {
+			var raws []json.RawMessage
+			return page{}, "", fmt.Errorf("%q in the response is not an array of records: %v", h.Records, json.Unmarshal(t, &raws))
 		}
 	}
 	next := ""
@@ -285,7 +282,7 @@ func parsePage(h config.HTTP, body []byte, cursor string) (page, string, error) 
 		if cursor == "" {
 			pg.label = "first page"
 		}
-		if v := digRaw(top, h.NextCursor); v != nil && len(pg.raws) > 0 {
+		if v := dig(body, h.NextCursor); v != nil && len(pg.raws) > 0 {
 			var c any
 			if err := json.Unmarshal(v, &c); err == nil {
 				next = jsonText(c)
@@ -301,23 +298,11 @@ func parsePage(h config.HTTP, body []byte, cursor string) (page, string, error) 
 	return pg, next, nil
 }
 
-// digRaw follows a dotted path into a JSON object.
-func digRaw(top map[string]json.RawMessage, path string) json.RawMessage {
-	keys := strings.Split(path, ".")
-	for i, k := range keys {
-		v, ok := top[k]
-		if !ok {
-			return nil
-		}
-		if i == len(keys)-1 {
-			return v
-		}
-		top = nil
-		if err := json.Unmarshal(v, &top); err != nil {
-			return nil
-		}
-	}
-	return nil
+// objectOrNull says whether the valid JSON b is an object or null (a
+// page of nothing).
+func objectOrNull(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && (b[0] == '{' || string(b) == "null")
 }
 
 // laterMark compares two watermark values: as times when both read as

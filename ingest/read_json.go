@@ -20,21 +20,17 @@ func newJSONArraySource(r io.Reader) (*objectSource, error) {
 	if err := seekArray(dec); err != nil {
 		return nil, err
 	}
-	return newObjectSource(func(ordered bool) (int, []string, map[string]any, error) {
+	return newObjectSource(func() (int, []byte, error) {
 		if !dec.More() {
-			return lc.lineAt(dec), nil, nil, io.EOF
+			return lc.lineAt(dec), nil, io.EOF
 		}
 		line := lc.lineAt(dec)
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			// The stream cannot be followed past broken JSON: the file as a whole is unreadable.
-			return line, nil, nil, fmt.Errorf("line %d: broken JSON (%v): nothing after it can be read; is the file cut short?", line, err)
+			return line, nil, fmt.Errorf("line %d: broken JSON (%v): nothing after it can be read; is the file cut short?", line, err)
 		}
-		keys, obj, err := decodeRecord(raw, ordered, line)
-		if err != nil {
-			return line, nil, nil, err
-		}
-		return line, keys, obj, nil
+		return line, raw, nil
 	})
 }
 

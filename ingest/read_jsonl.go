@@ -9,6 +9,7 @@ import (
 	"io"
 	"sort"
 	"strconv"
+	"unicode/utf8"
 )
 
 // lookahead is how many objects are read before the header is settled, so
@@ -19,11 +20,11 @@ const lookahead = 1000
 // orderedObjects is how many of the first objects give the header its order.
 const orderedObjects = 20
 
-// nextObject yields the objects of a JSON stream: the line each starts on
-// and the object, with its keys in order when ordered is asked for. It
-// returns io.EOF at the end and a *rowError for an element that is not an
-// object.
-type nextObject func(ordered bool) (line int, keys []string, obj map[string]any, err error)
+// nextObject yields the records of a JSON stream as their bytes, with
+// the line each starts on; they are decoded by the objectSource. It
+// returns io.EOF at the end, and an error when the stream cannot be
+// read further.
+type nextObject func() (line int, raw []byte, err error)
 
 // objectSource lays JSON objects out as rows. The header is the union of
 // the keys of the first objects in the order first seen; keys first seen
@@ -36,6 +37,12 @@ type objectSource struct {
 	header bool
 	line   int
 	late   map[string]bool
+	// flat lays a flat record out without decoding it (fastjson.go).
+	flat *jsonLines
+	// watch, when set, hears the text of the field watchKey in each
+	// record read (an HTTP pull's watermark).
+	watchKey string
+	watch    func(string)
 	// path and enc are a JSON Lines file's, for the fast path to read it
 	// again ("" for other sources).
 	path, enc string
@@ -50,17 +57,17 @@ type aheadObject struct {
 func newObjectSource(next nextObject) (*objectSource, error) {
 	s := &objectSource{next: next, pos: map[string]int{}, late: map[string]bool{}}
 	for len(s.ahead) < lookahead {
-		// Key order (for a readable header) from the first objects; decoding
-		// in order is slow, so later ones only add the keys they bring.
-		ordered := len(s.ahead) < orderedObjects
-		line, keys, obj, err := next(ordered)
+		line, raw, err := next()
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		var re *rowError
-		if err != nil && !errors.As(err, &re) {
+		if err != nil {
 			return nil, err
 		}
+		// Key order (for a readable header) from the first objects; decoding
+		// in order is slow, so later ones only add the keys they bring.
+		ordered := len(s.ahead) < orderedObjects
+		keys, obj, err := decodeRecord(raw, ordered, line)
 		if !ordered {
 			keys = keys[:0]
 			for k := range obj {
@@ -84,6 +91,7 @@ func newObjectSource(next nextObject) (*objectSource, error) {
 		}
 		return nil, errors.New("no records (an empty file, or no JSON objects in it)")
 	}
+	s.flat = newJSONLines(s)
 	return s, nil
 }
 
@@ -103,8 +111,15 @@ func (s *objectSource) Next() ([]string, error) {
 		}
 		return s.cells(a.obj), nil
 	}
-	line, _, obj, err := s.next(false)
+	line, raw, err := s.next()
 	s.line = line
+	if err != nil {
+		return nil, err
+	}
+	if cells, ok := s.flatCells(raw); ok {
+		return cells, nil
+	}
+	_, obj, err := decodeRecord(raw, false, line)
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +136,40 @@ func (s *objectSource) cells(obj map[string]any) []string {
 		}
 		out[i] = jsonText(v)
 	}
+	if s.watch != nil {
+		if v := jsonText(obj[s.watchKey]); v != "" {
+			s.watch(v)
+		}
+	}
 	return out
+}
+
+// flatCells lays out a record that is flat (jsonLines.flat) and valid
+// UTF-8 straight from its bytes, as cells would after decoding it: most
+// records are, and decoding each into a map was most of a pull's time.
+func (s *objectSource) flatCells(raw []byte) ([]string, bool) {
+	if !utf8.Valid(raw) || !s.flat.flat(raw) {
+		return nil, false
+	}
+	n := 0
+	for _, v := range s.flat.vals {
+		n += len(v)
+	}
+	buf := make([]byte, 0, n)
+	for _, v := range s.flat.vals {
+		buf = append(buf, v...)
+	}
+	all := string(buf) // one string for the row, cut into its cells
+	out := make([]string, len(s.flat.vals))
+	at := 0
+	for i, v := range s.flat.vals {
+		out[i] = all[at : at+len(v)]
+		at += len(v)
+	}
+	if i, ok := s.pos[s.watchKey]; ok && s.watch != nil && out[i] != "" {
+		s.watch(out[i])
+	}
+	return out, true
 }
 
 // Late lists keys first seen after the lookahead; their values were not read.
@@ -138,20 +186,17 @@ func newJSONLSource(r io.Reader) (*objectSource, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	line := 0
-	return newObjectSource(func(ordered bool) (int, []string, map[string]any, error) {
+	return newObjectSource(func() (int, []byte, error) {
 		for sc.Scan() {
 			line++
-			b := bytes.TrimSpace(sc.Bytes())
-			if len(b) == 0 {
-				continue
+			if b := bytes.TrimSpace(sc.Bytes()); len(b) > 0 {
+				return line, b, nil
 			}
-			keys, obj, err := decodeRecord(b, ordered, line)
-			return line, keys, obj, err
 		}
 		if err := sc.Err(); err != nil {
-			return line + 1, nil, nil, fmt.Errorf("line %d: %v", line+1, err)
+			return line + 1, nil, fmt.Errorf("line %d: %v", line+1, err)
 		}
-		return line, nil, nil, io.EOF
+		return line, nil, io.EOF
 	})
 }
 
