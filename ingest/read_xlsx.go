@@ -224,7 +224,6 @@ func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
 		return nil, err
 	}
 	defer rc.Close()
-	tag := []byte("<mergeCell ")
 	var out []mergedRange
 	buf := make([]byte, 1<<20)
 	keep := 0 // bytes carried over from the last chunk: a tag cut by the chunk's end
@@ -233,7 +232,7 @@ func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
 		chunk := buf[:keep+n]
 		last := 0
 		for {
-			i := bytes.Index(chunk[last:], tag)
+			i := indexMergeCell(chunk[last:])
 			if i < 0 {
 				break
 			}
@@ -242,7 +241,7 @@ func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
 			if end < 0 {
 				break // cut: take it with the next chunk
 			}
-			if r, ok := parseRange(string(attr(chunk[start+len(tag)-1:start+end], "ref"))); ok && r.bottom > r.top {
+			if r, ok := parseRange(string(attr(chunk[start+len(mergeCellTag)-1:start+end], "ref"))); ok && r.bottom > r.top {
 				out = append(out, r)
 			}
 			last = start + end
@@ -256,6 +255,26 @@ func (wb *workbook) mergedDown(part string) ([]mergedRange, error) {
 		// Carry over the tail that may hold the start of a cut tag.
 		tail := max(last, len(chunk)-256)
 		keep = copy(buf, chunk[tail:])
+	}
+}
+
+const mergeCellTag = "<mergeCell "
+
+// indexMergeCell is bytes.Index(b, mergeCellTag), found by its 'g': in
+// sheet XML '<' is every few bytes, and bytes.Index then compared at
+// each of them, a third of the time of the pass that looks for merges.
+func indexMergeCell(b []byte) int {
+	const g = 4 // mergeCellTag[g] == 'g'
+	for from := 0; ; {
+		i := bytes.IndexByte(b[from:], 'g')
+		if i < 0 {
+			return -1
+		}
+		at := from + i - g
+		if at >= 0 && at+len(mergeCellTag) <= len(b) && string(b[at:at+len(mergeCellTag)]) == mergeCellTag {
+			return at
+		}
+		from += i + 1
 	}
 }
 
@@ -384,6 +403,17 @@ func (s *xlsxSheet) Next() ([]string, error) {
 			}
 			if self {
 				cells = s.put(cells, col, "")
+			} else if text, inIs, ok := s.sc.simpleCell(); ok {
+				if inIs {
+					inline = unescapeXML(text)
+				} else {
+					value = unescapeXML(text)
+				}
+				v, err := s.cellValue(typ, value, inline, col)
+				if err != nil {
+					return nil, err
+				}
+				cells = s.put(cells, col, v)
 			}
 			if len(cells) > maxRowCells {
 				return nil, fmt.Errorf("sheet %q row %d: %w", s.name, s.line, errTooManyCells)

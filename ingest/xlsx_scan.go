@@ -129,6 +129,31 @@ func (sc *sheetScanner) extend(tooLong error) (int, error) {
 	return k, nil
 }
 
+// simpleCell reads the rest of a cell written the common way,
+// <v>text</v></c> or <is><t>text</t></is></c>, when the window holds it
+// whole, and says whether it did; otherwise it reads nothing and the
+// cell's tags are read one by one. A sheet is mostly such cells, and
+// reading their five tags one at a time was most of reading it.
+func (sc *sheetScanner) simpleCell() (text []byte, inline, ok bool) {
+	b := sc.buf[sc.pos:sc.end]
+	var open, end string
+	switch {
+	case bytes.HasPrefix(b, []byte("<v>")):
+		open, end = "<v>", "</v></c>"
+	case bytes.HasPrefix(b, []byte("<is><t>")):
+		open, end, inline = "<is><t>", "</t></is></c>", true
+	default:
+		return nil, false, false
+	}
+	rest := b[len(open):]
+	i := bytes.IndexByte(rest, '<')
+	if i < 0 || !bytes.HasPrefix(rest[i:], []byte(end)) {
+		return nil, false, false
+	}
+	sc.pos += len(open) + i + len(end)
+	return rest[:i], inline, true
+}
+
 // element splits a tag's bytes into its local name (a leading '/' kept
 // for an end tag, any namespace prefix dropped), its attributes, and
 // whether it closes itself.

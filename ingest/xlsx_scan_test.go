@@ -1,9 +1,11 @@
 package ingest
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -18,6 +20,7 @@ const sheetXML = `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <x:row r="3" spans="1:4"><x:c r="A3" s="2" note="a>b" t="n"><x:v>320812197503151234</x:v></x:c><x:c r="B3"/><x:c r="D3" t='str'><x:v>&lt;1&gt; &#20320;&#x597D;</x:v></x:c></x:row>
 <x:row r="4"/>
 <x:row r="5"><x:c t="s"><x:v>1</x:v></x:c><x:c><x:v>12.5</x:v></x:c></x:row>
+<x:row r="6"><x:c r="A6"><x:f>1+1</x:f><x:v>2</x:v></x:c><x:c r="B6" t="inlineStr"><x:is><x:t xml:space="preserve"> 空 格 </x:t></x:is></x:c><x:c r="C6"><x:v></x:v></x:c><x:c r="D6" t="inlineStr"><x:is><x:t>a&lt;b</x:t></x:is></x:c><x:c r="E6" t="s"><x:is><x:t>0</x:t></x:is><x:v>1</x:v></x:c></x:row>
 </x:sheetData><x:mergeCells count="0"/></x:worksheet>`
 
 func scanRows(t *testing.T, xml string, window int) []string {
@@ -43,20 +46,44 @@ func scanRows(t *testing.T, xml string, window int) []string {
 
 // TestSheetScannerWindows reads one sheet through windows of every size
 // from one byte up, so that every tag, attribute and text is cut at a
-// window's end somewhere, and wants the rows a large window reads.
+// window's end somewhere, and wants the rows a large window reads. The
+// sheet is read as written (prefixed, so every tag is read one by one)
+// and without prefixes, as Excel, WPS and excelize write it, where most
+// cells are read whole (simpleCell).
 func TestSheetScannerWindows(t *testing.T) {
 	want := []string{
 		`1:["身份证号" "" "王&芳"]`,
 		`3:["3.20812197503151E+17" "" "" "<1> 你好"]`,
 		`4:[]`,
 		`5:["李 强" "12.5"]`,
+		`6:["2" " 空 格 " "" "a<b" "李 强"]`,
 	}
-	if got := scanRows(t, sheetXML, scanWindow); strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	plain := strings.NewReplacer("<x:", "<", "</x:", "</").Replace(sheetXML)
+	for _, xml := range []string{sheetXML, plain} {
+		if got := scanRows(t, xml, scanWindow); strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		for w := 1; w <= 96; w++ {
+			if got := scanRows(t, xml, w); strings.Join(got, "\n") != strings.Join(want, "\n") {
+				t.Fatalf("window %d:\n%s\nwant:\n%s", w, strings.Join(got, "\n"), strings.Join(want, "\n"))
+			}
+		}
 	}
-	for w := 1; w <= 96; w++ {
-		if got := scanRows(t, sheetXML, w); strings.Join(got, "\n") != strings.Join(want, "\n") {
-			t.Fatalf("window %d:\n%s\nwant:\n%s", w, strings.Join(got, "\n"), strings.Join(want, "\n"))
+}
+
+// TestIndexMergeCell: the tag found by its 'g' is where bytes.Index
+// finds it, on random sheet-like text.
+func TestIndexMergeCell(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 9))
+	parts := []string{"<", "g", "<mergeCell ", "<mergeCells>", "mer", "ge", "Cell ", "<c r=\"A1\">", "customHeight", " "}
+	for range 20000 {
+		var b strings.Builder
+		for range r.IntN(12) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		s := []byte(b.String())
+		if got, want := indexMergeCell(s), bytes.Index(s, []byte(mergeCellTag)); got != want {
+			t.Fatalf("%q: %d, bytes.Index %d", s, got, want)
 		}
 	}
 }
