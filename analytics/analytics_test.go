@@ -31,6 +31,12 @@ const key = "test-pseudonym-key-0123456789"
 // site runs a synthetic county through the chain with the pseudonym key
 // set, so the run publishes a snapshot.
 func site(t *testing.T) (*jobs.Chain, *synth.County) {
+	return siteOf(t, "", nil)
+}
+
+// siteOf is site for the county area (synth.DefaultArea when ""), with
+// its config changed by edit first.
+func siteOf(t *testing.T, area string, edit func(*config.Config)) (*jobs.Chain, *synth.County) {
 	t.Helper()
 	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
 	dir := t.TempDir()
@@ -42,6 +48,9 @@ func site(t *testing.T) (*jobs.Chain, *synth.County) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if edit != nil {
+		edit(cfg)
+	}
 	db, err := jobs.OpenStore(context.Background(), cfg.Database)
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +60,7 @@ func site(t *testing.T) (*jobs.Chain, *synth.County) {
 	chain := &jobs.Chain{Cfg: cfg, DB: db, Pack: pack, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 	asOf := time.Now()
 	opt := synth.DefaultOptions(asOf)
-	opt.Households, opt.Records, opt.Outsiders = 300, 3000, 300
+	opt.Households, opt.Records, opt.Outsiders, opt.Area = 300, 3000, 300, area
 	county, err := synth.Generate(opt)
 	if err != nil {
 		t.Fatal(err)

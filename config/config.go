@@ -126,6 +126,11 @@ type Analytics struct {
 	// SmallCell is k: counts an aggregates-only analyst sees below it show
 	// as "<k", with the cells that would give them away hidden too.
 	SmallCell int `yaml:"small_cell"`
+	// Lake, when set, is the province's or the country's shared folder:
+	// after each snapshot the saved cohorts' counts by township and
+	// month, small cells suppressed, are written there as Hive Parquet
+	// under this instance's name. No person's row leaves. Empty: off.
+	Lake string `yaml:"lake"`
 	// Flight is where serve listens for Arrow Flight SQL (record-level
 	// analysts, with a token from `safetynet users token`); empty: off.
 	Flight string `yaml:"flight"`

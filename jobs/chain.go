@@ -327,7 +327,35 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 	if c.Published != nil {
 		c.Published(man.Name)
 	}
+	if a.Lake != "" {
+		if _, err := c.ExportLake(ctx); err != nil {
+			c.Log.Error("counts not exported to the lake", "lake", a.Lake, "err", err)
+			return err
+		}
+	}
 	return nil
+}
+
+// ExportLake writes the saved cohorts' counts over the current snapshot
+// to the shared lake (analytics.lake), small cells suppressed.
+func (c *Chain) ExportLake(ctx context.Context) (*analytics.LakeExport, error) {
+	a := c.Cfg.Analytics
+	q, err := analytics.Open(ctx, a.Dir, "", analytics.Limits{Timeout: 10 * time.Minute, Memory: "1GB"})
+	if err != nil {
+		return nil, err
+	}
+	defer q.Close()
+	cohorts, err := analytics.Cohorts(ctx, c.DB)
+	if err != nil {
+		return nil, err
+	}
+	exp, err := analytics.ExportCounts(ctx, q, cohorts, analytics.LakeOptions{Dir: a.Lake, Instance: c.Cfg.Instance, K: a.SmallCell})
+	if err != nil {
+		return nil, err
+	}
+	c.Log.Info("counts exported to the lake", "lake", a.Lake, "snapshot", exp.Snapshot, "cohorts", len(cohorts),
+		"files", exp.Files, "counts", exp.Rows, "suppressed", exp.Suppressed, "removed", exp.Removed)
+	return exp, nil
 }
 
 // now is the chain's clock.

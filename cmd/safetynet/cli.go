@@ -36,7 +36,7 @@ type command func(c *cli, args []string) error
 // eval) need no database or must own it.
 var storeCommands = map[string]command{
 	"run": cmdRun, "alerts": cmdAlerts, "quarantine": cmdQuarantine, "match": cmdMatch, "rules": cmdRules,
-	"users": cmdUsers, "sql": cmdSQL, "funnel": cmdFunnel, "backup": cmdBackup, "check": cmdCheck,
+	"users": cmdUsers, "sql": cmdSQL, "funnel": cmdFunnel, "lake": cmdLake, "backup": cmdBackup, "check": cmdCheck,
 }
 
 // flags is a flag set that reports its errors instead of exiting: inside

@@ -177,6 +177,9 @@ func TestCommandLine(t *testing.T) {
 	if out := run(true, "funnel", "--config", cfg, "--by", "rule", "--suppress", "0"); strings.Contains(out, "<") || strings.Contains(out, "×") {
 		t.Errorf("funnel --suppress 0: %s", out)
 	}
+	if out := run(false, "lake", "--config", cfg); !strings.Contains(out, "analytics.lake is not set") {
+		t.Errorf("lake without a lake configured: %s", out)
+	}
 	if n := auditCount(t, filepath.Join(site, "safetynet.duckdb"), "analyst1", "sql"); n != 2 {
 		t.Errorf("sql audited %d times for analyst1, want 2", n)
 	}

@@ -29,6 +29,7 @@ Usage (while serve runs, the commands that use the database run inside it):
                                                     who may log in, and as what
   safetynet sql --config FILE [--region P] "SELECT …"   a query over the analyst views of the analytic snapshot
   safetynet funnel --config FILE [--region P] [--by rule|region|month]   the 政策找人 funnel, from the snapshot
+  safetynet lake --config FILE                      the saved cohorts' counts, suppressed, to the shared lake
   safetynet serve --config FILE [--addr :8080]      web UI, /metrics, and the schedules
   safetynet backup --config FILE --to DIR           a consistent copy of the database and photos, while serving too
   safetynet restore --config FILE --from DIR        put the newest backup in DIR back (serve stopped; the old file is kept)
