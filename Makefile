@@ -72,7 +72,7 @@ test: deps vet vulncheck
 ## Go 1.26's fuzz coordinator can report a spurious "context deadline
 ## exceeded" when a duration runs out (golang/go#75804, fixed in Go 1.27).
 FUZZTIME ?= 20000x
-FUZZ_TARGETS := FuzzParseDate FuzzParseMoney FuzzCheckID FuzzHeader FuzzCSV FuzzJSONLine
+FUZZ_TARGETS := FuzzParseDate FuzzParseMoney FuzzCheckID FuzzHeader FuzzCSV FuzzJSONLine FuzzPage
 fuzz:
 	@for f in $(FUZZ_TARGETS); do 	  echo "fuzz $$f for $(FUZZTIME)"; 	  $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) ./ingest >/tmp/safetynet-fuzz.log 2>&1 || { cat /tmp/safetynet-fuzz.log; exit 1; }; 	done
 
