@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -177,6 +178,20 @@ func TestLakeHoldsSuppressedCountsOfEveryInstance(t *testing.T) {
 		if filepath.Base(f) == "county-b.parquet" && !slices.Contains(after, f) {
 			t.Fatalf("county-a's export removed %s", f)
 		}
+	}
+
+	// A lake that cannot be written (a file where its folder should be):
+	// the snapshot is still published, and the run says why the counts
+	// did not leave.
+	blocked := filepath.Join(t.TempDir(), "not-a-folder")
+	os.WriteFile(blocked, []byte("x"), 0o644)
+	a.Cfg.Analytics.Lake = blocked
+	err = a.Publish(ctx, time.Now().Add(time.Minute))
+	if err == nil || !strings.Contains(err.Error(), "did not reach the lake "+blocked) {
+		t.Fatalf("publishing into a blocked lake: %v", err)
+	}
+	if _, man, err := analytics.Current(a.Cfg.Analytics.Dir); err != nil || man.Name == exp.Snapshot {
+		t.Fatalf("the snapshot was not published beside the failed export: %v %v", man, err)
 	}
 }
 

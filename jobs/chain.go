@@ -330,7 +330,7 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 	if a.Lake != "" {
 		if _, err := c.ExportLake(ctx); err != nil {
 			c.Log.Error("counts not exported to the lake", "lake", a.Lake, "err", err)
-			return err
+			return fmt.Errorf("the snapshot is published, but its counts did not reach the lake %s (the next run writes them again; `safetynet lake` does it now): %w", a.Lake, err)
 		}
 	}
 	return nil
