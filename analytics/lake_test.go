@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"safetynet/analytics"
 	"safetynet/config"
 	"safetynet/jobs"
@@ -192,6 +194,28 @@ func TestLakeHoldsSuppressedCountsOfEveryInstance(t *testing.T) {
 	}
 	if _, man, err := analytics.Current(a.Cfg.Analytics.Dir); err != nil || man.Name == exp.Snapshot {
 		t.Fatalf("the snapshot was not published beside the failed export: %v %v", man, err)
+	}
+	// /metrics says so: the lake's failure counted, its last success and
+	// the snapshot's noted.
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(jobs.Collectors()...)
+	got := map[string]float64{}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "step" {
+					got[mf.GetName()+"/"+l.GetValue()] = m.GetCounter().GetValue() + m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	if got["safetynet_analytics_failures_total/lake"] < 1 || got["safetynet_analytics_last_success_timestamp_seconds/lake"] < float64(time.Now().Add(-time.Hour).Unix()) ||
+		got["safetynet_analytics_last_success_timestamp_seconds/snapshot"] < float64(time.Now().Add(-time.Hour).Unix()) {
+		t.Fatalf("metrics after a failed export: %v", got)
 	}
 }
 

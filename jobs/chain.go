@@ -320,9 +320,11 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 	man, err := analytics.Publish(ctx, c.DB, analytics.Options{Dir: a.Dir, Key: key, Months: a.Months, Now: at,
 		Prepare: func(ctx context.Context, conn *sql.Conn) error { return ev.Prepare(ctx, conn, at) }, Prepared: ev.Prepared()})
 	if err != nil {
+		analyticsFailures.WithLabelValues("snapshot").Inc()
 		c.Log.Error("analytic snapshot not published", "err", err)
 		return err
 	}
+	analyticsLastSuccess.WithLabelValues("snapshot").SetToCurrentTime()
 	c.Log.Info("analytic snapshot published", "snapshot", man.Name, "rows", man.Views)
 	if c.Published != nil {
 		c.Published(man.Name)
@@ -339,6 +341,16 @@ func (c *Chain) Publish(ctx context.Context, at time.Time) error {
 // ExportLake writes the saved cohorts' counts over the current snapshot
 // to the shared lake (analytics.lake), small cells suppressed.
 func (c *Chain) ExportLake(ctx context.Context) (*analytics.LakeExport, error) {
+	exp, err := c.exportLake(ctx)
+	if err != nil {
+		analyticsFailures.WithLabelValues("lake").Inc()
+		return nil, err
+	}
+	analyticsLastSuccess.WithLabelValues("lake").SetToCurrentTime()
+	return exp, nil
+}
+
+func (c *Chain) exportLake(ctx context.Context) (*analytics.LakeExport, error) {
 	a := c.Cfg.Analytics
 	q, err := analytics.Open(ctx, a.Dir, "", analytics.Limits{Timeout: 10 * time.Minute, Memory: "1GB"})
 	if err != nil {

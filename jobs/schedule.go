@@ -22,10 +22,23 @@ var (
 		Name: "safetynet_job_last_success_timestamp_seconds",
 		Help: "When each run, by name, last finished without failing (Unix time), to alert on staleness.",
 	}, []string{"name"})
+
+	// What a run publishes after it: the analytic snapshot, and the
+	// counts it sends to the shared lake. Neither fails the run.
+	analyticsLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "safetynet_analytics_last_success_timestamp_seconds",
+		Help: "When the analytic snapshot (step=snapshot) was last published and its counts (step=lake) last exported to the shared lake (Unix time).",
+	}, []string{"step"})
+	analyticsFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "safetynet_analytics_failures_total",
+		Help: "Analytic snapshots (step=snapshot) and lake exports (step=lake) that failed; the run itself is kept.",
+	}, []string{"step"})
 )
 
 // Collectors are jobs' metrics, for the server's registry.
-func Collectors() []prometheus.Collector { return []prometheus.Collector{jobDuration, lastSuccess} }
+func Collectors() []prometheus.Collector {
+	return []prometheus.Collector{jobDuration, lastSuccess, analyticsLastSuccess, analyticsFailures}
+}
 
 // Schedule starts a cron scheduler that runs the chain for each enabled
 // source on its schedule, in the config's time zone. Stop it with Stop.
