@@ -95,6 +95,30 @@ func (p Peer) HTTP(source string) HTTP {
 	return h.WithDefaults()
 }
 
+// DirectParam names, in a pull from a peer, the other peers this
+// instance pulls from directly: the peer (a hub) leaves out the records
+// it relays from them, which come from them under their own name.
+const DirectParam = "direct"
+
+// PeerHTTP is the pull of a source from the peer named, telling it the
+// other peers pulled directly (DirectParam).
+func (c *Config) PeerHTTP(peer, source string) HTTP {
+	h := c.Peers[peer].HTTP(source)
+	others := slices.DeleteFunc(slices.Sorted(maps.Keys(c.Peers)), func(p string) bool { return p == peer })
+	if len(others) == 0 {
+		return h
+	}
+	sep := "?"
+	if strings.Contains(h.URL, "?") {
+		sep = "&"
+	}
+	h.URL += sep + DirectParam + "=" + url.QueryEscape(strings.Join(others, ","))
+	return h
+}
+
+// InstanceName says whether name can name an instance.
+func InstanceName(name string) bool { return instanceName.MatchString(name) }
+
 // HubOf are the instances a hub pulls from, sorted; nil when this
 // instance is not a hub.
 func (c *Config) HubOf() []string {

@@ -45,13 +45,14 @@ const MaxPage = 5000
 
 // Request is one page a peer asks for.
 type Request struct {
-	Source   string // education, health, medins or disability
-	Peer     string // the peer's name: records of the people its directory names
-	Region   string // the peer's: records of no directory's people whose ID begins with it
-	Key      string // the pseudonym key the directories are hashed with
-	Instance string // this instance's name, put before each record's own ID
-	Since    string // the watermark (linked_at: when due) of the peer's last complete pull; "" for everything
-	Cursor   string // where the previous page of the same pull ended; "" for the first
+	Source   string   // education, health, medins or disability
+	Peer     string   // the peer's name: records of the people its directory names
+	Direct   []string // instances the peer pulls from directly: what came from them is not relayed
+	Region   string   // the peer's: records of no directory's people whose ID begins with it
+	Key      string   // the pseudonym key the directories are hashed with
+	Instance string   // this instance's name, put before each record's own ID
+	Since    string   // the watermark (linked_at: when due) of the peer's last complete pull; "" for everything
+	Cursor   string   // where the previous page of the same pull ended; "" for the first
 	Size     int
 }
 
@@ -90,7 +91,9 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 		return Page{}, err
 	}
 	size := min(max(req.Size, 1), MaxPage)
-	rows, err := db.QueryContext(ctx, q, req.Instance, req.Region, since, after, after, key, size+1, req.Key, req.Peer)
+	// Never back to the peer itself, nor what it gets from the source directly.
+	notFrom := strings.Join(append([]string{req.Peer}, req.Direct...), ",")
+	rows, err := db.QueryContext(ctx, q, req.Instance, req.Region, since, after, after, key, size+1, req.Key, req.Peer, notFrom)
 	if err != nil {
 		return Page{}, fmt.Errorf("forward %s: %w", req.Source, err)
 	}
@@ -135,9 +138,11 @@ func Read(ctx context.Context, db *store.DB, req Request) (Page, error) {
 // person's records were due again later (resend.go), then; the pull
 // follows that time. A record never goes back to the instance it came
 // from (its ID begins with that instance's name): through a hub, a
-// county's own region would otherwise bring it home again. Its arguments:
-// instance, region, since, the cursor's time twice and key, the limit,
-// the pseudonym key, the peer.
+// county's own region would otherwise bring it home again; nor, from a
+// hub, what came from an instance the peer also pulls directly (the same
+// record under two names). Its arguments: instance, region, since, the
+// cursor's time twice and key, the limit, the pseudonym key, the peer,
+// and the instances whose records not to serve, joined by commas.
 func pageQuery(source string) (string, error) {
 	tables := ingest.TablesOf(source)
 	if len(tables) != 1 || source == "registry" {
@@ -166,7 +171,7 @@ due AS (
 outside AS (
     SELECT *, %[1]s AS person_hash FROM due
     WHERE (due_at > $4 OR (due_at = $5 AND record_key > $6))
-      AND NOT coalesce(starts_with(record_id, $9 || ':'), false))
+      AND NOT coalesce(contains(record_id, ':') AND list_contains(string_split($10, ','), split_part(record_id, ':', 1)), false))
 SELECT %[3]s FROM outside o
 WHERE EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash AND d.peer = $9)
    OR (starts_with(person_id, $2) AND NOT EXISTS (SELECT 1 FROM forward_directory d WHERE d.person = o.person_hash))

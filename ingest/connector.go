@@ -52,5 +52,5 @@ func NewConnector(cfg *config.Config, name string, opt Options, progress func(so
 // source (config.Peer): the HTTP connector, its position kept apart from
 // the source's own feed.
 func NewPeerConnector(cfg *config.Config, peer, source string, opt Options, progress func(source, file string, rows int)) Connector {
-	return HTTPPull{Source: source, Feed: source + "@" + peer, HTTP: cfg.Peers[peer].HTTP(source), Options: opt, Progress: progress}
+	return HTTPPull{Source: source, Feed: source + "@" + peer, HTTP: cfg.PeerHTTP(peer, source), Options: opt, Progress: progress}
 }

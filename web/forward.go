@@ -40,9 +40,19 @@ func (s *Server) apiForward(w http.ResponseWriter, r *http.Request) {
 		}
 		size = n
 	}
+	var direct []string
+	if v := q.Get(config.DirectParam); v != "" {
+		direct = strings.Split(v, ",")
+		for _, name := range direct {
+			if !config.InstanceName(name) {
+				writeAPIError(w, http.StatusBadRequest, fmt.Errorf("%s: %q is not an instance name (1 to 40 letters, digits, - or _)", config.DirectParam, name))
+				return
+			}
+		}
+	}
 	source := r.PathValue("source")
 	page, err := forward.Read(ctx, s.DB, forward.Request{Source: source, Peer: peer.Name, Region: peer.RegionPrefix, Key: s.PseudonymKey, Instance: s.Instance,
-		Since: q.Get(p.SinceParam), Cursor: q.Get(p.CursorParam), Size: size})
+		Direct: direct, Since: q.Get(p.SinceParam), Cursor: q.Get(p.CursorParam), Size: size})
 	switch {
 	case errors.Is(err, forward.ErrSource):
 		writeAPIError(w, http.StatusNotFound, err)

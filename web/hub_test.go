@@ -167,3 +167,86 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 		t.Errorf("an account the hub does not pull from: %d %s; want 403 naming it", resp.StatusCode, msg)
 	}
 }
+
+// TestHubDoesNotRelayWhatComesDirectly: county B pulls from the hub and
+// from county A directly. A's bills of B's people reach B once, from A
+// under A's name; the hub, told whom B pulls directly, leaves them out,
+// and still relays the province's own file. A name in the direct
+// parameter that is not an instance's is refused.
+func TestHubDoesNotRelayWhatComesDirectly(t *testing.T) {
+	const key = "province-pseudonym-key"
+	t.Setenv("SAFETYNET_PSEUDONYM_KEY", key)
+	asOf := time.Now().UTC().Truncate(24 * time.Hour)
+	born := time.Date(1960, 3, 1, 0, 0, 0, 0, time.UTC)
+	theirID := string(match.NewID("330102", born, 13))
+	moverID := string(match.NewID("110101", born, 17))
+	settled := asOf.AddDate(0, 0, -10)
+
+	a := newInstance(t, "county-a", nil)
+	a.drop(t, "medins", "settlements.csv", settlementsHeader+bill("JS-2", theirID, "李卫东", settled, 80000)+bill("JS-5", moverID, "赵迁户", settled, 70000))
+	b := newInstance(t, "county-b", nil)
+	hh, mm := registryOf("H330102001", "330102001001", "李卫东", theirID)
+	hh2, mm2 := registryOf("H330102002", "330102001001", "赵迁户", moverID)
+	b.drop(t, "registry", "households.csv", hh+hh2[strings.Index(hh2, "\n")+1:])
+	b.drop(t, "registry", "members.csv", mm+mm2[strings.Index(mm2, "\n")+1:])
+	h := newInstance(t, "hub", nil)
+	off := false
+	registry := h.cfg.Sources["registry"]
+	registry.Enabled = &off
+	h.cfg.Sources["registry"], h.cfg.Hub = registry, true
+	h.drop(t, "medins", "province.csv", settlementsHeader+bill("SJ-9", theirID, "李卫东", settled.AddDate(0, 0, 2), 50000))
+
+	t.Setenv("SN_A_TOKEN_FOR_HUB", a.peerToken(t, "hub", "33"))
+	t.Setenv("SN_A_TOKEN_FOR_B", a.peerToken(t, "county-b", "330102"))
+	t.Setenv("SN_B_TOKEN_FOR_HUB", b.peerToken(t, "hub", "33"))
+	t.Setenv("SN_HUB_TOKEN_FOR_A", h.peerToken(t, "county-a", "330101"))
+	hubForB := h.peerToken(t, "county-b", "330102")
+	t.Setenv("SN_HUB_TOKEN_FOR_B", hubForB)
+	aWeb, bWeb := a.serve(t, key), b.serve(t, key)
+	h.cfg.Peers = map[string]config.Peer{
+		"county-a": {URL: aWeb.URL + "/api/forward", TokenEnv: "SN_A_TOKEN_FOR_HUB", Sources: []string{"medins"}},
+		"county-b": {URL: bWeb.URL + "/api/forward", TokenEnv: "SN_B_TOKEN_FOR_HUB", Sources: []string{"medins"}},
+	}
+	hWeb := h.serve(t, key)
+	a.cfg.Peers = map[string]config.Peer{"hub": {URL: hWeb.URL + "/api/forward", TokenEnv: "SN_HUB_TOKEN_FOR_A", Sources: []string{"medins"}}}
+	b.cfg.Peers = map[string]config.Peer{
+		"hub":      {URL: hWeb.URL + "/api/forward", TokenEnv: "SN_HUB_TOKEN_FOR_B", Sources: []string{"medins"}},
+		"county-a": {URL: aWeb.URL + "/api/forward", TokenEnv: "SN_A_TOKEN_FOR_B", Sources: []string{"medins"}},
+	}
+	for i := range 3 {
+		at := asOf.Add(time.Duration(i) * time.Hour)
+		for _, in := range []*instance{b, a, h} {
+			if rep := in.run(t, at); len(rep.SourceErrors) > 0 {
+				t.Fatalf("round %d, %s's run: %v", i+1, in.cfg.Instance, rep.SourceErrors)
+			}
+		}
+	}
+	b.run(t, asOf.Add(3*time.Hour))
+
+	var heldB string
+	if err := b.chain.DB.QueryRow(`SELECT string_agg(record_id || '→' || coalesce(household_id, '-'), ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldB); err != nil {
+		t.Fatal(err)
+	}
+	if want := "county-a:JS-2→H330102001 county-a:JS-5→H330102002 hub:SJ-9→H330102001"; heldB != want {
+		t.Errorf("B holds %q, want %q: A's bills from A only, the province's from the hub", heldB, want)
+	}
+	var heldHub string
+	if err := h.chain.DB.QueryRow(`SELECT string_agg(record_id, ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldHub); err != nil {
+		t.Fatal(err)
+	}
+	if want := "SJ-9 county-a:JS-2 county-a:JS-5"; heldHub != want {
+		t.Errorf("the hub holds %q, want %q (it still receives A's bills, for counties that pull only from it)", heldHub, want)
+	}
+
+	req, _ := http.NewRequest("GET", hWeb.URL+"/api/forward/medins?direct=county-a,../etc", nil)
+	req.Header.Set("Authorization", "Bearer "+hubForB)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "../etc") {
+		t.Errorf("a direct parameter naming no instance: %d %s; want 400 naming it", resp.StatusCode, msg)
+	}
+}
