@@ -10,6 +10,10 @@
 // from an environment variable and never from the config file; no name,
 // ID, phone or address is published.
 //
+// What leaves the instance for the province's or the country's lake is
+// counts only: the saved cohorts by township and month, small cells
+// suppressed, written under the instance's name (lake.go).
+//
 // Analyst queries never touch the live store: each runs in a DuckDB of
 // its own over the snapshot's files, only the partitions of the analyst's
 // region attached, external access and configuration locked before the
