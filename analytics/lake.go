@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/duckdb/duckdb-go/v2"
+
+	"safetynet/config"
 )
 
 // The lake is what leaves an instance for the province's or the
@@ -60,7 +62,7 @@ var countyForm = regexp.MustCompile(`^[0-9]{6}$`)
 // into place; this instance's files that the snapshot no longer has
 // counts for are removed.
 func ExportCounts(ctx context.Context, q *Querier, cohorts []Cohort, opt LakeOptions) (*LakeExport, error) {
-	if opt.Dir == "" || !instanceForm.MatchString(opt.Instance) {
+	if opt.Dir == "" || !config.InstanceName(opt.Instance) {
 		return nil, fmt.Errorf("analytics: the lake needs a folder and an instance name, not %q and %q", opt.Dir, opt.Instance)
 	}
 	var rows []lakeRow
@@ -85,8 +87,6 @@ func ExportCounts(ctx context.Context, q *Querier, cohorts []Cohort, opt LakeOpt
 	out.Removed, err = removeStale(opt, written)
 	return out, err
 }
-
-var instanceForm = regexp.MustCompile(`^[A-Za-z0-9_-]{1,40}$`)
 
 // lakeRows counts one cohort by township in each month of its period,
 // and suppresses each county's table.

@@ -108,11 +108,14 @@ func (c *Config) PeerHTTP(peer, source string) HTTP {
 	if len(others) == 0 {
 		return h
 	}
-	sep := "?"
-	if strings.Contains(h.URL, "?") {
-		sep = "&"
+	u, err := url.Parse(h.URL)
+	if err != nil {
+		return h // the pull reports the URL it cannot read
 	}
-	h.URL += sep + DirectParam + "=" + url.QueryEscape(strings.Join(others, ","))
+	q := u.Query()
+	q.Set(DirectParam, strings.Join(others, ","))
+	u.RawQuery = q.Encode()
+	h.URL = u.String()
 	return h
 }
 

@@ -47,16 +47,9 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 		bill("JS-6", strayID, "周无籍", settled, 60000)+bill("JS-3", strangerID, "王立新", settled, 9000))
 
 	b := newInstance(t, "county-b", nil)
-	hh, mm = registryOf("H330102001", "330102001001", "李卫东", theirID)
-	hh2, mm2 := registryOf("H330102002", "330102001001", "赵迁户", moverID)
-	b.drop(t, "registry", "households.csv", hh+hh2[strings.Index(hh2, "\n")+1:])
-	b.drop(t, "registry", "members.csv", mm+mm2[strings.Index(mm2, "\n")+1:])
+	registerB(t, b, theirID, moverID)
 
-	h := newInstance(t, "hub", nil)
-	off := false
-	registry := h.cfg.Sources["registry"]
-	registry.Enabled = &off
-	h.cfg.Sources["registry"], h.cfg.Hub = registry, true
+	h := newHub(t)
 	h.drop(t, "medins", "province.csv", settlementsHeader+bill("SJ-9", theirID, "李卫东", settled.AddDate(0, 0, 2), 50000))
 
 	// The accounts: each county's for the hub answers for the province;
@@ -75,22 +68,9 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 	a.cfg.Peers = map[string]config.Peer{"hub": {URL: hWeb.URL + "/api/forward", TokenEnv: "SN_HUB_TOKEN_FOR_A", Sources: []string{"medins"}}}
 	b.cfg.Peers = map[string]config.Peer{"hub": {URL: hWeb.URL + "/api/forward", TokenEnv: "SN_HUB_TOKEN_FOR_B", Sources: []string{"medins"}}}
 
-	// Three rounds, each county and the hub in turn: the first carries the
-	// directories, the second the records, the third adds nothing.
-	for i := range 3 {
-		at := asOf.Add(time.Duration(i) * time.Hour)
-		for _, in := range []*instance{b, a, h} {
-			if rep := in.run(t, at); len(rep.SourceErrors) > 0 {
-				t.Fatalf("round %d, %s's run: %v", i+1, in.cfg.Instance, rep.SourceErrors)
-			}
-		}
-	}
-	b.run(t, asOf.Add(3*time.Hour))
+	runRounds(t, asOf, b, a, h)
 
-	var heldB string
-	if err := b.chain.DB.QueryRow(`SELECT string_agg(record_id || '→' || coalesce(household_id, '-'), ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldB); err != nil {
-		t.Fatal(err)
-	}
+	heldB := heldMedins(t, b, `record_id || '→' || coalesce(household_id, '-')`)
 	if want := "hub:SJ-9→H330102001 hub:county-a:JS-2→H330102001 hub:county-a:JS-5→H330102002"; heldB != want {
 		t.Errorf("B holds %q, want %q", heldB, want)
 	}
@@ -122,10 +102,7 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 	if n := h.count(t, `SELECT count(*) FROM alerts`); n != 0 {
 		t.Errorf("the hub raised %d alerts, want none", n)
 	}
-	var heldHub string
-	if err := h.chain.DB.QueryRow(`SELECT string_agg(record_id, ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldHub); err != nil {
-		t.Fatal(err)
-	}
+	heldHub := heldMedins(t, h, "record_id")
 	if want := "SJ-9 county-a:JS-2 county-a:JS-3 county-a:JS-5 county-a:JS-6"; heldHub != want {
 		t.Errorf("the hub holds %q, want %q (its own file and A's four bills outside A's registry, once each)", heldHub, want)
 	}
@@ -155,16 +132,8 @@ func TestHubForwardsBetweenCounties(t *testing.T) {
 		t.Errorf("the hub's audit log says it served A %d records at most, want none (and that A pulled)", n)
 	}
 
-	req, _ := http.NewRequest("GET", hWeb.URL+"/api/forward/medins", nil)
-	req.Header.Set("Authorization", "Bearer "+stranger)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden || !strings.Contains(string(msg), "county-z") {
-		t.Errorf("an account the hub does not pull from: %d %s; want 403 naming it", resp.StatusCode, msg)
+	if code, msg := getWithToken(t, hWeb.URL+"/api/forward/medins", stranger); code != http.StatusForbidden || !strings.Contains(msg, "county-z") {
+		t.Errorf("an account the hub does not pull from: %d %s; want 403 naming it", code, msg)
 	}
 }
 
@@ -185,15 +154,8 @@ func TestHubDoesNotRelayWhatComesDirectly(t *testing.T) {
 	a := newInstance(t, "county-a", nil)
 	a.drop(t, "medins", "settlements.csv", settlementsHeader+bill("JS-2", theirID, "李卫东", settled, 80000)+bill("JS-5", moverID, "赵迁户", settled, 70000))
 	b := newInstance(t, "county-b", nil)
-	hh, mm := registryOf("H330102001", "330102001001", "李卫东", theirID)
-	hh2, mm2 := registryOf("H330102002", "330102001001", "赵迁户", moverID)
-	b.drop(t, "registry", "households.csv", hh+hh2[strings.Index(hh2, "\n")+1:])
-	b.drop(t, "registry", "members.csv", mm+mm2[strings.Index(mm2, "\n")+1:])
-	h := newInstance(t, "hub", nil)
-	off := false
-	registry := h.cfg.Sources["registry"]
-	registry.Enabled = &off
-	h.cfg.Sources["registry"], h.cfg.Hub = registry, true
+	registerB(t, b, theirID, moverID)
+	h := newHub(t)
 	h.drop(t, "medins", "province.csv", settlementsHeader+bill("SJ-9", theirID, "李卫东", settled.AddDate(0, 0, 2), 50000))
 
 	t.Setenv("SN_A_TOKEN_FOR_HUB", a.peerToken(t, "hub", "33"))
@@ -213,40 +175,79 @@ func TestHubDoesNotRelayWhatComesDirectly(t *testing.T) {
 		"hub":      {URL: hWeb.URL + "/api/forward", TokenEnv: "SN_HUB_TOKEN_FOR_B", Sources: []string{"medins"}},
 		"county-a": {URL: aWeb.URL + "/api/forward", TokenEnv: "SN_A_TOKEN_FOR_B", Sources: []string{"medins"}},
 	}
+	runRounds(t, asOf, b, a, h)
+
+	heldB := heldMedins(t, b, `record_id || '→' || coalesce(household_id, '-')`)
+	if want := "county-a:JS-2→H330102001 county-a:JS-5→H330102002 hub:SJ-9→H330102001"; heldB != want {
+		t.Errorf("B holds %q, want %q: A's bills from A only, the province's from the hub", heldB, want)
+	}
+	heldHub := heldMedins(t, h, "record_id")
+	if want := "SJ-9 county-a:JS-2 county-a:JS-5"; heldHub != want {
+		t.Errorf("the hub holds %q, want %q (it still receives A's bills, for counties that pull only from it)", heldHub, want)
+	}
+
+	if code, msg := getWithToken(t, hWeb.URL+"/api/forward/medins?direct=county-a,../etc", hubForB); code != http.StatusBadRequest || !strings.Contains(msg, "../etc") {
+		t.Errorf("a direct parameter naming no instance: %d %s; want 400 naming it", code, msg)
+	}
+}
+
+// newHub is an instance named hub: no registry, a province's hub.
+func newHub(t *testing.T) *instance {
+	t.Helper()
+	h := newInstance(t, "hub", nil)
+	off := false
+	registry := h.cfg.Sources["registry"]
+	registry.Enabled = &off
+	h.cfg.Sources["registry"], h.cfg.Hub = registry, true
+	return h
+}
+
+// registerB drops county B's registry: the households of the man with
+// theirID and of the mover, in one village.
+func registerB(t *testing.T, b *instance, theirID, moverID string) {
+	t.Helper()
+	hh, mm := registryOf("H330102001", "330102001001", "李卫东", theirID)
+	hh2, mm2 := registryOf("H330102002", "330102001001", "赵迁户", moverID)
+	b.drop(t, "registry", "households.csv", hh+hh2[strings.Index(hh2, "\n")+1:])
+	b.drop(t, "registry", "members.csv", mm+mm2[strings.Index(mm2, "\n")+1:])
+}
+
+// runRounds runs the instances in turn, three rounds an hour apart (the
+// first carries the directories, the second the records, the third adds
+// nothing), then B once more.
+func runRounds(t *testing.T, asOf time.Time, b *instance, others ...*instance) {
+	t.Helper()
 	for i := range 3 {
 		at := asOf.Add(time.Duration(i) * time.Hour)
-		for _, in := range []*instance{b, a, h} {
+		for _, in := range append([]*instance{b}, others...) {
 			if rep := in.run(t, at); len(rep.SourceErrors) > 0 {
 				t.Fatalf("round %d, %s's run: %v", i+1, in.cfg.Instance, rep.SourceErrors)
 			}
 		}
 	}
 	b.run(t, asOf.Add(3*time.Hour))
+}
 
-	var heldB string
-	if err := b.chain.DB.QueryRow(`SELECT string_agg(record_id || '→' || coalesce(household_id, '-'), ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldB); err != nil {
+// heldMedins lists the instance's settlements, each as expr says, by record ID.
+func heldMedins(t *testing.T, in *instance, expr string) string {
+	t.Helper()
+	var held string
+	if err := in.chain.DB.QueryRow(`SELECT string_agg(` + expr + `, ' ' ORDER BY record_id) FROM linked_medins`).Scan(&held); err != nil {
 		t.Fatal(err)
 	}
-	if want := "county-a:JS-2→H330102001 county-a:JS-5→H330102002 hub:SJ-9→H330102001"; heldB != want {
-		t.Errorf("B holds %q, want %q: A's bills from A only, the province's from the hub", heldB, want)
-	}
-	var heldHub string
-	if err := h.chain.DB.QueryRow(`SELECT string_agg(record_id, ' ' ORDER BY record_id) FROM linked_medins`).Scan(&heldHub); err != nil {
-		t.Fatal(err)
-	}
-	if want := "SJ-9 county-a:JS-2 county-a:JS-5"; heldHub != want {
-		t.Errorf("the hub holds %q, want %q (it still receives A's bills, for counties that pull only from it)", heldHub, want)
-	}
+	return held
+}
 
-	req, _ := http.NewRequest("GET", hWeb.URL+"/api/forward/medins?direct=county-a,../etc", nil)
-	req.Header.Set("Authorization", "Bearer "+hubForB)
+// getWithToken is a GET with a bearer token: its status and body.
+func getWithToken(t *testing.T, url, token string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer resp.Body.Close()
 	msg, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(msg), "../etc") {
-		t.Errorf("a direct parameter naming no instance: %d %s; want 400 naming it", resp.StatusCode, msg)
-	}
+	return resp.StatusCode, string(msg)
 }
